@@ -1,0 +1,30 @@
+# The two entry points of README.md: `make demo` and `make test`. Both install missing Debian packages first.
+BUILD ?= build
+JOBS ?= 2
+BUILD_TYPE ?= RelWithDebInfo
+
+.PHONY: deps configure build test demo bench clean format
+
+deps:
+	./deploy/install-deps.sh
+
+configure: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) --timeout 600
+
+demo: build
+	$(BUILD)/gate/claimgate demo
+
+bench: build
+	$(BUILD)/bench/claimgate-bench check --lines 1000000
+
+format:
+	find gate ledger bench tests -name '*.cc' -o -name '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian bookworm packages claimgate builds and tests with. Idempotent: runs apt-get (with
+# `apt-get update` first) only when a package is missing. Called by `make demo` and `make test`.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config
+  libabsl-dev libprotobuf-dev protobuf-compiler
+  librdkafka-dev librocksdb-dev prometheus-cpp-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libcli11-dev libssl-dev
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,26 @@
+// Status lookups served straight from an in-process ledger (the file path, `claimgate check`).
+#ifndef CLAIMGATE_GATE_LEDGER_LOOKUP_H_
+#define CLAIMGATE_GATE_LEDGER_LOOKUP_H_
+
+#include "gate/decision.h"
+#include "ledger/ledger.h"
+
+namespace claimgate::gate {
+
+class LedgerLookup final : public StatusLookup {
+ public:
+  explicit LedgerLookup(const ledger::Ledger* ledger) : ledger_(ledger) {}
+  const v1::PersonStatus* FindPerson(absl::string_view id) const override {
+    return ledger_->FindPerson(id);
+  }
+  const v1::InstitutionStatus* FindInstitution(absl::string_view id) const override {
+    return ledger_->FindInstitution(id);
+  }
+
+ private:
+  const ledger::Ledger* ledger_;  // not owned
+};
+
+}  // namespace claimgate::gate
+
+#endif  // CLAIMGATE_GATE_LEDGER_LOOKUP_H_

@@ -1,0 +1,150 @@
+// claimgate: the one binary (SPEC §7, DEVELOPERS.md). The only code not linked into tests.
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "gate/check.h"
+#include "gate/clock.h"
+#include "ledger/calendar.h"
+#include "ledger/profile.h"
+
+#ifndef CLAIMGATE_SOURCE_DIR
+#define CLAIMGATE_SOURCE_DIR "."
+#endif
+
+namespace {
+
+using claimgate::gate::CheckOptions;
+
+int Fail(const std::string& what) {
+  std::cerr << "claimgate: " << what << "\n";
+  return 2;
+}
+
+// Builtin profiles plus, when given, those of a directory (a new province is a new file there).
+std::unique_ptr<claimgate::ledger::ProfileSet> LoadProfiles(const std::string& dir, std::string* error) {
+  auto set = claimgate::ledger::ProfileSet::Builtin();
+  if (!set.ok()) {
+    *error = std::string(set.status().message());
+    return nullptr;
+  }
+  if (!dir.empty()) {
+    if (absl::Status s = (*set)->AddDirectory(dir); !s.ok()) {
+      *error = std::string(s.message());
+      return nullptr;
+    }
+  }
+  return std::move(*set);
+}
+
+std::unique_ptr<claimgate::gate::Clock> MakeClock(const std::string& fixed, std::string* error) {
+  if (fixed.empty()) return std::make_unique<claimgate::gate::SystemClock>();
+  absl::StatusOr<absl::Time> t = claimgate::ledger::ParseRfc3339(fixed);
+  if (!t.ok()) {
+    *error = std::string(t.status().message());
+    return nullptr;
+  }
+  return std::make_unique<claimgate::gate::FixedClock>(*t);
+}
+
+std::string DefaultDemoEvents() {
+  const std::string relative = "docs/examples/demo-2025.jsonl";
+  if (std::filesystem::exists(relative)) return relative;
+  return std::string(CLAIMGATE_SOURCE_DIR) + "/" + relative;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"claimgate: real-time claim gate for medical-insurance payment eligibility"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", claimgate::gate::GateVersion());
+
+  std::string profiles_dir;
+  app.add_option("--profiles-dir", profiles_dir, "extra policy profiles (*.textproto)")
+      ->check(CLI::ExistingDirectory);
+
+  // check
+  CheckOptions check_options;
+  std::string check_input;
+  std::string mode = "enforce";
+  std::string processing_time;
+  std::string notices_path;
+  CLI::App* check = app.add_subcommand("check", "apply ledger events and decide claims of a JSONL file");
+  check->add_option("--profile", check_options.default_profile,
+                    "profile of institutions that name none")
+      ->capture_default_str();
+  check->add_option("--mode", mode, "enforce or shadow (every REJECT emitted as FLAG)")
+      ->check(CLI::IsMember({"enforce", "shadow"}))
+      ->capture_default_str();
+  check->add_option("--notices", notices_path, "write ledger notices (JSON lines) to this file");
+  check->add_option("--processing-time", processing_time,
+                    "stamp every audit record with this RFC 3339 time (reproducible output)");
+  check->add_option("input", check_input, "events, one JSON object a line ('-' for stdin)")->required();
+
+  // demo
+  std::string demo_events = DefaultDemoEvents();
+  std::string demo_decisions;
+  CLI::App* demo = app.add_subcommand("demo", "decide the shipped sample year and print a summary");
+  demo->add_option("--events", demo_events, "events file")->capture_default_str();
+  demo->add_option("--decisions", demo_decisions, "also write the decisions (JSON lines) here");
+
+  CLI11_PARSE(app, argc, argv);
+
+  std::string error;
+  std::unique_ptr<claimgate::ledger::ProfileSet> profiles = LoadProfiles(profiles_dir, &error);
+  if (profiles == nullptr) return Fail(error);
+
+  if (check->parsed()) {
+    std::unique_ptr<claimgate::gate::Clock> clock = MakeClock(processing_time, &error);
+    if (clock == nullptr) return Fail("--processing-time: " + error);
+    check_options.shadow = mode == "shadow";
+    check_options.source_file = check_input;
+    std::ofstream notices;
+    if (!notices_path.empty()) {
+      notices.open(notices_path);
+      if (!notices) return Fail("cannot write " + notices_path);
+      check_options.notices = &notices;
+    }
+    std::ifstream file;
+    std::istream* in = &std::cin;
+    if (check_input != "-") {
+      file.open(check_input);
+      if (!file) return Fail("cannot read " + check_input);
+      in = &file;
+    }
+    std::ios::sync_with_stdio(false);
+    auto summary = claimgate::gate::RunCheck(*in, std::cout, std::cerr, *profiles, check_options, *clock);
+    if (!summary.ok()) return Fail(std::string(summary.status().message()));
+    std::cout.flush();
+    return 0;
+  }
+
+  if (demo->parsed()) {
+    std::ifstream file(demo_events);
+    if (!file) return Fail("cannot read " + demo_events);
+    std::ofstream decisions;
+    std::ofstream discard;
+    std::ostream* out = &discard;
+    if (!demo_decisions.empty()) {
+      decisions.open(demo_decisions);
+      if (!decisions) return Fail("cannot write " + demo_decisions);
+      out = &decisions;
+    }
+    std::ostringstream refusals;
+    CheckOptions options;
+    options.source_file = demo_events;
+    claimgate::gate::SystemClock clock;
+    auto summary = claimgate::gate::RunCheck(file, *out, refusals, *profiles, options, clock);
+    if (!summary.ok()) return Fail(std::string(summary.status().message()));
+    std::cout << "claimgate demo: " << demo_events << "\n\n"
+              << claimgate::gate::FormatSummary(*summary);
+    if (!demo_decisions.empty()) std::cout << "\ndecisions written to " << demo_decisions << "\n";
+    return 0;
+  }
+  return 0;
+}
