@@ -139,6 +139,15 @@ std::vector<std::string> Ledger::InstitutionIds() const {
   return ids;
 }
 
+std::vector<std::string> Ledger::RecomputeAllForTest() {
+  v1::Event cause;
+  cause.set_event_id("recompute-all");
+  ApplyResult result;
+  for (const std::string& id : PersonIds()) Recompute(*persons_.at(id), cause, nullptr, result);
+  std::sort(result.changed_persons.begin(), result.changed_persons.end());
+  return result.changed_persons;
+}
+
 Ledger::Person& Ledger::PersonFor(absl::string_view id) {
   auto& slot = persons_[id];
   if (slot == nullptr) {

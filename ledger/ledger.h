@@ -63,6 +63,10 @@ class Ledger {
 
   // Every person / institution id, sorted.
   std::vector<std::string> PersonIds() const;
+
+  // Recomputes every person's timeline from its facts; returns the ids whose record changed. Incremental
+  // application must leave nothing to change: the property tests assert an empty result.
+  std::vector<std::string> RecomputeAllForTest();
   std::vector<std::string> InstitutionIds() const;
 
  private:

@@ -1,0 +1,91 @@
+// Calendar arithmetic in UTC+08:00: year boundaries, month clamping, working days, RFC 3339.
+#include "ledger/calendar.h"
+
+#include "gtest/gtest.h"
+#include "ledger/render.h"
+#include "tests/testing/events.h"
+
+namespace claimgate::ledger {
+namespace {
+
+using claimgate::testing::T;
+
+TEST(CalendarTest, YearBoundaryIsChinaMidnightNotUtc) {
+  Calendar cst;
+  // 2025-12-31T16:30Z is already 2026-01-01 00:30 in China.
+  EXPECT_EQ(cst.YearOf(T("2025-12-31T16:30:00Z")), 2026);
+  EXPECT_EQ(cst.YearOf(T("2025-12-31T15:59:59Z")), 2025);
+  EXPECT_EQ(cst.YearOf(T("2026-01-01T00:00")), 2026);
+  EXPECT_EQ(cst.YearOf(T("2025-12-31T23:59:59")), 2025);
+  // The same instant written with another offset.
+  EXPECT_EQ(cst.YearOf(T("2025-12-31T18:30:00+02:00")), 2026);
+}
+
+struct MonthCase {
+  const char* from;
+  int months;
+  const char* want;
+};
+
+class AddMonthsTest : public ::testing::TestWithParam<MonthCase> {};
+
+TEST_P(AddMonthsTest, SameClockTimeClampedToMonthEnd) {
+  Calendar cst;
+  EXPECT_EQ(RenderTime(cst.AddMonths(T(GetParam().from), GetParam().months)), GetParam().want);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Clamping, AddMonthsTest,
+    ::testing::Values(MonthCase{"2025-01-31T10:00", 1, "2025-02-28T10:00"},
+                      MonthCase{"2024-01-31T10:00", 1, "2024-02-29T10:00"},
+                      MonthCase{"2025-03-31T10:00", 2, "2025-05-31T10:00"},
+                      MonthCase{"2025-03-31T10:00", 3, "2025-06-30T10:00"},
+                      MonthCase{"2025-08-31T23:30", 6, "2026-02-28T23:30"},
+                      MonthCase{"2025-10-31T00:00", 4, "2026-02-28T00:00"},
+                      MonthCase{"2025-12-31T23:59:59", 2, "2026-02-28T23:59:59"},
+                      MonthCase{"2025-03-10T10:00", 10, "2026-01-10T10:00"},
+                      MonthCase{"2024-02-29T08:00", 12, "2025-02-28T08:00"},
+                      MonthCase{"2025-05-15T12:00", 0, "2025-05-15T12:00"}));
+
+TEST(CalendarTest, AddMonthsWorksInTheProfileZoneNotUtc) {
+  Calendar cst;
+  // 2025-01-31 01:00 in China is 2025-01-30 17:00 UTC. In China's calendar +1 month clamps to 28 Feb
+  // 01:00; a UTC calendar would give 28 Feb 17:00 UTC = 1 Mar 01:00 China time.
+  EXPECT_EQ(RenderTime(cst.AddMonths(T("2025-01-31T01:00"), 1)), "2025-02-28T01:00");
+}
+
+TEST(CalendarTest, YearsAreTwelveMonths) {
+  Calendar cst;
+  EXPECT_EQ(RenderTime(cst.AddYears(T("2024-02-29T09:00"), 1)), "2025-02-28T09:00");
+  EXPECT_EQ(RenderTime(cst.AddYears(T("2025-03-10T10:00"), 3)), "2028-03-10T10:00");
+}
+
+TEST(CalendarTest, WorkingDaysSkipWeekends) {
+  Calendar cst;
+  EXPECT_EQ(RenderTime(cst.AddWorkingDays(T("2025-03-10T10:00"), 7)), "2025-03-19T10:00");  // Mon
+  EXPECT_EQ(RenderTime(cst.AddWorkingDays(T("2025-03-07T10:00"), 7)), "2025-03-18T10:00");  // Fri
+  EXPECT_EQ(RenderTime(cst.AddWorkingDays(T("2025-03-08T10:00"), 1)), "2025-03-10T10:00");  // Sat
+  // Saturday 00:30 in China is Friday in UTC: the weekday is China's.
+  EXPECT_EQ(RenderTime(cst.AddWorkingDays(T("2025-03-08T00:30"), 1)), "2025-03-10T00:30");
+}
+
+TEST(CalendarTest, Rfc3339NeedsAnOffset) {
+  EXPECT_TRUE(ParseRfc3339("2025-01-02T09:00:00+08:00").ok());
+  EXPECT_TRUE(ParseRfc3339("2025-01-02T01:00:00Z").ok());
+  EXPECT_TRUE(ParseRfc3339("2025-01-02T09:00:00.250+08:00").ok());
+  EXPECT_FALSE(ParseRfc3339("2025-01-02T09:00:00").ok());
+  EXPECT_FALSE(ParseRfc3339("2025-01-02").ok());
+  EXPECT_EQ(*ParseRfc3339("2025-01-02T09:00:00+08:00"), *ParseRfc3339("2025-01-02T01:00:00Z"));
+  EXPECT_EQ(FormatRfc3339(*ParseRfc3339("2025-01-02T01:00:00Z")), "2025-01-02T09:00:00+08:00");
+}
+
+TEST(CalendarTest, ProtoRoundTripKeepsNanos) {
+  const absl::Time t = *ParseRfc3339("2025-01-02T09:00:00.123456789+08:00");
+  EXPECT_EQ(FromProto(ToProto(t)), t);
+  const absl::Time before_epoch = *ParseRfc3339("1969-12-31T23:59:59.5Z");
+  EXPECT_EQ(FromProto(ToProto(before_epoch)), before_epoch);
+  EXPECT_GE(ToProto(before_epoch).nanos(), 0);
+}
+
+}  // namespace
+}  // namespace claimgate::ledger
