@@ -24,8 +24,8 @@ void WriteRefusal(std::ostream& err, const std::string& event_id, v1::LedgerErro
   r.set_event_id(event_id);
   r.set_error(error);
   r.set_message(std::string(message));
-  r.set_line(line);
-  err << ledger::ToJson(r) << '\n';
+  r.set_line(static_cast<int32_t>(line));
+  err << ledger::ToJson(r, /*print_defaults=*/true) << '\n';
 }
 
 }  // namespace

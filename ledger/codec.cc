@@ -112,10 +112,11 @@ absl::string_view BodyName(const v1::Event& e) {
   return v1::Event::descriptor()->FindFieldByNumber(e.body_case())->name();
 }
 
-std::string ToJson(const google::protobuf::Message& message) {
+std::string ToJson(const google::protobuf::Message& message, bool print_defaults) {
   std::string out;
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = print_defaults;
   // Cannot fail for a message of a compiled-in type.
   (void)google::protobuf::util::MessageToJsonString(message, &out, options);
   return out;

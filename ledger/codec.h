@@ -30,8 +30,9 @@ bool IsLedgerEvent(const v1::Event& event);
 // The body's name as in SPEC §7 ("score_assessed", ...); "none" when unset.
 absl::string_view BodyName(const v1::Event& event);
 
-// One line of JSON, proto field names, default values omitted.
-std::string ToJson(const google::protobuf::Message& message);
+// One line of JSON, proto field names; default values omitted unless `print_defaults` (for records whose
+// consumers expect every key, such as refusals).
+std::string ToJson(const google::protobuf::Message& message, bool print_defaults = false);
 
 }  // namespace claimgate::ledger
 
