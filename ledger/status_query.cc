@@ -33,30 +33,37 @@ absl::Time ReRegistrationAfter(const v1::PersonStatus& p, const v1::PersonStatus
 }
 
 StateAt SuspensionOrNormalAt(const v1::PersonStatus& p, absl::Time t, absl::Time floor) {
+  // Merge the suspensions (ordered by since) into maximal blocks; t lies in one block or between two.
   StateAt out;
-  out.since = floor;
-  bool suspended = false;
-  for (const auto& s : p.suspensions()) {
-    const absl::Time since = FromProto(s.since());
-    const absl::Time until = UntilOf(s.until(), s.has_until());
-    if (since <= t && t < until) {
-      if (!suspended) {
-        out = StateAt{v1::PersonStatus::SUSPENDED, since, until};
-        suspended = true;
-      } else {
-        out.since = std::min(out.since, since);
-        out.until = std::max(out.until, until);
-      }
+  absl::Time block_since = absl::InfinitePast(), block_until = absl::InfinitePast();
+  auto close_block = [&]() -> bool {  // true when the block holds t
+    if (block_since <= t && t < block_until) {
+      out = StateAt{v1::PersonStatus::SUSPENDED, block_since, block_until};
+      return true;
     }
-  }
-  if (suspended) return out;
-  // NORMAL between the last sanction end before t and the next sanction start after t.
+    if (block_until <= t) out.since = std::max(out.since, block_until);
+    if (block_since > t) out.until = std::min(out.until, block_since);
+    return false;
+  };
+  bool found = false;
+  bool open = false;
   for (const auto& s : p.suspensions()) {
     const absl::Time since = FromProto(s.since());
     const absl::Time until = UntilOf(s.until(), s.has_until());
-    if (until <= t) out.since = std::max(out.since, until);
-    if (since > t) out.until = std::min(out.until, since);
+    if (until <= since) continue;
+    if (open && since <= block_until) {
+      block_until = std::max(block_until, until);
+      continue;
+    }
+    if (open && (found = close_block())) break;
+    block_since = since;
+    block_until = until;
+    open = true;
   }
+  if (!found && open) close_block();
+  // Either state holds no earlier than the re-registration that ended a termination, and no later than
+  // the next termination.
+  out.since = std::max(out.since, floor);
   for (const auto& term : p.terminations()) {
     const absl::Time since = FromProto(term.since());
     if (since > t) out.until = std::min(out.until, since);
@@ -70,7 +77,14 @@ StateAt PersonStateAt(const v1::PersonStatus& person, absl::Time t) {
   absl::Time floor = absl::InfinitePast();
   if (const auto* term = TerminationAt(person, t)) {
     const absl::Time back = ReRegistrationAfter(person, *term);
-    if (t < back) return StateAt{v1::PersonStatus::TERMINATED, FromProto(term->since()), back};
+    if (t < back) {
+      StateAt out{v1::PersonStatus::TERMINATED, FromProto(term->since()), back};
+      for (const auto& next : person.terminations()) {  // a later termination starts a new interval
+        const absl::Time since = FromProto(next.since());
+        if (since > t) out.until = std::min(out.until, since);
+      }
+      return out;
+    }
     floor = back;
   }
   return SuspensionOrNormalAt(person, t, floor);
