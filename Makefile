@@ -21,7 +21,7 @@ demo: build
 	$(BUILD)/gate/claimgate demo
 
 bench: build
-	$(BUILD)/bench/claimgate-bench check --lines 1000000
+	$(BUILD)/bench/claimgate-bench check --lines 200000
 
 format:
 	find gate ledger bench tests -name '*.cc' -o -name '*.h' | xargs clang-format -i

@@ -62,6 +62,7 @@ std::string DefaultDemoEvents() {
 int main(int argc, char** argv) {
   CLI::App app{"claimgate: real-time claim gate for medical-insurance payment eligibility"};
   app.require_subcommand(1);
+  app.fallthrough();  // top-level options (--profiles-dir) may follow the subcommand
   app.set_version_flag("--version", claimgate::gate::GateVersion());
 
   std::string profiles_dir;
