@@ -148,6 +148,12 @@ std::vector<std::string> Ledger::RecomputeAllForTest() {
   return result.changed_persons;
 }
 
+ApplyResult Ledger::Recomputed(Person& p, const v1::Event& cause) {
+  ApplyResult r;
+  Recompute(p, cause, nullptr, r);
+  return r;
+}
+
 Ledger::Person& Ledger::PersonFor(absl::string_view id) {
   auto& slot = persons_[id];
   if (slot == nullptr) {
@@ -311,9 +317,7 @@ ApplyResult Ledger::ApplyCommitmentSigned(const v1::Event& e) {
   const v1::CommitmentSigned& body = e.commitment_signed();
   Person& p = PersonFor(body.person_id());
   p.commitments.push_back({body.institution_id(), FromProto(e.time())});
-  ApplyResult r;
-  Recompute(p, e, nullptr, r);
-  return r;
+  return Recomputed(p, e);
 }
 
 std::optional<std::pair<v1::LedgerError, std::string>> Ledger::CheckPoints(
@@ -422,9 +426,7 @@ ApplyResult Ledger::ApplyAssessmentAdjusted(const v1::Event& e) {
     return Refuse(e, refusal->first, std::move(refusal->second));
   }
   a.points = body.points();
-  ApplyResult r;
-  Recompute(*persons_.at(a.person_id), e, nullptr, r);
-  return r;
+  return Recomputed(*persons_.at(a.person_id), e);
 }
 
 ApplyResult Ledger::ApplyRestorationCredited(const v1::Event& e) {
@@ -463,9 +465,7 @@ ApplyResult Ledger::ApplyRestorationCredited(const v1::Event& e) {
                   absl::StrCat(exceeded, " in ", year, " (profile ", profile.name(), ")"));
   }
   p.credits.push_back({t, year, points, body.kind(), ++seq_});
-  ApplyResult r;
-  Recompute(p, e, nullptr, r);
-  return r;
+  return Recomputed(p, e);
 }
 
 ApplyResult Ledger::ApplySanctionShortened(const v1::Event& e) {
@@ -487,9 +487,7 @@ ApplyResult Ledger::ApplySanctionShortened(const v1::Event& e) {
                                "re-registration bar in force at ", FormatRfc3339(t)));
   }
   p.shortenings.push_back({t, body.days(), ++seq_});
-  ApplyResult r;
-  Recompute(p, e, nullptr, r);
-  return r;
+  return Recomputed(p, e);
 }
 
 ApplyResult Ledger::ApplyAgreementChanged(const v1::Event& e) {
@@ -588,6 +586,12 @@ void Ledger::Recompute(Person& p, const v1::Event& cause, const std::string* eff
   std::map<int, int> totals;           // calendar year -> running total
   std::optional<std::pair<int, int>> reached;  // (year, total) of `effective_assessment`
 
+  auto record_total = [&next](absl::Time at, int year, int total) {
+    PersonStatus::YearTotal* step = next.add_points();
+    SetProto(at, step->mutable_since());
+    step->set_year(year);
+    step->set_total(total);
+  };
   auto terminate = [&](absl::Time at, absl::Time bar, v1::SanctionCause cause, std::string source) {
     if (!terminations.empty() && terminations.back().until > at) {
       bar = std::max(bar, terminations.back().until);  // the longer bar wins
@@ -604,10 +608,7 @@ void Ledger::Recompute(Person& p, const v1::Event& cause, const std::string* eff
         const int t0 = totals[year];
         const int t1 = std::min(kMaxPoints, t0 + a.points);
         totals[year] = t1;
-        PersonStatus::YearTotal* step = next.add_points();
-        SetProto(item.at, step->mutable_since());
-        step->set_year(year);
-        step->set_total(t1);
+        record_total(item.at, year, t1);
         if (effective_assessment != nullptr && *effective_assessment == a.id) reached = {year, t1};
 
         Sanction chosen = profile.Single(a.points);
@@ -640,10 +641,7 @@ void Ledger::Recompute(Person& p, const v1::Event& cause, const std::string* eff
         const auto& c = *static_cast<const Person::Credit*>(item.fact);
         int& total = totals[c.year];
         total = std::max(0, total - c.points);
-        PersonStatus::YearTotal* step = next.add_points();
-        SetProto(item.at, step->mutable_since());
-        step->set_year(c.year);
-        step->set_total(total);
+        record_total(item.at, c.year, total);
         break;
       }
       case Kind::kShortening: {

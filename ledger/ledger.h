@@ -100,6 +100,7 @@ class Ledger {
   // `effective_assessment` is set, also the band notice for the year total that assessment reached.
   void Recompute(Person& p, const v1::Event& cause, const std::string* effective_assessment,
                  ApplyResult& result);
+  ApplyResult Recomputed(Person& p, const v1::Event& cause);
 
   const ProfileSet* profiles_;
   const Profile* default_profile_;

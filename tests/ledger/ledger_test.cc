@@ -33,8 +33,7 @@ TEST_P(SingleTableTest, OneAssessment) {
   if (std::string(c.profile) == "guizhou") {
     // Guizhou reviews the region's first assessment and any of 9 or more: use up the first one and
     // confirm at the decision time, so the sanction starts there.
-    Apply(ev_.Register("D0", "H1", "2025-01-02T09:00"));
-    Apply(ev_.Score("A0", "D0", "H1", 1, "2025-01-05T10:00"));
+    UseUpFirstInRegion("H1");
     Apply(ev_.Score("A1", "D1", "H1", c.points, "2025-03-10T10:00"));
     if (c.points >= 9) Apply(ev_.Confirm("A1", "2025-03-10T10:00"));
   } else {
@@ -81,10 +80,7 @@ TEST_P(CumulativeTableTest, Ladder) {
   const LadderCase& c = GetParam();
   Apply(ev_.Institution("H1", c.profile, v1::InstitutionRegistered::HOSPITAL, 3, "R1"));
   Apply(ev_.Register("D1", "H1", "2025-01-02T09:00"));
-  if (std::string(c.profile) == "guizhou") {
-    Apply(ev_.Register("D0", "H1", "2025-01-02T09:00"));
-    Apply(ev_.Score("A0", "D0", "H1", 1, "2025-01-05T10:00"));  // the region's first: pending review
-  }
+  if (std::string(c.profile) == "guizhou") UseUpFirstInRegion("H1");
   Apply(ev_.Score("A1", "D1", "H1", 4, "2025-01-10T10:00"));  // 4
   Apply(ev_.Score("A2", "D1", "H1", 5, "2025-03-10T10:00"));  // 9: tier 9
   Apply(ev_.Score("A3", "D1", "H1", 1, "2025-04-10T10:00"));  // 10: tier 10, while suspended
@@ -258,10 +254,9 @@ TEST_F(LedgerFixture, GuizhouFirstInRegionWaitsForConfirmation) {
 
 TEST_F(LedgerFixture, GuizhouNineOrMoreWaitsAndRevokedPendingNeverTakesEffect) {
   Apply(ev_.Institution("G1", "guizhou", v1::InstitutionRegistered::HOSPITAL, 2, "520100"));
-  Apply(ev_.Register("D0", "G1", "2025-01-02T09:00"));
+  UseUpFirstInRegion("G1");
   Apply(ev_.Register("D1", "G1", "2025-01-02T09:00"));
   Apply(ev_.Register("D2", "G1", "2025-01-02T09:00"));
-  Apply(ev_.Score("A0", "D0", "G1", 1, "2025-01-05T10:00"));  // the region's first
   Apply(ev_.Score("A1", "D1", "G1", 9, "2025-12-20T10:00"));
   EXPECT_EQ(Sanctions("D1"), "");
   // Confirmed in the next year: counts in 2025 (decision year), sanction from the confirmation.
@@ -474,10 +469,7 @@ TEST_P(NoticeTest, BandNoticeForTheYearTotal) {
   const NoticeCase& c = GetParam();
   Apply(ev_.Institution("H1", c.profile, v1::InstitutionRegistered::HOSPITAL, 3, "R1"));
   Apply(ev_.Register("D1", "H1", "2025-01-02T09:00"));
-  if (std::string(c.profile) == "guizhou") {
-    Apply(ev_.Register("D0", "H1", "2025-01-02T09:00"));
-    Apply(ev_.Score("A0", "D0", "H1", 1, "2025-01-05T10:00"));
-  }
+  if (std::string(c.profile) == "guizhou") UseUpFirstInRegion("H1");
   ApplyResult r = Apply(ev_.Score("A1", "D1", "H1", c.points, "2025-03-07T10:00"));
   if (std::string(c.profile) == "guizhou" && c.points >= 9) r = Apply(ev_.Confirm("A1", "2025-03-07T10:00"));
   std::vector<std::string> got;

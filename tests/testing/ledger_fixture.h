@@ -27,6 +27,13 @@ class LedgerFixture : public ::testing::Test {
     ledger_ = std::move(*created);
   }
 
+  // Guizhou reviews the first assessment of a region: record a throwaway one for D0 at `inst` so that later
+  // assessments there are not the first.
+  void UseUpFirstInRegion(const std::string& inst) {
+    Apply(ev_.Register("D0", inst, "2025-01-02T09:00"));
+    Apply(ev_.Score("A0", "D0", inst, 1, "2025-01-05T10:00"));
+  }
+
   // Applies an event that must be accepted.
   ledger::ApplyResult Apply(const v1::Event& e) {
     ledger::ApplyResult r = ledger_->Apply(e);
