@@ -13,6 +13,7 @@
 #include "ledger/render.h"
 #include "ledger/status_query.h"
 #include "tests/testing/events.h"
+#include "tests/testing/random_events.h"
 
 namespace claimgate::ledger {
 namespace {
@@ -21,22 +22,8 @@ using claimgate::testing::EventBuilder;
 
 constexpr int kSeeds = 150;
 
-class Random {
- public:
-  explicit Random(uint32_t seed) : rng_(seed) {}
-  int Int(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
-  template <typename T>
-  const T& Pick(const std::vector<T>& v) { return v[Int(0, static_cast<int>(v.size()) - 1)]; }
-  // A time in 2025-2026 on a minute grid, rendered for the event builder.
-  std::string Time() {
-    const absl::Time t = absl::FromUnixSeconds(1735660800 + 60LL * Int(0, 2 * 365 * 24 * 60));  // from 2025-01-01 CST
-    return absl::FormatTime("%Y-%m-%dT%H:%M", t, absl::FixedTimeZone(8 * 3600));
-  }
-  std::mt19937& rng() { return rng_; }
-
- private:
-  std::mt19937 rng_;
-};
+using claimgate::testing::Random;
+using claimgate::testing::RandomStream;
 
 std::unique_ptr<ProfileSet> Profiles() { return std::move(*ProfileSet::Builtin()); }
 
@@ -45,68 +32,6 @@ std::string RenderAll(const Ledger& l) {
   for (const std::string& id : l.PersonIds()) absl::StrAppend(&out, RenderPerson(*l.FindPerson(id)), "\n");
   for (const std::string& id : l.InstitutionIds()) {
     absl::StrAppend(&out, RenderInstitution(*l.FindInstitution(id)), "\n");
-  }
-  return out;
-}
-
-// A random stream of every kind of ledger event, times out of order.
-std::vector<v1::Event> RandomStream(Random& r, int n) {
-  EventBuilder ev;
-  const std::vector<std::string> persons = {"D1", "D2", "D3", "D4", "D5"};
-  const std::vector<std::string> insts = {"H1", "H2", "H3"};
-  const std::vector<std::string> profiles = {"national", "hebei", "tibet", "guizhou"};
-  std::vector<v1::Event> out;
-  for (const std::string& i : insts) {
-    out.push_back(ev.Institution(i, r.Pick(profiles), v1::InstitutionRegistered::HOSPITAL, r.Int(0, 3),
-                                 r.Int(0, 1) ? "R1" : "R2", "2025-01-01T00:00"));
-  }
-  int assessments = 0;
-  for (int k = 0; k < n; ++k) {
-    const std::string& p = r.Pick(persons);
-    const std::string& i = r.Pick(insts);
-    const std::string t = r.Time();
-    const std::string some_assessment = absl::StrCat("A", r.Int(1, std::max(1, assessments)));
-    switch (r.Int(0, 11)) {
-      case 0:
-      case 1:
-        out.push_back(ev.Register(p, i, t));
-        break;
-      case 2:
-        out.push_back(ev.Commit(p, i, t));
-        break;
-      case 3:
-        out.push_back(ev.Deregister(p, i, t));
-        break;
-      case 4:
-      case 5:
-      case 6: {
-        const bool fraud = r.Int(0, 5) == 0;
-        out.push_back(ev.Score(absl::StrCat("A", ++assessments), p, i, fraud ? r.Int(9, 12) : r.Int(0, 13), t,
-                               fraud ? "FRAUD" : "OVER_TREATMENT",
-                               static_cast<v1::ScoreAssessed::Responsibility>(r.Int(0, 3))));
-        break;
-      }
-      case 7:
-        out.push_back(r.Int(0, 1) ? ev.Confirm(some_assessment, t) : ev.Revoke(some_assessment, t));
-        break;
-      case 8:
-        out.push_back(ev.Adjust(some_assessment, r.Int(0, 13), t));
-        break;
-      case 9:
-        out.push_back(ev.Credit(p, static_cast<v1::RestorationCredited::Kind>(r.Int(1, 5)), r.Int(0, 3), t));
-        break;
-      case 10:
-        out.push_back(ev.Shorten(p, r.Int(1, 200), t));
-        break;
-      case 11: {
-        std::vector<std::string> named;
-        for (const std::string& q : persons) {
-          if (r.Int(0, 2) == 0) named.push_back(q);
-        }
-        out.push_back(ev.Agreement(i, static_cast<v1::AgreementChanged::State>(r.Int(1, 3)), named, t));
-        break;
-      }
-    }
   }
   return out;
 }
