@@ -9,9 +9,16 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include <filesystem>
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
 #include "bench/synthetic.h"
+#include "gate/binary_decider.h"
 #include "gate/check.h"
+#include "gate/status_store.h"
 #include "ledger/codec.h"
+#include "rocksdb/db.h"
 
 namespace {
 
@@ -19,6 +26,205 @@ int64_t PeakRssBytes() {
   struct rusage usage {};
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<int64_t>(usage.ru_maxrss) * 1024;
+}
+
+int64_t CurrentRssBytes() {
+  std::ifstream statm("/proc/self/statm");
+  int64_t size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident * sysconf(_SC_PAGESIZE);
+}
+
+double Seconds(absl::Time since) { return absl::ToDoubleSeconds(absl::Now() - since); }
+
+struct StoreBenchOptions {
+  int64_t persons = 1000000;
+  int64_t claims = 2000000;
+  int64_t hot_working_set = 200000;
+  std::string dir;
+  bool keep = false;
+};
+
+// `claimgate-bench store`: load a population into the status store, reopen it, and measure decisions per
+// second from the hot tier and under a Zipf load with the hot tier at 10% of the population, against raw
+// RocksDB MultiGet of the same keys.
+int RunStoreBench(const StoreBenchOptions& so) {
+  using claimgate::gate::StatusStore;
+  using claimgate::gate::StatusStoreOptions;
+  namespace bench = claimgate::bench;
+  bench::SyntheticOptions pop;
+  pop.persons = so.persons;
+  pop.institutions = std::max<int64_t>(1, so.persons / 10);
+  const std::string dir =
+      so.dir.empty() ? absl::StrCat("/tmp/claimgate-bench-store-", getpid()) : so.dir;
+  std::filesystem::remove_all(dir);
+  StatusStoreOptions store_options;  // defaults
+  store_options.path = dir;
+
+  // Load.
+  absl::Time t0 = absl::Now();
+  {
+    auto store = StatusStore::Open(store_options);
+    if (!store.ok()) {
+      std::cerr << store.status() << "\n";
+      return 2;
+    }
+    claimgate::gate::StatusBatch batch;
+    int64_t persons = 0, institutions = 0;
+    auto flush = [&]() {
+      batch.positions["bench/persons"] = persons;
+      batch.positions["bench/institutions"] = institutions;
+      if (absl::Status s = (*store)->Write(batch); !s.ok()) {
+        std::cerr << s << "\n";
+        std::exit(2);
+      }
+      batch.persons.clear();
+      batch.institutions.clear();
+    };
+    bench::GenerateStatuses(
+        pop,
+        [&](claimgate::v1::InstitutionStatus&& i) {
+          batch.institutions.push_back(std::move(i));
+          ++institutions;
+          if (batch.institutions.size() >= 10000) flush();
+        },
+        [&](claimgate::v1::PersonStatus&& p) {
+          batch.persons.push_back(std::move(p));
+          if (++persons % 10000 == 0) flush();
+          if (persons % 1000000 == 0) std::cerr << "loaded " << persons << " persons\n";
+        });
+    flush();
+    if (absl::Status s = (*store)->Flush(); !s.ok()) return 2;
+    std::cout << absl::StrFormat("load: %d persons, %d institutions, %.1f s, store %.0f MB\n", persons,
+                                 institutions, Seconds(t0), (*store)->ApproximateBytes() / 1e6);
+  }
+  const double load_seconds = Seconds(t0);
+
+  // Reopen.
+  t0 = absl::Now();
+  auto reopened = StatusStore::Open(store_options);
+  if (!reopened.ok()) return 2;
+  const double reopen_seconds = Seconds(t0);
+  std::unique_ptr<StatusStore> store = std::move(*reopened);
+
+  auto profiles = claimgate::ledger::ProfileSet::Builtin();
+  claimgate::gate::DecisionContext ctx;
+  ctx.profiles = profiles->get();
+  ctx.default_profile = (*profiles)->Find("national");
+  ctx.gate_version = "bench";
+  claimgate::gate::BinaryDecider decider(ctx);
+  std::string decision_bytes, audit_bytes;
+  const absl::Time now = absl::Now();
+  std::map<std::string, int64_t> outcomes;
+  auto run = [&](const std::vector<std::string>& claims, size_t begin, size_t end) {
+    for (size_t k = begin; k < end; ++k) {
+      if (!decider.Decide(claims[k], *store, 1, now, &decision_bytes, &audit_bytes).ok()) std::exit(3);
+    }
+  };
+  std::mt19937_64 rng(7);
+  const int64_t per_institution = std::max<int64_t>(1, so.persons / pop.institutions);
+
+  // Hot: the practitioners of the first institutions, all resident.
+  const int64_t hot_institutions =
+      std::max<int64_t>(1, std::min(so.hot_working_set, so.persons) / per_institution);
+  std::vector<std::string> hot_claims;
+  hot_claims.reserve(so.claims);
+  for (int64_t k = 0; k < so.claims; ++k) {
+    const int64_t inst = rng() % hot_institutions;
+    std::vector<int64_t> practitioners;
+    for (int j = 1 + rng() % 3; j > 0; --j) {
+      const int64_t p = inst + pop.institutions * static_cast<int64_t>(rng() % per_institution);
+      practitioners.push_back(std::min(p, so.persons - 1));
+    }
+    hot_claims.push_back(bench::ClaimEventBytes(pop, k, practitioners, rng));
+  }
+  run(hot_claims, 0, hot_claims.size() / 4);  // warm: every working-set record resident
+  const uint64_t hot_reads_before = store->stats().rocksdb_reads;
+  t0 = absl::Now();
+  run(hot_claims, 0, hot_claims.size());
+  const double hot_seconds = Seconds(t0);
+  const double hot_rate = hot_claims.size() / hot_seconds;
+  const auto hot_stats = store->stats();
+  const double avg_entry_bytes =
+      hot_stats.persons.entries == 0 ? 512.0
+                                     : static_cast<double>(hot_stats.persons.bytes) / hot_stats.persons.entries;
+  std::cout << absl::StrFormat(
+      "hot: %d claims in %.2f s = %.0f decisions/s (RocksDB reads during the run: %d; %d records, "
+      "%.0f B each in the hot tier)\n",
+      hot_claims.size(), hot_seconds, hot_rate, hot_stats.rocksdb_reads - hot_reads_before,
+      hot_stats.persons.entries, avg_entry_bytes);
+  hot_claims.clear();
+  hot_claims.shrink_to_fit();
+
+  // Zipf over the whole population, hot tier sized to 10% of it.
+  store.reset();
+  store_options.hot_tier_bytes = static_cast<uint64_t>(0.1 * so.persons * avg_entry_bytes);
+  store = std::move(*StatusStore::Open(store_options));
+  const bench::ZipfSampler zipf(so.persons, pop.zipf_exponent);
+  std::vector<std::string> zipf_claims;
+  std::vector<std::vector<std::string>> zipf_keys;
+  zipf_claims.reserve(so.claims);
+  zipf_keys.reserve(so.claims);
+  for (int64_t k = 0; k < so.claims; ++k) {
+    const int64_t lead = zipf(rng) - 1;
+    std::vector<int64_t> practitioners = {lead};
+    std::vector<std::string> keys = {bench::PersonId(lead)};
+    for (int j = rng() % 3; j > 0; --j) {
+      const int64_t p = (lead + pop.institutions * (1 + static_cast<int64_t>(rng() % per_institution))) %
+                        so.persons;
+      practitioners.push_back(p);
+      keys.push_back(bench::PersonId(p));
+    }
+    zipf_claims.push_back(bench::ClaimEventBytes(pop, k, practitioners, rng));
+    zipf_keys.push_back(std::move(keys));
+  }
+  run(zipf_claims, 0, zipf_claims.size() / 2);  // warm the hot tier and the block cache
+  const auto before = store->stats();
+  t0 = absl::Now();
+  run(zipf_claims, 0, zipf_claims.size());
+  const double zipf_seconds = Seconds(t0);
+  const double zipf_rate = zipf_claims.size() / zipf_seconds;
+  const auto after = store->stats();
+  const uint64_t lookups = (after.persons.hits + after.persons.misses) - (before.persons.hits + before.persons.misses);
+  const double hit_ratio =
+      lookups == 0 ? 0 : static_cast<double>(after.persons.hits - before.persons.hits) / lookups;
+  std::cout << absl::StrFormat(
+      "zipf: %d claims in %.2f s = %.0f decisions/s; hot tier %.0f MB, %d records, hit ratio %.3f\n",
+      zipf_claims.size(), zipf_seconds, zipf_rate, after.persons.bytes / 1e6, after.persons.entries,
+      hit_ratio);
+
+  // Raw RocksDB MultiGet of the same keys, one call per claim, same block cache.
+  rocksdb::DB* db = store->db_for_test();
+  rocksdb::ColumnFamilyHandle* cf = store->persons_cf_for_test();
+  std::vector<rocksdb::Slice> slices;
+  std::vector<rocksdb::PinnableSlice> values(8);
+  std::vector<rocksdb::Status> statuses(8);
+  t0 = absl::Now();
+  int64_t found = 0;
+  for (const auto& keys : zipf_keys) {
+    slices.assign(keys.begin(), keys.end());
+    db->MultiGet(rocksdb::ReadOptions(), cf, slices.size(), slices.data(), values.data(), statuses.data());
+    for (size_t i = 0; i < slices.size(); ++i) {
+      found += statuses[i].ok();
+      values[i].Reset();
+    }
+  }
+  const double multiget_seconds = Seconds(t0);
+  const double multiget_rate = zipf_keys.size() / multiget_seconds;
+  std::cout << absl::StrFormat("rocksdb multiget: %d calls (%d keys found) in %.2f s = %.0f/s\n",
+                               zipf_keys.size(), found, multiget_seconds, multiget_rate);
+  const int64_t rss = CurrentRssBytes();
+  const uint64_t store_bytes = store->ApproximateBytes();
+  store.reset();
+  if (!so.keep) std::filesystem::remove_all(dir);
+  std::cout << absl::StrFormat(
+      "{\"persons\":%d,\"institutions\":%d,\"claims\":%d,\"load_seconds\":%.2f,"
+      "\"reopen_seconds\":%.3f,\"rss_bytes\":%d,\"peak_rss_bytes\":%d,\"store_bytes\":%d,"
+      "\"decisions_per_sec_hot\":%.0f,\"decisions_per_sec_zipf\":%.0f,\"hot_tier_hit_ratio_zipf\":%.4f,"
+      "\"rocksdb_multiget_per_sec\":%.0f,\"ratio_to_rocksdb\":%.3f}\n",
+      so.persons, pop.institutions, so.claims, load_seconds, reopen_seconds, rss, PeakRssBytes(),
+      store_bytes, hot_rate, zipf_rate, hit_ratio, multiget_rate, zipf_rate / multiget_rate);
+  return 0;
 }
 
 }  // namespace
@@ -42,7 +248,17 @@ int main(int argc, char** argv) {
   check->add_option("--persons", options.persons)->capture_default_str();
   check->add_option("--institutions", options.institutions)->capture_default_str();
 
+  StoreBenchOptions store_options;
+  CLI::App* store = app.add_subcommand("store", "load the status store and measure decisions per second");
+  store->add_option("--persons", store_options.persons)->capture_default_str();
+  store->add_option("--claims", store_options.claims, "claims per measured phase")->capture_default_str();
+  store->add_option("--hot-working-set", store_options.hot_working_set)->capture_default_str();
+  store->add_option("--dir", store_options.dir, "store directory (default: a fresh one under /tmp)");
+  store->add_flag("--keep", store_options.keep, "keep the store directory afterwards");
+
   CLI11_PARSE(app, argc, argv);
+
+  if (store->parsed()) return RunStoreBench(store_options);
 
   if (gen->parsed()) {
     std::ofstream out(out_path);

@@ -129,4 +129,103 @@ void GenerateStream(const SyntheticOptions& o, int64_t stream_events,
   }
 }
 
+void GenerateStatuses(const SyntheticOptions& o,
+                      const std::function<void(v1::InstitutionStatus&&)>& institution,
+                      const std::function<void(v1::PersonStatus&&)>& person) {
+  std::mt19937_64 rng(o.seed);
+  auto chance = [&rng](double p) { return std::uniform_real_distribution<double>(0, 1)(rng) < p; };
+  const absl::Time start = *ledger::ParseRfc3339("2025-01-01T08:00:00+08:00");
+  const ledger::Calendar cst;
+  static const char* kProfiles[] = {"hebei", "national", "tibet"};
+  for (int64_t i = 0; i < o.institutions; ++i) {
+    v1::InstitutionStatus s;
+    s.set_institution_id(InstitutionId(i));
+    const int roll = static_cast<int>(rng() % 100);
+    s.set_kind(roll < 35   ? v1::InstitutionRegistered::CLINIC
+               : roll < 60 ? v1::InstitutionRegistered::PRIMARY_CARE
+               : roll < 85 ? v1::InstitutionRegistered::PHARMACY
+                           : v1::InstitutionRegistered::HOSPITAL);
+    s.set_level(s.kind() == v1::InstitutionRegistered::HOSPITAL ? 1 + static_cast<int>(rng() % 3) : 0);
+    s.set_region(absl::StrCat(130000 + i % 100));
+    s.set_profile(kProfiles[i % 3]);
+    s.set_ledger_position(1);
+    if (chance(0.001)) {  // a few institutions with a suspended agreement for a while
+      auto* a = s.add_agreement();
+      ledger::SetProto(start + absl::Hours(24 * (rng() % 300)), a->mutable_since());
+      a->set_state(v1::AgreementChanged::SUSPENDED);
+      auto* b = s.add_agreement();
+      ledger::SetProto(ledger::FromProto(a->since()) + absl::Hours(24 * 30), b->mutable_since());
+      b->set_state(v1::AgreementChanged::ACTIVE);
+    }
+    institution(std::move(s));
+  }
+  for (int64_t p = 0; p < o.persons; ++p) {
+    v1::PersonStatus s;
+    s.set_person_id(PersonId(p));
+    s.set_ledger_position(1);
+    const int64_t home = p % o.institutions;
+    std::vector<int64_t> sites = {home};
+    if (chance(o.multi_site_share)) sites.push_back((home + 1 + rng() % 97) % o.institutions);
+    for (int64_t site : sites) {
+      auto* r = s.add_registrations();
+      r->set_institution_id(InstitutionId(site));
+      r->set_role(v1::PersonRegistered::PHYSICIAN);
+      ledger::SetProto(start, r->mutable_since());
+      if (!chance(o.uncommitted_share)) ledger::SetProto(start + absl::Minutes(30), r->mutable_committed_at());
+    }
+    if (chance(o.suspended_share)) {
+      const absl::Time since = start + absl::Hours(24 * (rng() % 330));
+      auto* susp = s.add_suspensions();
+      ledger::SetProto(since, susp->mutable_since());
+      ledger::SetProto(cst.AddMonths(since, 2 + static_cast<int>(rng() % 9)), susp->mutable_until());
+      susp->set_cause(v1::POINTS_CUMULATIVE);
+      susp->set_source_id(absl::StrCat("A", p));
+      auto* pts = s.add_points();
+      *pts->mutable_since() = susp->since();
+      pts->set_year(2025);
+      pts->set_total(9 + static_cast<int>(rng() % 3));
+    } else if (chance(o.terminated_share)) {
+      const absl::Time since = start + absl::Hours(24 * (rng() % 330));
+      auto* term = s.add_terminations();
+      ledger::SetProto(since, term->mutable_since());
+      ledger::SetProto(cst.AddYears(since, 1), term->mutable_bar_until());
+      term->set_cause(v1::POINTS_CUMULATIVE);
+      term->set_source_id(absl::StrCat("A", p));
+    } else if (chance(0.05)) {
+      auto* pts = s.add_points();
+      ledger::SetProto(start + absl::Hours(24 * (rng() % 330)), pts->mutable_since());
+      pts->set_year(2025);
+      pts->set_total(1 + static_cast<int>(rng() % 8));
+    }
+    person(std::move(s));
+  }
+}
+
+std::string ClaimEventBytes(const SyntheticOptions& o, int64_t k, const std::vector<int64_t>& practitioners,
+                            std::mt19937_64& rng) {
+  const absl::Time start = *ledger::ParseRfc3339("2025-01-01T08:00:00+08:00");
+  const absl::Time t = start + absl::Minutes(30 + static_cast<int64_t>(rng() % (360 * 24 * 60)));
+  v1::Event e;
+  e.set_event_id(absl::StrCat("C", k));
+  ledger::SetProto(t + absl::Minutes(20), e.mutable_time());
+  auto* c = e.mutable_claim();
+  c->set_claim_id(absl::StrCat("C", k));
+  c->set_kind(v1::Claim::SETTLEMENT);
+  c->set_institution_id(InstitutionId(practitioners[0] % o.institutions));
+  ledger::SetProto(t, c->mutable_service_time());
+  c->set_visit_type(rng() % 20 == 0 ? v1::Claim::EMERGENCY : v1::Claim::OUTPATIENT);
+  c->set_insured_id(absl::StrCat("INS", rng() % 1000000));
+  for (size_t j = 0; j < practitioners.size(); ++j) {
+    auto* pr = c->add_practitioners();
+    pr->set_person_id(PersonId(practitioners[j]));
+    pr->set_role(j == 0 ? v1::Claim::Practitioner::PRESCRIBER : v1::Claim::Practitioner::PERFORMER);
+  }
+  auto* item = c->add_items();
+  item->set_item_code(absl::StrCat("X", rng() % 5000));
+  item->set_category(v1::Claim::Item::DRUG);
+  item->set_amount_fen(100 + static_cast<int64_t>(rng() % 100000));
+  if (rng() % 50 != 0) item->add_traceability_codes(absl::StrFormat("%020d", rng() % 100000000000ULL));
+  return e.SerializeAsString();
+}
+
 }  // namespace claimgate::bench

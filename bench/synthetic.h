@@ -8,6 +8,9 @@
 #include <functional>
 #include <random>
 #include <string>
+#include <vector>
+
+#include "claimgate/v1/status.pb.h"
 
 #include "claimgate/v1/events.pb.h"
 
@@ -21,6 +24,8 @@ struct SyntheticOptions {
   double assessment_rate = 0.02;        // share of stream events that are score assessments
   int max_practitioners = 3;            // practitioners per claim: 1..max
   double zipf_exponent = 1.0;           // claim popularity over persons
+  double suspended_share = 0.02;        // persons with a suspension in the year (status generator)
+  double terminated_share = 0.005;      // persons terminated in the year (status generator)
   uint64_t seed = 42;
 };
 
@@ -40,6 +45,16 @@ class ZipfSampler {
 // events through 2025: claims, with score assessments interleaved at `assessment_rate`.
 void GenerateStream(const SyntheticOptions& options, int64_t stream_events,
                     const std::function<void(const v1::Event&)>& emit);
+
+// Emits the status records a ledger would publish for such a population (without running the ledger):
+// registrations (with commitments), suspensions and terminations at the configured shares, year totals.
+void GenerateStatuses(const SyntheticOptions& options,
+                      const std::function<void(v1::InstitutionStatus&&)>& institution,
+                      const std::function<void(v1::PersonStatus&&)>& person);
+
+// A claim event for `practitioners` (person indexes) at the home institution of the first, serialized.
+std::string ClaimEventBytes(const SyntheticOptions& options, int64_t claim_index,
+                            const std::vector<int64_t>& practitioners, std::mt19937_64& rng);
 
 std::string PersonId(int64_t index);
 std::string InstitutionId(int64_t index);

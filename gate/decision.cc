@@ -82,6 +82,14 @@ const ledger::Profile& ProfileFor(const v1::InstitutionStatus* institution,
 
 v1::Decision Decide(const v1::Claim& claim, const StatusLookup& status, const DecisionContext& ctx) {
   v1::Decision d;
+  DecideInto(claim, status, ctx, &d);
+  return d;
+}
+
+void DecideInto(const v1::Claim& claim, const StatusLookup& status, const DecisionContext& ctx,
+                v1::Decision* out) {
+  v1::Decision& d = *out;
+  d.Clear();
   d.set_claim_id(claim.claim_id());
   v1::AuditRecord& audit = *d.mutable_audit();
 
@@ -197,12 +205,16 @@ v1::Decision Decide(const v1::Claim& claim, const StatusLookup& status, const De
   audit.set_profile(profile.name());
   audit.set_profile_digest(profile.digest());
   audit.set_gate_version(ctx.gate_version);
-  audit.set_claim_digest(ledger::Sha256Hex(ledger::DeterministicBytes(claim)));
+  {
+    // Canonical bytes into a reused buffer; the digest straight into the record: no allocation when warm.
+    thread_local std::string canonical;
+    ledger::DeterministicBytesInto(claim, &canonical);
+    ledger::Sha256HexInto(canonical, audit.mutable_claim_digest());
+  }
   *audit.mutable_source() = ctx.source;
   SetProto(ctx.processing_time, audit.mutable_processing_time());
   *audit.mutable_service_time() = claim.service_time();
   audit.set_mode(shadow ? v1::AuditRecord::SHADOW : v1::AuditRecord::ENFORCE);
-  return d;
 }
 
 }  // namespace claimgate::gate

@@ -45,6 +45,11 @@ const ledger::Profile& ProfileFor(const v1::InstitutionStatus* institution,
 // Decides a structurally valid claim (ledger::ValidateEvent). Thread-compatible: const inputs only.
 v1::Decision Decide(const v1::Claim& claim, const StatusLookup& status, const DecisionContext& ctx);
 
+// The same into a caller-owned message (cleared first): with `out` on a reused arena the hot path does not
+// call malloc once warm.
+void DecideInto(const v1::Claim& claim, const StatusLookup& status, const DecisionContext& ctx,
+                v1::Decision* out);
+
 // True for a code that makes the claim REJECT on its own (before shadow mode).
 bool IsRejecting(v1::ReasonCode code);
 

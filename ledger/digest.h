@@ -10,9 +10,12 @@
 namespace claimgate::ledger {
 
 std::string Sha256Hex(absl::string_view bytes);
+// Writes the 64 hex digits into `out` (reusing its capacity).
+void Sha256HexInto(absl::string_view bytes, std::string* out);
 
 // The message's canonical bytes: deterministic serialization (map entries ordered).
 std::string DeterministicBytes(const google::protobuf::Message& m);
+void DeterministicBytesInto(const google::protobuf::Message& m, std::string* out);
 
 }  // namespace claimgate::ledger
 

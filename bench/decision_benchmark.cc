@@ -1,0 +1,203 @@
+// Microbenchmarks of the gate's hot path (Google Benchmark): claim bytes -> status lookups -> decision and
+// audit bytes, with every record in the hot tier. Run: build/bench/decision_benchmark
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "bench/synthetic.h"
+#include "benchmark/benchmark.h"
+#include "gate/binary_decider.h"
+#include "gate/status_store.h"
+#include "ledger/digest.h"
+#include "ledger/status_query.h"
+
+namespace claimgate::bench {
+namespace {
+
+constexpr int64_t kPersons = 20000;
+
+struct Fixture {
+  SyntheticOptions pop;
+  std::unique_ptr<ledger::ProfileSet> profiles;
+  std::unique_ptr<gate::StatusStore> store;
+  std::vector<std::string> claims;
+  gate::DecisionContext ctx;
+
+  Fixture() {
+    pop.persons = kPersons;
+    pop.institutions = kPersons / 10;
+    const std::string dir = absl::StrCat("/tmp/claimgate-decision-benchmark-", getpid());
+    std::filesystem::remove_all(dir);
+    gate::StatusStoreOptions o;
+    o.path = dir;
+    o.hot_tier_bytes = 256 << 20;
+    store = std::move(*gate::StatusStore::Open(o));
+    gate::StatusBatch batch;
+    GenerateStatuses(
+        pop, [&](v1::InstitutionStatus&& i) { batch.institutions.push_back(std::move(i)); },
+        [&](v1::PersonStatus&& p) { batch.persons.push_back(std::move(p)); });
+    (void)store->Write(batch);
+    std::mt19937_64 rng(3);
+    for (int k = 0; k < 4096; ++k) {
+      const int64_t inst = rng() % pop.institutions;
+      std::vector<int64_t> practitioners;
+      for (int j = 1 + rng() % 3; j > 0; --j) practitioners.push_back(inst + pop.institutions * (rng() % 10));
+      claims.push_back(ClaimEventBytes(pop, k, practitioners, rng));
+    }
+    profiles = std::move(*ledger::ProfileSet::Builtin());
+    ctx.profiles = profiles.get();
+    ctx.default_profile = profiles->Find("national");
+    ctx.gate_version = "bench";
+    // Warm: every record resident.
+    v1::Event e;
+    for (const std::string& c : claims) {
+      e.ParseFromString(c);
+      (void)store->Resolve(e.claim());
+    }
+    std::filesystem::remove_all(dir);  // RocksDB keeps its open files; the hot tier serves everything
+  }
+};
+
+Fixture& F() {
+  static Fixture* f = new Fixture();
+  return *f;
+}
+
+void BM_ParseClaimEvent(benchmark::State& state) {
+  Fixture& f = F();
+  google::protobuf::Arena arena;
+  size_t k = 0;
+  for (auto _ : state) {
+    auto* e = google::protobuf::Arena::CreateMessage<v1::Event>(&arena);
+    benchmark::DoNotOptimize(e->ParseFromString(f.claims[k++ % f.claims.size()]));
+    if (k % 1024 == 0) arena.Reset();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ParseClaimEvent);
+
+void BM_ResolveHot(benchmark::State& state) {
+  Fixture& f = F();
+  std::vector<v1::Event> events(f.claims.size());
+  for (size_t i = 0; i < events.size(); ++i) events[i].ParseFromString(f.claims[i]);
+  size_t k = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(f.store->Resolve(events[k++ % events.size()].claim()));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ResolveHot);
+
+void BM_DecideIntoHot(benchmark::State& state) {
+  Fixture& f = F();
+  std::vector<v1::Event> events(f.claims.size());
+  for (size_t i = 0; i < events.size(); ++i) events[i].ParseFromString(f.claims[i]);
+  google::protobuf::Arena arena;
+  auto* d = google::protobuf::Arena::CreateMessage<v1::Decision>(&arena);
+  size_t k = 0;
+  for (auto _ : state) {
+    const v1::Claim& c = events[k++ % events.size()].claim();
+    (void)f.store->Resolve(c);
+    gate::DecideInto(c, *f.store, f.ctx, d);
+    benchmark::DoNotOptimize(d);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_DecideIntoHot);
+
+void BM_SerializeDecisionAndAudit(benchmark::State& state) {
+  Fixture& f = F();
+  v1::Event e;
+  e.ParseFromString(f.claims[0]);
+  (void)f.store->Resolve(e.claim());
+  v1::Decision d;
+  gate::DecideInto(e.claim(), *f.store, f.ctx, &d);
+  std::string a, b;
+  for (auto _ : state) {
+    d.audit().SerializeToString(&a);
+    d.SerializeToString(&b);
+    benchmark::DoNotOptimize(a.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SerializeDecisionAndAudit);
+
+void BM_BinaryDeciderHot(benchmark::State& state) {
+  Fixture& f = F();
+  gate::BinaryDecider decider(f.ctx);
+  std::string decision, audit;
+  const absl::Time now = absl::Now();
+  size_t k = 0;
+  for (auto _ : state) {
+    if (!decider.Decide(f.claims[k++ % f.claims.size()], *f.store, 1, now, &decision, &audit).ok()) {
+      state.SkipWithError("decide failed");
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_BinaryDeciderHot);
+
+void BM_ClaimDigest(benchmark::State& state) {
+  Fixture& f = F();
+  v1::Event e;
+  e.ParseFromString(f.claims[0]);
+  std::string canonical, hex;
+  for (auto _ : state) {
+    ledger::DeterministicBytesInto(e.claim(), &canonical);
+    ledger::Sha256HexInto(canonical, &hex);
+    benchmark::DoNotOptimize(hex.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ClaimDigest);
+
+void BM_CanonicalBytes(benchmark::State& state) {
+  Fixture& f = F();
+  v1::Event e;
+  e.ParseFromString(f.claims[0]);
+  std::string canonical;
+  for (auto _ : state) {
+    ledger::DeterministicBytesInto(e.claim(), &canonical);
+    benchmark::DoNotOptimize(canonical.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["bytes"] = static_cast<double>(canonical.size());
+}
+BENCHMARK(BM_CanonicalBytes);
+
+void BM_Sha256(benchmark::State& state) {
+  const std::string bytes(state.range(0), 'x');
+  std::string hex;
+  for (auto _ : state) {
+    ledger::Sha256HexInto(bytes, &hex);
+    benchmark::DoNotOptimize(hex.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Sha256)->Arg(64)->Arg(256);
+
+void BM_YearOf(benchmark::State& state) {
+  const ledger::Calendar cst;
+  absl::Time t = absl::FromUnixSeconds(1740000000);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(cst.YearOf(t));
+    t += absl::Seconds(1);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_YearOf);
+
+void BM_StandingAt(benchmark::State& state) {
+  Fixture& f = F();
+  const v1::PersonStatus* p = f.store->FindPerson(PersonId(1));
+  const absl::Time t = absl::FromUnixSeconds(1740000000);
+  for (auto _ : state) benchmark::DoNotOptimize(ledger::StandingAt(p, InstitutionId(1), t));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_StandingAt);
+
+}  // namespace
+}  // namespace claimgate::bench
+
+BENCHMARK_MAIN();
