@@ -89,39 +89,47 @@ void BM_ResolveHot(benchmark::State& state) {
 }
 BENCHMARK(BM_ResolveHot);
 
-void BM_DecideIntoHot(benchmark::State& state) {
+void BM_ParseClaimView(benchmark::State& state) {
   Fixture& f = F();
-  std::vector<v1::Event> events(f.claims.size());
-  for (size_t i = 0; i < events.size(); ++i) events[i].ParseFromString(f.claims[i]);
-  google::protobuf::Arena arena;
-  auto* d = google::protobuf::Arena::CreateMessage<v1::Decision>(&arena);
+  gate::ClaimView view;
+  size_t k = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(gate::ParseClaimEvent(f.claims[k++ % f.claims.size()], &view));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ParseClaimView);
+
+void BM_DecideViewHot(benchmark::State& state) {
+  Fixture& f = F();
+  std::vector<gate::ClaimView> views(f.claims.size());
+  for (size_t i = 0; i < views.size(); ++i) (void)gate::ParseClaimEvent(f.claims[i], &views[i]);
+  gate::DecisionResult result;
   size_t k = 0;
   for (auto _ : state) {
-    const v1::Claim& c = events[k++ % events.size()].claim();
+    const gate::ClaimView& c = views[k++ % views.size()];
     (void)f.store->Resolve(c);
-    gate::DecideInto(c, *f.store, f.ctx, d);
-    benchmark::DoNotOptimize(d);
+    gate::DecideView(c, *f.store, f.ctx, &result);
+    benchmark::DoNotOptimize(result.outcome);
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_DecideIntoHot);
+BENCHMARK(BM_DecideViewHot);
 
-void BM_SerializeDecisionAndAudit(benchmark::State& state) {
+void BM_EncodeDecisionAndAudit(benchmark::State& state) {
   Fixture& f = F();
-  v1::Event e;
-  e.ParseFromString(f.claims[0]);
-  (void)f.store->Resolve(e.claim());
-  v1::Decision d;
-  gate::DecideInto(e.claim(), *f.store, f.ctx, &d);
+  gate::ClaimView view;
+  (void)gate::ParseClaimEvent(f.claims[0], &view);
+  (void)f.store->Resolve(view);
+  gate::DecisionResult result;
+  gate::DecideView(view, *f.store, f.ctx, &result);
   std::string a, b;
   for (auto _ : state) {
-    d.audit().SerializeToString(&a);
-    d.SerializeToString(&b);
-    benchmark::DoNotOptimize(a.data());
+    gate::EncodeDecision(view, result, &a);
+    gate::EncodeAudit(view, result, f.ctx, &b);
+    benchmark::DoNotOptimize(b.data());
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_SerializeDecisionAndAudit);
+BENCHMARK(BM_EncodeDecisionAndAudit);
 
 void BM_BinaryDeciderHot(benchmark::State& state) {
   Fixture& f = F();

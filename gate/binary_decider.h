@@ -1,43 +1,41 @@
 // The streaming path's per-claim work: claim event bytes in (Protobuf), decision and audit bytes out. No
-// JSON; once warm, no malloc on the hot path: messages live on an arena whose first block is reused.
+// JSON and no message objects: the wire is parsed into a ClaimView, decided by DecideView (the one decision
+// core), and the results encoded straight to wire bytes. Reused buffers: no allocation once warm.
 #ifndef CLAIMGATE_GATE_BINARY_DECIDER_H_
 #define CLAIMGATE_GATE_BINARY_DECIDER_H_
 
-#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "claimgate/v1/decision.pb.h"
-#include "claimgate/v1/events.pb.h"
+#include "gate/claim_view.h"
 #include "gate/decision.h"
 #include "gate/status_store.h"
-#include "google/protobuf/arena.h"
 
 namespace claimgate::gate {
 
 class BinaryDecider {
  public:
-  // `context` supplies profiles, mode, version; its position, event id, source and time are set per claim.
-  explicit BinaryDecider(DecisionContext context);
+  // `context` supplies profiles, mode and version; position, event id and time are set per claim.
+  explicit BinaryDecider(DecisionContext context) : ctx_(std::move(context)) {}
   BinaryDecider(const BinaryDecider&) = delete;
   BinaryDecider& operator=(const BinaryDecider&) = delete;
 
   // Decides one claim event. InvalidArgument when the bytes are not a structurally valid claim event (the
   // caller dead-letters them); Unavailable / DataLoss when the store cannot be read. On success `decision`
-  // holds a claimgate.v1.Decision without its audit, `audit` the claimgate.v1.AuditRecord.
+  // holds a claimgate.v1.Decision without its audit and `audit` the claimgate.v1.AuditRecord.
   absl::Status Decide(absl::string_view event_bytes, StatusStore& store, int64_t ledger_position,
                       absl::Time processing_time, std::string* decision, std::string* audit);
 
-  // The last decision (valid until the next call), for callers that want the message.
-  const v1::Decision& last_decision() const { return *decision_; }
+  // The last claim and result (valid until the next call; the claim views the caller's bytes).
+  const ClaimView& last_claim() const { return claim_; }
+  const DecisionResult& last_result() const { return result_; }
+  DecisionContext& context() { return ctx_; }
 
  private:
   DecisionContext ctx_;
-  std::unique_ptr<char[]> block_;
-  google::protobuf::Arena arena_;
-  v1::Event* event_ = nullptr;
-  v1::Decision* decision_ = nullptr;
+  ClaimView claim_;
+  DecisionResult result_;
 };
 
 }  // namespace claimgate::gate

@@ -8,6 +8,7 @@
 #include "ledger/calendar.h"
 #include "ledger/digest.h"
 #include "ledger/status_query.h"
+#include "gate/wire.h"
 
 namespace claimgate::gate {
 namespace {
@@ -32,15 +33,19 @@ bool IsEmergency(v1::Claim::VisitType v) {
   return false;
 }
 
-void AddReason(v1::Decision& d, v1::ReasonCode code, absl::string_view person_id,
+void AddReason(DecisionResult& d, v1::ReasonCode code, absl::string_view person_id,
                absl::string_view item_code = {}) {
-  for (const v1::Reason& r : d.reasons()) {
-    if (r.code() == code && r.person_id() == person_id && r.item_code() == item_code) return;
+  for (const DecisionResult::Reason& r : d.reasons) {
+    if (r.code == code && r.person_id == person_id && r.item_code == item_code) return;
   }
-  v1::Reason* r = d.add_reasons();
-  r->set_code(code);
-  r->set_person_id(std::string(person_id));
-  r->set_item_code(std::string(item_code));
+  d.reasons.push_back({code, person_id, item_code});
+}
+
+bool HasValidCode(const ClaimView::Item& item) {
+  for (absl::string_view c : item.traceability_codes) {
+    if (IsValidTraceabilityCode(c)) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -80,84 +85,69 @@ const ledger::Profile& ProfileFor(const v1::InstitutionStatus* institution,
   return *ctx.default_profile;
 }
 
-v1::Decision Decide(const v1::Claim& claim, const StatusLookup& status, const DecisionContext& ctx) {
-  v1::Decision d;
-  DecideInto(claim, status, ctx, &d);
-  return d;
-}
+void DecideView(const ClaimView& claim, const StatusLookup& status, const DecisionContext& ctx,
+                DecisionResult* out) {
+  DecisionResult& d = *out;
+  d.reasons.clear();
+  d.practitioners.clear();
 
-void DecideInto(const v1::Claim& claim, const StatusLookup& status, const DecisionContext& ctx,
-                v1::Decision* out) {
-  v1::Decision& d = *out;
-  d.Clear();
-  d.set_claim_id(claim.claim_id());
-  v1::AuditRecord& audit = *d.mutable_audit();
-
-  const v1::InstitutionStatus* inst = status.FindInstitution(claim.institution_id());
+  const v1::InstitutionStatus* inst = status.FindInstitution(claim.institution_id);
   const ledger::Profile& profile = ProfileFor(inst, ctx);
-  const absl::Time t = FromProto(claim.service_time());
-  const bool emergency = IsEmergency(claim.visit_type());
+  d.profile = &profile;
+  const absl::Time t = claim.service_time;
+  const bool emergency = IsEmergency(static_cast<v1::Claim::VisitType>(claim.visit_type));
   const int year = profile.calendar().YearOf(t);
 
   // Practitioners, in claim order; a person listed twice is judged once.
-  absl::InlinedVector<absl::string_view, 4> seen;
-  for (const v1::Claim::Practitioner& pr : claim.practitioners()) {
-    if (std::find(seen.begin(), seen.end(), pr.person_id()) != seen.end()) continue;
-    seen.push_back(pr.person_id());
-    const v1::PersonStatus* person = status.FindPerson(pr.person_id());
-    const ledger::Standing standing = ledger::StandingAt(person, claim.institution_id(), t);
+  for (const ClaimView::Practitioner& pr : claim.practitioners) {
+    bool seen = false;
+    for (const DecisionResult::PractitionerUsed& u : d.practitioners) seen |= u.person_id == pr.person_id;
+    if (seen) continue;
+    const v1::PersonStatus* person = status.FindPerson(pr.person_id);
+    const ledger::Standing standing = ledger::StandingAt(person, claim.institution_id, t);
 
-    v1::AuditRecord::PractitionerStatus* used = audit.add_practitioners();
-    used->set_person_id(pr.person_id());
-    used->set_role(pr.role());
-    used->set_state(standing.sanction.state);
-    if (standing.sanction.since != absl::InfinitePast()) {
-      SetProto(standing.sanction.since, used->mutable_since());
-    }
-    if (standing.sanction.until != absl::InfiniteFuture()) {
-      SetProto(standing.sanction.until, used->mutable_until());
-    }
-    used->set_year_points(person == nullptr ? 0 : ledger::YearTotalAt(*person, year, t));
+    DecisionResult::PractitionerUsed& used = d.practitioners.emplace_back();
+    used.person_id = pr.person_id;
+    used.role = pr.role;
+    used.state = standing.sanction.state;
+    used.since = standing.sanction.since;
+    used.until = standing.sanction.until;
+    used.year_points = person == nullptr ? 0 : ledger::YearTotalAt(*person, year, t);
 
-    v1::ReasonCode finding = v1::REASON_CODE_UNSPECIFIED;
     auto find = [&](v1::ReasonCode code) {
-      if (finding == v1::REASON_CODE_UNSPECIFIED) finding = code;
-      AddReason(d, code, pr.person_id());
+      if (used.finding == v1::REASON_CODE_UNSPECIFIED) used.finding = code;
+      AddReason(d, code, pr.person_id);
     };
     if (standing.registration == v1::PRACTITIONER_NOT_REGISTERED) {
       find(v1::PRACTITIONER_NOT_REGISTERED);
-    } else {
-      if (standing.registration == v1::NO_SERVICE_COMMITMENT) find(v1::NO_SERVICE_COMMITMENT);
-      switch (standing.sanction.state) {
-        case v1::PersonStatus::SUSPENDED:
-          find(emergency ? v1::EMERGENCY_EXEMPTION : v1::PRACTITIONER_SUSPENDED);
-          break;
-        case v1::PersonStatus::TERMINATED:
-          find(emergency ? v1::EMERGENCY_EXEMPTION : v1::PRACTITIONER_TERMINATED);
-          break;
-        case v1::PersonStatus::NORMAL:
-        case v1::PersonStatus::STATE_UNSPECIFIED:
-          break;
-        case v1::PersonStatus_State_PersonStatus_State_INT_MIN_SENTINEL_DO_NOT_USE_:
-        case v1::PersonStatus_State_PersonStatus_State_INT_MAX_SENTINEL_DO_NOT_USE_:
-          break;
-      }
+      continue;
     }
-    used->set_finding(finding);
+    if (standing.registration == v1::NO_SERVICE_COMMITMENT) find(v1::NO_SERVICE_COMMITMENT);
+    switch (standing.sanction.state) {
+      case v1::PersonStatus::SUSPENDED:
+        find(emergency ? v1::EMERGENCY_EXEMPTION : v1::PRACTITIONER_SUSPENDED);
+        break;
+      case v1::PersonStatus::TERMINATED:
+        find(emergency ? v1::EMERGENCY_EXEMPTION : v1::PRACTITIONER_TERMINATED);
+        break;
+      case v1::PersonStatus::NORMAL:
+      case v1::PersonStatus::STATE_UNSPECIFIED:
+        break;
+      case v1::PersonStatus_State_PersonStatus_State_INT_MIN_SENTINEL_DO_NOT_USE_:
+      case v1::PersonStatus_State_PersonStatus_State_INT_MAX_SENTINEL_DO_NOT_USE_:
+        break;
+    }
   }
 
   // The institution's agreement.
-  const v1::AgreementChanged::State agreement = ledger::AgreementAt(inst, t);
-  audit.set_institution_agreement(agreement);
+  d.institution_agreement = ledger::AgreementAt(inst, t);
   const bool institution_exempt = emergency && profile.proto().institution_emergency_exempt();
-  switch (agreement) {
+  switch (d.institution_agreement) {
     case v1::AgreementChanged::SUSPENDED:
-      AddReason(d, institution_exempt ? v1::EMERGENCY_EXEMPTION : v1::INSTITUTION_AGREEMENT_SUSPENDED,
-                "");
+      AddReason(d, institution_exempt ? v1::EMERGENCY_EXEMPTION : v1::INSTITUTION_AGREEMENT_SUSPENDED, "");
       break;
     case v1::AgreementChanged::TERMINATED:
-      AddReason(d, institution_exempt ? v1::EMERGENCY_EXEMPTION : v1::INSTITUTION_AGREEMENT_TERMINATED,
-                "");
+      AddReason(d, institution_exempt ? v1::EMERGENCY_EXEMPTION : v1::INSTITUTION_AGREEMENT_TERMINATED, "");
       break;
     case v1::AgreementChanged::ACTIVE:
     case v1::AgreementChanged::STATE_UNSPECIFIED:
@@ -169,52 +159,149 @@ void DecideInto(const v1::Claim& claim, const StatusLookup& status, const Decisi
 
   // Traceability codes (无码不付).
   const bool kind_covered =
-      claim.kind() != v1::Claim::PRESCRIPTION || profile.proto().traceability_applies_to_prescriptions();
+      claim.kind != v1::Claim::PRESCRIPTION || profile.proto().traceability_applies_to_prescriptions();
   if (kind_covered && inst != nullptr && profile.TraceabilityMandated(inst->kind(), inst->level(), t)) {
-    for (const v1::Claim::Item& item : claim.items()) {
-      if (item.category() != v1::Claim::Item::DRUG) continue;
-      const bool coded = std::any_of(item.traceability_codes().begin(), item.traceability_codes().end(),
-                                     [](const std::string& c) { return IsValidTraceabilityCode(c); });
-      if (!coded) AddReason(d, v1::MISSING_TRACEABILITY_CODE, "", item.item_code());
+    for (const ClaimView::Item& item : claim.items) {
+      if (item.category == v1::Claim::Item::DRUG && !HasValidCode(item)) {
+        AddReason(d, v1::MISSING_TRACEABILITY_CODE, "", item.item_code);
+      }
     }
   }
 
   if (ctx.status_stale) AddReason(d, v1::STATUS_STALE, "");
 
   bool reject = false, flag = false;
-  for (const v1::Reason& r : d.reasons()) {
-    if (IsRejecting(r.code())) {
+  for (const DecisionResult::Reason& r : d.reasons) {
+    if (IsRejecting(r.code)) {
       reject = true;
     } else {
       flag = true;
     }
   }
-  const bool shadow = ctx.shadow || profile.proto().shadow();
-  if (reject && shadow) {
+  d.shadow = ctx.shadow || profile.proto().shadow();
+  if (reject && d.shadow) {
     AddReason(d, v1::SHADOW_REJECT, "");
-    d.set_outcome(v1::Decision::FLAG);
+    d.outcome = v1::Decision::FLAG;
   } else {
-    d.set_outcome(reject ? v1::Decision::REJECT : flag ? v1::Decision::FLAG : v1::Decision::ACCEPT);
+    d.outcome = reject ? v1::Decision::REJECT : flag ? v1::Decision::FLAG : v1::Decision::ACCEPT;
   }
+}
 
-  audit.set_claim_id(claim.claim_id());
-  audit.set_event_id(ctx.event_id);
-  audit.set_outcome(d.outcome());
-  *audit.mutable_reasons() = d.reasons();
-  audit.set_ledger_position(ctx.ledger_position);
-  audit.set_profile(profile.name());
-  audit.set_profile_digest(profile.digest());
-  audit.set_gate_version(ctx.gate_version);
-  {
-    // Canonical bytes into a reused buffer; the digest straight into the record: no allocation when warm.
-    thread_local std::string canonical;
-    ledger::DeterministicBytesInto(claim, &canonical);
-    ledger::Sha256HexInto(canonical, audit.mutable_claim_digest());
+namespace {
+
+void ClaimDigest(const ClaimView& claim, std::string* hex) {
+  thread_local std::string canonical;
+  CanonicalClaimBytes(claim, &canonical);
+  ledger::Sha256HexInto(canonical, hex);
+}
+
+}  // namespace
+
+void ToDecisionProto(const ClaimView& claim, const DecisionResult& r, const DecisionContext& ctx,
+                     v1::Decision* out) {
+  v1::Decision& d = *out;
+  d.Clear();
+  d.set_claim_id(std::string(claim.claim_id));
+  d.set_outcome(r.outcome);
+  for (const DecisionResult::Reason& reason : r.reasons) {
+    v1::Reason* p = d.add_reasons();
+    p->set_code(reason.code);
+    p->set_person_id(std::string(reason.person_id));
+    p->set_item_code(std::string(reason.item_code));
   }
+  v1::AuditRecord& audit = *d.mutable_audit();
+  audit.set_claim_id(std::string(claim.claim_id));
+  audit.set_event_id(std::string(claim.event_id.empty() ? absl::string_view(ctx.event_id) : claim.event_id));
+  audit.set_outcome(r.outcome);
+  *audit.mutable_reasons() = d.reasons();
+  for (const DecisionResult::PractitionerUsed& u : r.practitioners) {
+    v1::AuditRecord::PractitionerStatus* used = audit.add_practitioners();
+    used->set_person_id(std::string(u.person_id));
+    used->set_role(static_cast<v1::Claim::Practitioner::Role>(u.role));
+    used->set_state(u.state);
+    if (u.since != absl::InfinitePast()) SetProto(u.since, used->mutable_since());
+    if (u.until != absl::InfiniteFuture()) SetProto(u.until, used->mutable_until());
+    used->set_year_points(u.year_points);
+    used->set_finding(u.finding);
+  }
+  audit.set_institution_agreement(r.institution_agreement);
+  audit.set_ledger_position(ctx.ledger_position);
+  audit.set_profile(r.profile->name());
+  audit.set_profile_digest(r.profile->digest());
+  audit.set_gate_version(ctx.gate_version);
+  ClaimDigest(claim, audit.mutable_claim_digest());
   *audit.mutable_source() = ctx.source;
   SetProto(ctx.processing_time, audit.mutable_processing_time());
-  *audit.mutable_service_time() = claim.service_time();
-  audit.set_mode(shadow ? v1::AuditRecord::SHADOW : v1::AuditRecord::ENFORCE);
+  if (claim.has_service_time) SetProto(claim.service_time, audit.mutable_service_time());
+  audit.set_mode(r.shadow ? v1::AuditRecord::SHADOW : v1::AuditRecord::ENFORCE);
+}
+
+namespace {
+
+void EncodeReason(const DecisionResult::Reason& reason, std::string* scratch, std::string* out,
+                  uint32_t field) {
+  scratch->clear();
+  wire::PutInt(scratch, 1, reason.code);
+  wire::PutString(scratch, 2, reason.person_id);
+  wire::PutString(scratch, 3, reason.item_code);
+  wire::PutMessage(out, field, *scratch);
+}
+
+}  // namespace
+
+void EncodeDecision(const ClaimView& claim, const DecisionResult& r, std::string* out) {
+  thread_local std::string scratch;
+  out->clear();
+  wire::PutString(out, 1, claim.claim_id);
+  wire::PutInt(out, 2, r.outcome);
+  for (const DecisionResult::Reason& reason : r.reasons) EncodeReason(reason, &scratch, out, 3);
+}
+
+void EncodeAudit(const ClaimView& claim, const DecisionResult& r, const DecisionContext& ctx,
+                 std::string* out) {
+  thread_local std::string scratch, digest;
+  out->clear();
+  wire::PutString(out, 1, claim.claim_id);
+  wire::PutString(out, 2, claim.event_id.empty() ? absl::string_view(ctx.event_id) : claim.event_id);
+  wire::PutInt(out, 3, r.outcome);
+  for (const DecisionResult::Reason& reason : r.reasons) EncodeReason(reason, &scratch, out, 4);
+  for (const DecisionResult::PractitionerUsed& u : r.practitioners) {
+    scratch.clear();
+    wire::PutString(&scratch, 1, u.person_id);
+    wire::PutInt(&scratch, 2, u.role);
+    wire::PutInt(&scratch, 3, u.state);
+    if (u.since != absl::InfinitePast()) wire::PutTimestamp(&scratch, 4, u.since);
+    if (u.until != absl::InfiniteFuture()) wire::PutTimestamp(&scratch, 5, u.until);
+    wire::PutInt(&scratch, 6, u.year_points);
+    wire::PutInt(&scratch, 7, u.finding);
+    wire::PutMessage(out, 5, scratch);
+  }
+  wire::PutInt(out, 6, r.institution_agreement);
+  wire::PutInt(out, 7, ctx.ledger_position);
+  wire::PutString(out, 8, r.profile->name());
+  wire::PutString(out, 9, r.profile->digest());
+  wire::PutString(out, 10, ctx.gate_version);
+  ClaimDigest(claim, &digest);
+  wire::PutString(out, 11, digest);
+  scratch.clear();
+  wire::PutString(&scratch, 1, ctx.source.topic());
+  wire::PutInt(&scratch, 2, ctx.source.partition());
+  wire::PutInt(&scratch, 3, ctx.source.offset());
+  wire::PutString(&scratch, 4, ctx.source.file());
+  wire::PutMessage(out, 12, scratch);
+  wire::PutTimestamp(out, 13, ctx.processing_time);
+  if (claim.has_service_time) wire::PutTimestamp(out, 14, claim.service_time);
+  wire::PutInt(out, 15, r.shadow ? v1::AuditRecord::SHADOW : v1::AuditRecord::ENFORCE);
+}
+
+v1::Decision Decide(const v1::Claim& claim, const StatusLookup& status, const DecisionContext& ctx) {
+  ClaimView view;
+  ViewClaim(claim, ctx.event_id, &view);
+  DecisionResult result;
+  DecideView(view, status, ctx, &result);
+  v1::Decision d;
+  ToDecisionProto(view, result, ctx, &d);
+  return d;
 }
 
 }  // namespace claimgate::gate

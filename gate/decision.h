@@ -7,11 +7,14 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/container/inlined_vector.h"
+
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "claimgate/v1/decision.pb.h"
 #include "claimgate/v1/events.pb.h"
 #include "claimgate/v1/status.pb.h"
+#include "gate/claim_view.h"
 #include "ledger/profile.h"
 
 namespace claimgate::gate {
@@ -42,13 +45,47 @@ struct DecisionContext {
 const ledger::Profile& ProfileFor(const v1::InstitutionStatus* institution,
                                   const DecisionContext& ctx);
 
-// Decides a structurally valid claim (ledger::ValidateEvent). Thread-compatible: const inputs only.
-v1::Decision Decide(const v1::Claim& claim, const StatusLookup& status, const DecisionContext& ctx);
+// What the decision found: outcome, reasons, and the status each practitioner was judged by. Plain values
+// and views into the claim (which must outlive it); reused across claims without reallocating.
+struct DecisionResult {
+  struct Reason {
+    v1::ReasonCode code = v1::REASON_CODE_UNSPECIFIED;
+    absl::string_view person_id;
+    absl::string_view item_code;
+  };
+  struct PractitionerUsed {
+    absl::string_view person_id;
+    int role = 0;
+    v1::PersonStatus::State state = v1::PersonStatus::NORMAL;
+    absl::Time since = absl::InfinitePast();
+    absl::Time until = absl::InfiniteFuture();
+    int year_points = 0;
+    v1::ReasonCode finding = v1::REASON_CODE_UNSPECIFIED;
+  };
+  v1::Decision::Outcome outcome = v1::Decision::OUTCOME_UNSPECIFIED;
+  absl::InlinedVector<Reason, 8> reasons;
+  absl::InlinedVector<PractitionerUsed, 4> practitioners;
+  v1::AgreementChanged::State institution_agreement = v1::AgreementChanged::ACTIVE;
+  const ledger::Profile* profile = nullptr;
+  bool shadow = false;
+};
 
-// The same into a caller-owned message (cleared first): with `out` on a reused arena the hot path does not
-// call malloc once warm.
-void DecideInto(const v1::Claim& claim, const StatusLookup& status, const DecisionContext& ctx,
-                v1::Decision* out);
+// THE decision core (SPEC §5): every path decides through this function. Pure; thread-compatible.
+void DecideView(const ClaimView& claim, const StatusLookup& status, const DecisionContext& ctx,
+                DecisionResult* out);
+
+// Adapters around the core.
+// The Decision message with its audit record (SPEC §6): what the file path prints as JSON.
+void ToDecisionProto(const ClaimView& claim, const DecisionResult& result, const DecisionContext& ctx,
+                     v1::Decision* out);
+// Wire bytes of the same messages for the streaming path, equal to serializing ToDecisionProto's output:
+// the Decision without its audit, and the AuditRecord.
+void EncodeDecision(const ClaimView& claim, const DecisionResult& result, std::string* out);
+void EncodeAudit(const ClaimView& claim, const DecisionResult& result, const DecisionContext& ctx,
+                 std::string* out);
+
+// Decides a structurally valid claim (ledger::ValidateEvent): DecideView + ToDecisionProto.
+v1::Decision Decide(const v1::Claim& claim, const StatusLookup& status, const DecisionContext& ctx);
 
 // True for a code that makes the claim REJECT on its own (before shadow mode).
 bool IsRejecting(v1::ReasonCode code);

@@ -59,7 +59,7 @@ rocksdb::ColumnFamilyOptions CfOptions(const StatusStoreOptions& o,
   cf.write_buffer_size = o.write_buffer_bytes;
   cf.max_write_buffer_number = 3;
   cf.compression = rocksdb::kLZ4Compression;
-  cf.bottommost_compression = rocksdb::kZSTD;
+  cf.bottommost_compression = rocksdb::kLZ4Compression;
   cf.level_compaction_dynamic_level_bytes = true;
   return cf;
 }
@@ -181,18 +181,24 @@ const v1::InstitutionStatus* StatusStore::FindInstitution(absl::string_view inst
 }
 
 absl::Status StatusStore::Resolve(const v1::Claim& claim) {
+  ClaimView view;
+  ViewClaim(claim, "", &view);
+  return Resolve(view);
+}
+
+absl::Status StatusStore::Resolve(const ClaimView& claim) {
   person_tier_->UnpinAll();
   institution_tier_->UnpinAll();
   oversized_.clear();
-  (void)ReadThrough(*institution_tier_, institutions_, claim.institution_id());
-  institution_tier_->Pin(claim.institution_id());
+  (void)ReadThrough(*institution_tier_, institutions_, claim.institution_id);
+  institution_tier_->Pin(claim.institution_id);
 
   miss_keys_.clear();
-  for (const v1::Claim::Practitioner& p : claim.practitioners()) {
-    if (person_tier_->Find(p.person_id()).found) {
-      person_tier_->Pin(p.person_id());
-    } else if (std::find(miss_keys_.begin(), miss_keys_.end(), p.person_id()) == miss_keys_.end()) {
-      miss_keys_.push_back(p.person_id());
+  for (const ClaimView::Practitioner& p : claim.practitioners) {
+    if (person_tier_->Find(p.person_id).found) {
+      person_tier_->Pin(p.person_id);
+    } else if (std::find(miss_keys_.begin(), miss_keys_.end(), p.person_id) == miss_keys_.end()) {
+      miss_keys_.emplace_back(p.person_id);
     }
   }
   if (miss_keys_.empty()) return absl::OkStatus();

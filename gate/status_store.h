@@ -21,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "claimgate/v1/events.pb.h"
 #include "claimgate/v1/status.pb.h"
+#include "gate/claim_view.h"
 #include "gate/decision.h"
 #include "gate/hot_tier.h"
 
@@ -72,6 +73,7 @@ class StatusStore final : public StatusLookup {
   // Makes the institution and every practitioner of `claim` resident (one MultiGet for the misses) and pins
   // them until the next Resolve(), so the pointers FindPerson/FindInstitution return for them stay valid
   // while the claim is decided. An IOError from RocksDB is returned; absent ids are not an error.
+  absl::Status Resolve(const ClaimView& claim);
   absl::Status Resolve(const v1::Claim& claim);
 
   // StatusLookup. After Resolve() these are hot-tier hits; otherwise they read through (one Get).

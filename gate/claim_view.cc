@@ -1,0 +1,237 @@
+// Wire parsing and canonical encoding of claims.
+#include "gate/claim_view.h"
+
+#include "absl/strings/str_cat.h"
+#include "gate/wire.h"
+#include "ledger/calendar.h"
+
+namespace claimgate::gate {
+namespace {
+
+using wire::Reader;
+using wire::WireType;
+
+absl::Status Malformed(absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat("claim: ", what));
+}
+
+bool ReadString(Reader& r, WireType type, absl::string_view* out) {
+  return type == wire::kLen && r.ReadLen(out) && wire::IsValidUtf8(*out);
+}
+
+bool ReadInt(Reader& r, WireType type, int64_t* out) {
+  uint64_t v = 0;
+  if (type != wire::kVarint || !r.ReadVarint(&v)) return false;
+  *out = static_cast<int64_t>(v);
+  return true;
+}
+
+bool ReadEnum(Reader& r, WireType type, int* out) {
+  int64_t v = 0;
+  if (!ReadInt(r, type, &v)) return false;
+  *out = static_cast<int32_t>(v);
+  return true;
+}
+
+bool ParsePractitioner(absl::string_view bytes, ClaimView::Practitioner* p) {
+  Reader r(bytes);
+  while (!r.done()) {
+    uint32_t field = 0;
+    WireType type;
+    if (!r.ReadTag(&field, &type)) return false;
+    bool ok = true;
+    switch (field) {
+      case 1:
+        ok = ReadString(r, type, &p->person_id);
+        break;
+      case 2:
+        ok = ReadEnum(r, type, &p->role);
+        break;
+      default:
+        ok = r.Skip(type);
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool ParseItem(absl::string_view bytes, ClaimView::Item* item) {
+  Reader r(bytes);
+  while (!r.done()) {
+    uint32_t field = 0;
+    WireType type;
+    if (!r.ReadTag(&field, &type)) return false;
+    bool ok = true;
+    switch (field) {
+      case 1:
+        ok = ReadString(r, type, &item->item_code);
+        break;
+      case 2:
+        ok = ReadEnum(r, type, &item->category);
+        break;
+      case 3:
+        ok = ReadInt(r, type, &item->amount_fen);
+        break;
+      case 4: {
+        absl::string_view code;
+        ok = ReadString(r, type, &code);
+        if (ok) item->traceability_codes.push_back(code);
+        break;
+      }
+      default:
+        ok = r.Skip(type);
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
+absl::Status ParseClaim(absl::string_view bytes, ClaimView* c) {
+  Reader r(bytes);
+  while (!r.done()) {
+    uint32_t field = 0;
+    WireType type;
+    if (!r.ReadTag(&field, &type)) return Malformed("bad tag");
+    bool ok = true;
+    absl::string_view sub;
+    switch (field) {
+      case 1:
+        ok = ReadString(r, type, &c->claim_id);
+        break;
+      case 2:
+        ok = ReadEnum(r, type, &c->kind);
+        break;
+      case 3:
+        ok = ReadString(r, type, &c->institution_id);
+        break;
+      case 4:
+        ok = type == wire::kLen && r.ReadLen(&sub) && wire::ReadTimestamp(sub, &c->service_time);
+        c->has_service_time = ok;
+        break;
+      case 5:
+        ok = ReadEnum(r, type, &c->visit_type);
+        break;
+      case 6:
+        ok = ReadString(r, type, &c->insured_id);
+        break;
+      case 7:
+        ok = type == wire::kLen && r.ReadLen(&sub) &&
+             ParsePractitioner(sub, &c->practitioners.emplace_back());
+        break;
+      case 8:
+        ok = type == wire::kLen && r.ReadLen(&sub) && ParseItem(sub, &c->items.emplace_back());
+        break;
+      default:
+        ok = r.Skip(type);
+    }
+    if (!ok) return Malformed(absl::StrCat("bad field ", field));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void ClaimView::Clear() {
+  event_id = claim_id = institution_id = insured_id = {};
+  kind = visit_type = 0;
+  has_service_time = false;
+  service_time = absl::UnixEpoch();
+  practitioners.clear();
+  items.clear();
+}
+
+absl::Status ParseClaimEvent(absl::string_view bytes, ClaimView* c) {
+  c->Clear();
+  Reader r(bytes);
+  bool has_time = false, has_claim = false;
+  while (!r.done()) {
+    uint32_t field = 0;
+    WireType type;
+    if (!r.ReadTag(&field, &type)) return absl::InvalidArgumentError("not a valid claimgate.v1.Event");
+    absl::string_view sub;
+    if (field == 1) {
+      if (!ReadString(r, type, &c->event_id)) return Malformed("bad event_id");
+    } else if (field == 2) {
+      absl::Time ignored;
+      if (type != wire::kLen || !r.ReadLen(&sub) || !wire::ReadTimestamp(sub, &ignored)) {
+        return Malformed("bad time");
+      }
+      has_time = true;
+    } else if (field >= 10 && field < 30) {
+      return absl::InvalidArgumentError("not a claim event");
+    } else if (field == 30) {
+      if (type != wire::kLen || !r.ReadLen(&sub)) return Malformed("bad claim");
+      // A repeated oneof field merges in Protobuf; claims arrive once, so the last one wins here.
+      c->practitioners.clear();
+      c->items.clear();
+      if (absl::Status s = ParseClaim(sub, c); !s.ok()) return s;
+      has_claim = true;
+    } else if (!r.Skip(type)) {
+      return absl::InvalidArgumentError("not a valid claimgate.v1.Event");
+    }
+  }
+  if (c->event_id.empty()) return absl::InvalidArgumentError("missing event_id");
+  if (!has_time) return absl::InvalidArgumentError("missing time");
+  if (!has_claim) return absl::InvalidArgumentError("no known body");
+  if (c->claim_id.empty()) return Malformed("missing claim_id");
+  if (c->institution_id.empty()) return Malformed("missing institution_id");
+  if (!c->has_service_time) return Malformed("missing service_time");
+  if (c->visit_type == 0) return Malformed("missing visit_type");
+  if (c->practitioners.empty()) return Malformed("missing practitioners");
+  for (const auto& p : c->practitioners) {
+    if (p.person_id.empty()) return Malformed("missing practitioners[].person_id");
+  }
+  return absl::OkStatus();
+}
+
+void ViewClaim(const v1::Claim& claim, absl::string_view event_id, ClaimView* c) {
+  c->Clear();
+  c->event_id = event_id;
+  c->claim_id = claim.claim_id();
+  c->kind = claim.kind();
+  c->institution_id = claim.institution_id();
+  c->has_service_time = claim.has_service_time();
+  if (c->has_service_time) c->service_time = ledger::FromProto(claim.service_time());
+  c->visit_type = claim.visit_type();
+  c->insured_id = claim.insured_id();
+  for (const auto& p : claim.practitioners()) c->practitioners.push_back({p.person_id(), p.role()});
+  for (const auto& i : claim.items()) {
+    ClaimView::Item& item = c->items.emplace_back();
+    item.item_code = i.item_code();
+    item.category = i.category();
+    item.amount_fen = i.amount_fen();
+    for (const std::string& code : i.traceability_codes()) item.traceability_codes.push_back(code);
+  }
+}
+
+void CanonicalClaimBytes(const ClaimView& c, std::string* out) {
+  out->clear();
+  thread_local std::string sub;
+  wire::PutString(out, 1, c.claim_id);
+  wire::PutInt(out, 2, c.kind);
+  wire::PutString(out, 3, c.institution_id);
+  if (c.has_service_time) wire::PutTimestamp(out, 4, c.service_time);
+  wire::PutInt(out, 5, c.visit_type);
+  wire::PutString(out, 6, c.insured_id);
+  for (const auto& p : c.practitioners) {
+    sub.clear();
+    wire::PutString(&sub, 1, p.person_id);
+    wire::PutInt(&sub, 2, p.role);
+    wire::PutMessage(out, 7, sub);
+  }
+  for (const auto& i : c.items) {
+    sub.clear();
+    wire::PutString(&sub, 1, i.item_code);
+    wire::PutInt(&sub, 2, i.category);
+    wire::PutInt(&sub, 3, i.amount_fen);
+    for (absl::string_view code : i.traceability_codes) {
+      // Repeated strings are written even when empty.
+      wire::PutTag(&sub, 4, wire::kLen);
+      wire::PutVarint(&sub, code.size());
+      sub.append(code.data(), code.size());
+    }
+    wire::PutMessage(out, 8, sub);
+  }
+}
+
+}  // namespace claimgate::gate
