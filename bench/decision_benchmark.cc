@@ -198,7 +198,7 @@ BENCHMARK(BM_YearOf);
 
 void BM_StandingAt(benchmark::State& state) {
   Fixture& f = F();
-  const v1::PersonStatus* p = f.store->FindPerson(PersonId(1));
+  const ledger::PersonRecord* p = f.store->FindPerson(PersonId(1));
   const absl::Time t = absl::FromUnixSeconds(1740000000);
   for (auto _ : state) benchmark::DoNotOptimize(ledger::StandingAt(p, InstitutionId(1), t));
   state.SetItemsProcessed(state.iterations());

@@ -103,7 +103,7 @@ void DecideView(const ClaimView& claim, const StatusLookup& status, const Decisi
     bool seen = false;
     for (const DecisionResult::PractitionerUsed& u : d.practitioners) seen |= u.person_id == pr.person_id;
     if (seen) continue;
-    const v1::PersonStatus* person = status.FindPerson(pr.person_id);
+    const ledger::PersonRecord* person = status.FindPerson(pr.person_id);
     const ledger::Standing standing = ledger::StandingAt(person, claim.institution_id, t);
 
     DecisionResult::PractitionerUsed& used = d.practitioners.emplace_back();

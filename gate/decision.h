@@ -15,6 +15,7 @@
 #include "claimgate/v1/events.pb.h"
 #include "claimgate/v1/status.pb.h"
 #include "gate/claim_view.h"
+#include "ledger/person_record.h"
 #include "ledger/profile.h"
 
 namespace claimgate::gate {
@@ -24,7 +25,7 @@ class StatusLookup {
  public:
   virtual ~StatusLookup() = default;
   // Null when unknown. The pointer must stay valid for the duration of one Decide() call.
-  virtual const v1::PersonStatus* FindPerson(absl::string_view person_id) const = 0;
+  virtual const ledger::PersonRecord* FindPerson(absl::string_view person_id) const = 0;
   virtual const v1::InstitutionStatus* FindInstitution(absl::string_view institution_id) const = 0;
 };
 

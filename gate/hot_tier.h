@@ -7,10 +7,12 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "absl/container/node_hash_map.h"
 #include "absl/strings/string_view.h"
+#include "google/protobuf/message.h"
 
 namespace claimgate::gate {
 
@@ -23,7 +25,17 @@ struct HotTierStats {
   uint64_t entries = 0;
 };
 
-// `T` is a Protobuf message (SpaceUsedLong() sizes it). Not thread-safe: one owner thread.
+// Heap bytes a value holds: Protobuf messages report it; flat records say so themselves.
+template <typename T>
+uint64_t SpaceUsedOf(const T& value) {
+  if constexpr (std::is_base_of_v<google::protobuf::Message, T>) {
+    return static_cast<uint64_t>(value.SpaceUsedLong());
+  } else {
+    return static_cast<uint64_t>(value.SpaceUsed());
+  }
+}
+
+// `T` is a Protobuf message or a type with SpaceUsed(). Not thread-safe: one owner thread.
 template <typename T>
 class HotTier {
  public:
@@ -105,18 +117,24 @@ class HotTier {
     if (map_.contains(id)) Put(id, std::move(value));
   }
 
-  // Pinned entries are never evicted; Unpin releases them all.
+  // Finds and pins in one lookup (counted like Find). Pinned entries are never evicted; UnpinAll releases
+  // them all.
+  Lookup FindAndPin(absl::string_view id) {
+    auto it = map_.find(id);
+    if (it == map_.end()) {
+      ++stats_.misses;
+      return {};
+    }
+    ++stats_.hits;
+    PinEntry(it->second);
+    return {true, it->second.value.get()};
+  }
   void Pin(absl::string_view id) {
     auto it = map_.find(id);
-    if (it == map_.end() || it->second.pinned) return;
-    it->second.pinned = true;
-    pinned_.push_back(&it->first);
+    if (it != map_.end()) PinEntry(it->second);
   }
   void UnpinAll() {
-    for (const std::string* key : pinned_) {
-      auto it = map_.find(*key);
-      if (it != map_.end()) it->second.pinned = false;
-    }
+    for (Entry* e : pinned_) e->pinned = false;  // node_hash_map: entries never move; pinned ones stay
     pinned_.clear();
   }
 
@@ -136,7 +154,7 @@ class HotTier {
     // Key, node and ring overhead, plus the message's own heap footprint.
     constexpr uint64_t kOverhead = sizeof(std::string) + sizeof(Entry) + 2 * sizeof(void*) + 16;
     return kOverhead + (id.size() > 15 ? id.size() + 1 : 0) +
-           (value == nullptr ? 0 : static_cast<uint64_t>(value->SpaceUsedLong()));
+           (value == nullptr ? 0 : SpaceUsedOf(*value));
   }
 
   // Evicts unpinned entries until the tier fits its bound. Each call visits a slot at most twice per
@@ -166,11 +184,18 @@ class HotTier {
     stats_.entries = map_.size();
   }
 
+  void PinEntry(Entry& e) {
+    e.referenced = true;
+    if (e.pinned) return;
+    e.pinned = true;
+    pinned_.push_back(&e);
+  }
+
   uint64_t capacity_;
   absl::node_hash_map<std::string, Entry> map_;
   std::vector<const std::string*> ring_;  // CLOCK positions; null = free
   std::vector<size_t> free_ring_;
-  std::vector<const std::string*> pinned_;
+  std::vector<Entry*> pinned_;
   size_t hand_ = 0;
   HotTierStats stats_;
 };

@@ -10,8 +10,8 @@ namespace claimgate::gate {
 class LedgerLookup final : public StatusLookup {
  public:
   explicit LedgerLookup(const ledger::Ledger* ledger) : ledger_(ledger) {}
-  const v1::PersonStatus* FindPerson(absl::string_view id) const override {
-    return ledger_->FindPerson(id);
+  const ledger::PersonRecord* FindPerson(absl::string_view id) const override {
+    return ledger_->FindPersonRecord(id);
   }
   const v1::InstitutionStatus* FindInstitution(absl::string_view id) const override {
     return ledger_->FindInstitution(id);

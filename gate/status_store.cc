@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "absl/strings/str_cat.h"
 #include "rocksdb/cache.h"
@@ -91,7 +92,7 @@ absl::StatusOr<std::unique_ptr<StatusStore>> StatusStore::Open(const StatusStore
   store->persons_ = handles[1];
   store->institutions_ = handles[2];
   store->sync_writes_ = o.sync_writes;
-  store->person_tier_ = std::make_unique<HotTier<v1::PersonStatus>>(o.hot_tier_bytes);
+  store->person_tier_ = std::make_unique<HotTier<ledger::PersonRecord>>(o.hot_tier_bytes);
   store->institution_tier_ = std::make_unique<HotTier<v1::InstitutionStatus>>(o.hot_tier_bytes / 8);
   return store;
 }
@@ -105,6 +106,10 @@ StatusStore::~StatusStore() {
 }
 
 absl::Status StatusStore::Write(const StatusBatch& batch) {
+  // Updates below may replace records the last Resolve() handed out.
+  resolved_persons_.clear();
+  resolved_institution_ = nullptr;
+  resolved_institution_id_ = {};
   rocksdb::WriteBatch wb;
   std::string bytes;
   for (const v1::PersonStatus& p : batch.persons) {
@@ -124,7 +129,7 @@ absl::Status StatusStore::Write(const StatusBatch& batch) {
   ++writes_;
   // Keep the hot tier coherent: replace what it holds; do not pull in what nobody asked for.
   for (const v1::PersonStatus& p : batch.persons) {
-    person_tier_->Update(p.person_id(), std::make_unique<v1::PersonStatus>(p));
+    person_tier_->Update(p.person_id(), std::make_unique<ledger::PersonRecord>(p));
   }
   for (const v1::InstitutionStatus& i : batch.institutions) {
     institution_tier_->Update(i.institution_id(), std::make_unique<v1::InstitutionStatus>(i));
@@ -146,11 +151,25 @@ template <typename T>
 const T* StatusStore::Keep(HotTier<T>& tier, absl::string_view id, std::unique_ptr<T> value) const {
   if (value == nullptr || tier.WouldKeep(id, value.get())) return tier.Put(id, std::move(value));
   const T* kept = value.get();
-  oversized_.push_back(std::move(value));
+  if constexpr (std::is_same_v<T, ledger::PersonRecord>) {
+    oversized_persons_.push_back(std::move(value));
+  } else {
+    oversized_institutions_.push_back(std::move(value));
+  }
   return kept;
 }
 
-template <typename T>
+namespace {
+
+// What the tier keeps, from what RocksDB stores.
+std::unique_ptr<ledger::PersonRecord> ToTier(std::unique_ptr<v1::PersonStatus> p) {
+  return std::make_unique<ledger::PersonRecord>(*p);
+}
+std::unique_ptr<v1::InstitutionStatus> ToTier(std::unique_ptr<v1::InstitutionStatus> i) { return i; }
+
+}  // namespace
+
+template <typename Stored, typename T>
 const T* StatusStore::ReadThrough(HotTier<T>& tier, rocksdb::ColumnFamilyHandle* cf,
                                   absl::string_view id) const {
   const auto hit = tier.Find(id);
@@ -164,20 +183,27 @@ const T* StatusStore::ReadThrough(HotTier<T>& tier, rocksdb::ColumnFamilyHandle*
     if (s.IsNotFound()) tier.Put(id, nullptr);
     return nullptr;
   }
-  auto value = std::make_unique<T>();
+  auto value = std::make_unique<Stored>();
   if (!value->ParseFromString(bytes)) return nullptr;  // corrupt value: unknown, not cached
-  return Keep(tier, id, std::move(value));
+  return Keep(tier, id, ToTier(std::move(value)));
 }
 
 // Resolve() counted the hit or miss already; a lookup that Resolve() did not prepare reads through.
-const v1::PersonStatus* StatusStore::FindPerson(absl::string_view person_id) const {
+const ledger::PersonRecord* StatusStore::FindPerson(absl::string_view person_id) const {
+  for (const auto& [id, record] : resolved_persons_) {
+    if (id == person_id) return record;
+  }
   const auto peek = person_tier_->Peek(person_id);
-  return peek.found ? peek.value : ReadThrough(*person_tier_, persons_, person_id);
+  return peek.found ? peek.value : ReadThrough<v1::PersonStatus>(*person_tier_, persons_, person_id);
 }
 
 const v1::InstitutionStatus* StatusStore::FindInstitution(absl::string_view institution_id) const {
+  if (resolved_institution_ != nullptr && institution_id == resolved_institution_id_) {
+    return resolved_institution_;
+  }
   const auto peek = institution_tier_->Peek(institution_id);
-  return peek.found ? peek.value : ReadThrough(*institution_tier_, institutions_, institution_id);
+  return peek.found ? peek.value
+                    : ReadThrough<v1::InstitutionStatus>(*institution_tier_, institutions_, institution_id);
 }
 
 absl::Status StatusStore::Resolve(const v1::Claim& claim) {
@@ -189,14 +215,30 @@ absl::Status StatusStore::Resolve(const v1::Claim& claim) {
 absl::Status StatusStore::Resolve(const ClaimView& claim) {
   person_tier_->UnpinAll();
   institution_tier_->UnpinAll();
-  oversized_.clear();
-  (void)ReadThrough(*institution_tier_, institutions_, claim.institution_id);
-  institution_tier_->Pin(claim.institution_id);
+  oversized_persons_.clear();
+  oversized_institutions_.clear();
+  resolved_persons_.clear();
+  resolved_institution_ = nullptr;
+
+  const auto inst = institution_tier_->FindAndPin(claim.institution_id);
+  resolved_institution_id_ = claim.institution_id;
+  if (inst.found) {
+    resolved_institution_ = inst.value;
+  } else {
+    resolved_institution_ =
+        ReadThrough<v1::InstitutionStatus>(*institution_tier_, institutions_, claim.institution_id);
+    institution_tier_->Pin(claim.institution_id);
+  }
+  if (resolved_institution_ == nullptr) resolved_institution_id_ = {};  // absent: ask again (no cost)
 
   miss_keys_.clear();
   for (const ClaimView::Practitioner& p : claim.practitioners) {
-    if (person_tier_->Find(p.person_id).found) {
-      person_tier_->Pin(p.person_id);
+    bool seen = false;
+    for (const auto& [id, record] : resolved_persons_) seen |= id == p.person_id;
+    if (seen) continue;
+    const auto hit = person_tier_->FindAndPin(p.person_id);
+    if (hit.found) {
+      resolved_persons_.emplace_back(p.person_id, hit.value);
     } else if (std::find(miss_keys_.begin(), miss_keys_.end(), p.person_id) == miss_keys_.end()) {
       miss_keys_.emplace_back(p.person_id);
     }
@@ -210,21 +252,30 @@ absl::Status StatusStore::Resolve(const ClaimView& claim) {
   rocksdb_reads_ += keys.size();
   absl::Status first_error;
   for (size_t i = 0; i < keys.size(); ++i) {
+    const ledger::PersonRecord* record = nullptr;
     if (statuses[i].IsNotFound()) {
       person_tier_->Put(miss_keys_[i], nullptr);
     } else if (statuses[i].ok()) {
-      auto value = std::make_unique<v1::PersonStatus>();
-      if (!value->ParseFromArray(values[i].data(), static_cast<int>(values[i].size()))) {
+      thread_local v1::PersonStatus parsed;
+      if (!parsed.ParseFromArray(values[i].data(), static_cast<int>(values[i].size()))) {
         if (first_error.ok()) {
           first_error = absl::DataLossError(absl::StrCat("corrupt status of person ", miss_keys_[i]));
         }
         continue;
       }
-      Keep(*person_tier_, miss_keys_[i], std::move(value));
-    } else if (first_error.ok()) {
-      first_error = FromRocks(statuses[i], absl::StrCat("reading person ", miss_keys_[i]));
+      record = Keep(*person_tier_, miss_keys_[i], std::make_unique<ledger::PersonRecord>(parsed));
+    } else {
+      if (first_error.ok()) first_error = FromRocks(statuses[i], absl::StrCat("reading person ", miss_keys_[i]));
+      continue;
     }
     person_tier_->Pin(miss_keys_[i]);
+    // The view must outlive this call: point it at the claim's own bytes, not at the scratch key.
+    for (const ClaimView::Practitioner& p : claim.practitioners) {
+      if (p.person_id == miss_keys_[i]) {
+        resolved_persons_.emplace_back(p.person_id, record);
+        break;
+      }
+    }
   }
   return first_error;
 }

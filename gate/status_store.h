@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "claimgate/v1/events.pb.h"
@@ -49,7 +50,7 @@ struct StatusBatch {
 };
 
 struct StatusStoreStats {
-  HotTierStats persons;
+  HotTierStats persons;  // flat PersonRecords
   HotTierStats institutions;
   uint64_t rocksdb_reads = 0;   // keys read from RocksDB (misses)
   uint64_t writes = 0;          // batches written
@@ -78,7 +79,7 @@ class StatusStore final : public StatusLookup {
 
   // StatusLookup. After Resolve() these are hot-tier hits; otherwise they read through (one Get).
   // A returned pointer is valid until the next Resolve() or Write().
-  const v1::PersonStatus* FindPerson(absl::string_view person_id) const override;
+  const ledger::PersonRecord* FindPerson(absl::string_view person_id) const override;
   const v1::InstitutionStatus* FindInstitution(absl::string_view institution_id) const override;
 
   // Flushes memtables to SST files (a fast reopen needs no WAL replay).
@@ -92,7 +93,9 @@ class StatusStore final : public StatusLookup {
  private:
   StatusStore() = default;
 
-  template <typename T>
+  // Reads one record through to RocksDB on a miss; `Stored` is the Protobuf stored there, `T` what the
+  // tier keeps (the same message, or a PersonRecord built from it).
+  template <typename Stored, typename T>
   const T* ReadThrough(HotTier<T>& tier, rocksdb::ColumnFamilyHandle* cf, absl::string_view id) const;
 
   std::unique_ptr<rocksdb::DB> db_;
@@ -100,7 +103,7 @@ class StatusStore final : public StatusLookup {
   rocksdb::ColumnFamilyHandle* persons_ = nullptr;
   rocksdb::ColumnFamilyHandle* institutions_ = nullptr;
   bool sync_writes_ = false;
-  mutable std::unique_ptr<HotTier<v1::PersonStatus>> person_tier_;
+  mutable std::unique_ptr<HotTier<ledger::PersonRecord>> person_tier_;
   mutable std::unique_ptr<HotTier<v1::InstitutionStatus>> institution_tier_;
   mutable uint64_t rocksdb_reads_ = 0;
   uint64_t writes_ = 0;
@@ -109,8 +112,13 @@ class StatusStore final : public StatusLookup {
 
   // Scratch for Resolve(), kept to avoid reallocating.
   std::vector<std::string> miss_keys_;
+  // The claim Resolve() prepared: lookups of its ids skip the hash table.
+  absl::string_view resolved_institution_id_;
+  const v1::InstitutionStatus* resolved_institution_ = nullptr;
+  absl::InlinedVector<std::pair<absl::string_view, const ledger::PersonRecord*>, 4> resolved_persons_;
   // Records too large for their tier, held until the next Resolve() so returned pointers stay valid.
-  mutable std::vector<std::unique_ptr<google::protobuf::Message>> oversized_;
+  mutable std::vector<std::unique_ptr<v1::InstitutionStatus>> oversized_institutions_;
+  mutable std::vector<std::unique_ptr<ledger::PersonRecord>> oversized_persons_;
 };
 
 }  // namespace claimgate::gate

@@ -78,11 +78,14 @@ bool ReadTimestamp(absl::string_view bytes, absl::Time* out);
 
 // Appends to a std::string (its capacity reused across calls).
 inline void PutVarint(std::string* out, uint64_t v) {
+  char buf[10];
+  size_t n = 0;
   while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
+    buf[n++] = static_cast<char>(v | 0x80);
     v >>= 7;
   }
-  out->push_back(static_cast<char>(v));
+  buf[n++] = static_cast<char>(v);
+  out->append(buf, n);
 }
 inline void PutTag(std::string* out, uint32_t field, WireType type) {
   PutVarint(out, (static_cast<uint64_t>(field) << 3) | type);

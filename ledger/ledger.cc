@@ -85,6 +85,7 @@ struct Ledger::Person {
   std::vector<Shortening> shortenings;
   std::vector<AgreementAction> agreement_actions;
   PersonStatus status;
+  PersonRecord record;  // `status` flattened; refreshed whenever it changes
 };
 
 struct Ledger::Institution {
@@ -110,6 +111,11 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Create(const ProfileSet* profile
 const v1::PersonStatus* Ledger::FindPerson(absl::string_view person_id) const {
   auto it = persons_.find(person_id);
   return it == persons_.end() ? nullptr : &it->second->status;
+}
+
+const PersonRecord* Ledger::FindPersonRecord(absl::string_view person_id) const {
+  auto it = persons_.find(person_id);
+  return it == persons_.end() ? nullptr : &it->second->record;
 }
 
 const v1::InstitutionStatus* Ledger::FindInstitution(absl::string_view institution_id) const {
@@ -159,6 +165,7 @@ Ledger::Person& Ledger::PersonFor(absl::string_view id) {
   if (slot == nullptr) {
     slot = std::make_unique<Person>();
     slot->status.set_person_id(std::string(id));
+    slot->record.Assign(slot->status);
   }
   return *slot;
 }
@@ -233,7 +240,9 @@ ApplyResult Ledger::Apply(const v1::Event& e) {
   if (!result.refused) event_ids_.insert(e.event_id());
   for (v1::LedgerNotice& n : result.notices) n.set_ledger_position(position_);
   for (const std::string& id : result.changed_persons) {
-    persons_.at(id)->status.set_ledger_position(position_);
+    Person& p = *persons_.at(id);
+    p.status.set_ledger_position(position_);
+    p.record.Assign(p.status);
   }
   for (const std::string& id : result.changed_institutions) {
     institutions_.at(id)->status.set_ledger_position(position_);

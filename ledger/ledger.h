@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "claimgate/v1/events.pb.h"
 #include "claimgate/v1/status.pb.h"
+#include "ledger/person_record.h"
 #include "ledger/profile.h"
 
 namespace claimgate::ledger {
@@ -54,6 +55,8 @@ class Ledger {
 
   // Status records; null when the id was never seen. Pointers stay valid until the next Apply().
   const v1::PersonStatus* FindPerson(absl::string_view person_id) const;
+  // The same status flattened for decisions (kept in step with FindPerson).
+  const PersonRecord* FindPersonRecord(absl::string_view person_id) const;
   const v1::InstitutionStatus* FindInstitution(absl::string_view institution_id) const;
 
   // The profile governing an institution: its registered profile, else the default.

@@ -1,87 +1,89 @@
-// Reading status timelines.
+// Reading status timelines. All arithmetic on int64 nanoseconds (PersonRecord's unit); kOpen is +infinity.
 #include "ledger/status_query.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "ledger/calendar.h"
 
 namespace claimgate::ledger {
 namespace {
 
-absl::Time UntilOf(const google::protobuf::Timestamp& ts, bool present) {
-  return present ? FromProto(ts) : absl::InfiniteFuture();
+using R = PersonRecord;
+constexpr int64_t kOpen = R::kOpen;
+constexpr int64_t kPast = std::numeric_limits<int64_t>::min();
+
+struct NanoState {
+  v1::PersonStatus::State state = v1::PersonStatus::NORMAL;
+  int64_t since = kPast;
+  int64_t until = kOpen;
+};
+
+StateAt ToStateAt(const NanoState& s) {
+  return StateAt{s.state, R::FromNanos(s.since), R::FromNanos(s.until)};
 }
 
 // The latest termination that started at or before t, or null.
-const v1::PersonStatus::Termination* TerminationAt(const v1::PersonStatus& p, absl::Time t) {
-  const v1::PersonStatus::Termination* found = nullptr;
+const R::Termination* TerminationAt(const R& p, int64_t t) {
+  const R::Termination* found = nullptr;
   for (const auto& term : p.terminations()) {
-    if (FromProto(term.since()) <= t) found = &term;
+    if (term.since <= t) found = &term;
   }
   return found;
 }
 
-// The first registration at or before t that begins after the bar of `term`, i.e. ends its TERMINATED state.
-absl::Time ReRegistrationAfter(const v1::PersonStatus& p, const v1::PersonStatus::Termination& term) {
-  absl::Time first = absl::InfiniteFuture();
-  const absl::Time bar = FromProto(term.bar_until());
+// The first registration that begins at or after the bar of `term`: it ends the TERMINATED state.
+int64_t ReRegistrationAfter(const R& p, const R::Termination& term) {
+  int64_t first = kOpen;
   for (const auto& r : p.registrations()) {
-    const absl::Time since = FromProto(r.since());
-    if (since >= bar) first = std::min(first, since);
+    if (r.since >= term.bar_until) first = std::min(first, r.since);
   }
   return first;
 }
 
-StateAt SuspensionOrNormalAt(const v1::PersonStatus& p, absl::Time t, absl::Time floor) {
+NanoState SuspensionOrNormalAt(const R& p, int64_t t, int64_t floor) {
   // Merge the suspensions (ordered by since) into maximal blocks; t lies in one block or between two.
-  StateAt out;
-  absl::Time block_since = absl::InfinitePast(), block_until = absl::InfinitePast();
+  NanoState out;
+  int64_t block_since = kPast, block_until = kPast;
+  bool open = false, found = false;
   auto close_block = [&]() -> bool {  // true when the block holds t
     if (block_since <= t && t < block_until) {
-      out = StateAt{v1::PersonStatus::SUSPENDED, block_since, block_until};
+      out = NanoState{v1::PersonStatus::SUSPENDED, block_since, block_until};
       return true;
     }
     if (block_until <= t) out.since = std::max(out.since, block_until);
     if (block_since > t) out.until = std::min(out.until, block_since);
     return false;
   };
-  bool found = false;
-  bool open = false;
   for (const auto& s : p.suspensions()) {
-    const absl::Time since = FromProto(s.since());
-    const absl::Time until = UntilOf(s.until(), s.has_until());
-    if (until <= since) continue;
-    if (open && since <= block_until) {
-      block_until = std::max(block_until, until);
+    if (s.until <= s.since) continue;
+    if (open && s.since <= block_until) {
+      block_until = std::max(block_until, s.until);
       continue;
     }
     if (open && (found = close_block())) break;
-    block_since = since;
-    block_until = until;
+    block_since = s.since;
+    block_until = s.until;
     open = true;
   }
   if (!found && open) close_block();
-  // Either state holds no earlier than the re-registration that ended a termination, and no later than
-  // the next termination.
+  // Either state holds no earlier than the re-registration that ended a termination, and no later than the
+  // next termination.
   out.since = std::max(out.since, floor);
   for (const auto& term : p.terminations()) {
-    const absl::Time since = FromProto(term.since());
-    if (since > t) out.until = std::min(out.until, since);
+    if (term.since > t) out.until = std::min(out.until, term.since);
   }
   return out;
 }
 
-}  // namespace
-
-StateAt PersonStateAt(const v1::PersonStatus& person, absl::Time t) {
-  absl::Time floor = absl::InfinitePast();
+NanoState PersonStateAtNanos(const R& person, int64_t t) {
+  int64_t floor = kPast;
   if (const auto* term = TerminationAt(person, t)) {
-    const absl::Time back = ReRegistrationAfter(person, *term);
+    const int64_t back = ReRegistrationAfter(person, *term);
     if (t < back) {
-      StateAt out{v1::PersonStatus::TERMINATED, FromProto(term->since()), back};
+      NanoState out{v1::PersonStatus::TERMINATED, term->since, back};
       for (const auto& next : person.terminations()) {  // a later termination starts a new interval
-        const absl::Time since = FromProto(next.since());
-        if (since > t) out.until = std::min(out.until, since);
+        if (next.since > t) out.until = std::min(out.until, next.since);
       }
       return out;
     }
@@ -90,49 +92,66 @@ StateAt PersonStateAt(const v1::PersonStatus& person, absl::Time t) {
   return SuspensionOrNormalAt(person, t, floor);
 }
 
-int YearTotalAt(const v1::PersonStatus& person, int year, absl::Time t) {
+}  // namespace
+
+StateAt PersonStateAt(const PersonRecord& person, absl::Time t) {
+  return ToStateAt(PersonStateAtNanos(person, R::ToNanos(t)));
+}
+
+StateAt PersonStateAt(const v1::PersonStatus& person, absl::Time t) {
+  return PersonStateAt(PersonRecord(person), t);
+}
+
+int YearTotalAt(const PersonRecord& person, int year, absl::Time t) {
+  const int64_t n = R::ToNanos(t);
   int total = 0;
   for (const auto& step : person.points()) {
-    if (FromProto(step.since()) > t) break;
-    if (step.year() == year) total = step.total();
+    if (step.since > n) break;
+    if (step.year == year) total = step.total;
   }
   return total;
 }
 
-Standing StandingAt(const v1::PersonStatus* person, absl::string_view institution_id, absl::Time t) {
+int YearTotalAt(const v1::PersonStatus& person, int year, absl::Time t) {
+  return YearTotalAt(PersonRecord(person), year, t);
+}
+
+Standing StandingAt(const PersonRecord* person, absl::string_view institution_id, absl::Time time) {
   Standing out;
   if (person == nullptr) {
     out.registration = v1::PRACTITIONER_NOT_REGISTERED;
     return out;
   }
-  const v1::PersonStatus::Registration* reg = nullptr;
+  const int64_t t = R::ToNanos(time);
+  const R::Registration* reg = nullptr;
   for (const auto& r : person->registrations()) {  // ordered by since: the last one wins
-    if (r.institution_id() == institution_id && FromProto(r.since()) <= t) reg = &r;
+    if (r.since <= t && person->institution(r) == institution_id) reg = &r;
   }
   if (reg == nullptr) {
     out.registration = v1::PRACTITIONER_NOT_REGISTERED;
-    out.sanction = PersonStateAt(*person, t);
+    out.sanction = ToStateAt(PersonStateAtNanos(*person, t));
     return out;
   }
-  const absl::Time since = FromProto(reg->since());
-  const absl::Time until = UntilOf(reg->until(), reg->has_until());
   if (const auto* term = TerminationAt(*person, t)) {
-    const absl::Time term_since = FromProto(term->since());
-    if (since < FromProto(term->bar_until()) && until > term_since) {
-      out.sanction = StateAt{v1::PersonStatus::TERMINATED, term_since, absl::InfiniteFuture()};
+    if (reg->since < term->bar_until && reg->until > term->since) {
+      out.sanction = StateAt{v1::PersonStatus::TERMINATED, R::FromNanos(term->since), absl::InfiniteFuture()};
       return out;
     }
   }
-  if (t >= until) {
+  if (t >= reg->until) {
     out.registration = v1::PRACTITIONER_NOT_REGISTERED;
-    out.sanction = PersonStateAt(*person, t);
+    out.sanction = ToStateAt(PersonStateAtNanos(*person, t));
     return out;
   }
-  if (!reg->has_committed_at() || FromProto(reg->committed_at()) > t) {
-    out.registration = v1::NO_SERVICE_COMMITMENT;
-  }
-  out.sanction = PersonStateAt(*person, t);
+  if (reg->committed_at == kOpen || reg->committed_at > t) out.registration = v1::NO_SERVICE_COMMITMENT;
+  out.sanction = ToStateAt(PersonStateAtNanos(*person, t));
   return out;
+}
+
+Standing StandingAt(const v1::PersonStatus* person, absl::string_view institution_id, absl::Time t) {
+  if (person == nullptr) return StandingAt(static_cast<const PersonRecord*>(nullptr), institution_id, t);
+  const PersonRecord record(*person);
+  return StandingAt(&record, institution_id, t);
 }
 
 v1::AgreementChanged::State AgreementAt(const v1::InstitutionStatus* institution, absl::Time t) {

@@ -73,9 +73,10 @@ TEST_F(StatusStoreTest, RecordsAndPositionsSurviveReopen) {
   }
   auto store = OpenStore(dir);
   EXPECT_EQ((*store->Positions())["ledger"], 3);
-  const v1::PersonStatus* p = store->FindPerson("D1");
+  const ledger::PersonRecord* p = store->FindPerson("D1");
   ASSERT_NE(p, nullptr);
-  EXPECT_EQ(p->SerializeAsString(), ledger_->FindPerson("D1")->SerializeAsString());
+  EXPECT_EQ(p->bytes(), ledger::PersonRecord(*ledger_->FindPerson("D1")).bytes());
+  EXPECT_EQ(p->bytes(), ledger_->FindPersonRecord("D1")->bytes());
   EXPECT_EQ(store->FindPerson("NOBODY"), nullptr);
   EXPECT_EQ(store->FindInstitution("NOWHERE"), nullptr);
   EXPECT_EQ(store->stats().rocksdb_reads, 3u);
@@ -90,7 +91,7 @@ TEST_F(StatusStoreTest, AsOfAnswersAcrossIntervalEdges) {
   ledger_->Apply(ev_.Score("A1", "D1", "H1", 9, "2025-03-10T10:00"));  // [03-10 10:00, 07-10 10:00)
   auto store = OpenStore(dir);
   ASSERT_TRUE(store->Write(Snapshot(*ledger_)).ok());
-  const v1::PersonStatus* p = store->FindPerson("D1");
+  const ledger::PersonRecord* p = store->FindPerson("D1");
   ASSERT_NE(p, nullptr);
   auto state = [&](const char* t) { return ledger::StandingAt(p, "H1", T(t)).sanction.state; };
   EXPECT_EQ(state("2025-03-10T09:59:59"), v1::PersonStatus::NORMAL);
@@ -106,13 +107,13 @@ TEST_F(StatusStoreTest, UpdatesReplaceTimelinesInBothTiers) {
   ledger_->Apply(ev_.Score("A1", "D1", "H1", 9, "2025-03-10T10:00"));
   auto store = OpenStore(dir);
   ASSERT_TRUE(store->Write(Snapshot(*ledger_)).ok());
-  ASSERT_EQ(store->FindPerson("D1")->suspensions_size(), 1);  // now in the hot tier
+  ASSERT_EQ(store->FindPerson("D1")->suspensions().size(), 1u);  // now in the hot tier
   ledger_->Apply(ev_.Revoke("A1", "2025-04-01T10:00"));
   ASSERT_TRUE(store->Write(Snapshot(*ledger_)).ok());
-  EXPECT_EQ(store->FindPerson("D1")->suspensions_size(), 0);
+  EXPECT_EQ(store->FindPerson("D1")->suspensions().size(), 0u);
   store.reset();
   store = OpenStore(dir);
-  EXPECT_EQ(store->FindPerson("D1")->suspensions_size(), 0);
+  EXPECT_EQ(store->FindPerson("D1")->suspensions().size(), 0u);
   EXPECT_EQ((*store->Positions())["ledger"], 3);
 }
 
@@ -202,7 +203,7 @@ TEST(StatusStoreCrashTest, ResumePositionIsAtomicWithTheData) {
     const int64_t pos = (*store->Positions())["src"];
     EXPECT_GE(pos, last_seen) << "round " << round;
     for (int j = 0; j < 50; ++j) {
-      const v1::PersonStatus* p = store->FindPerson(absl::StrCat("P", j));
+      const ledger::PersonRecord* p = store->FindPerson(absl::StrCat("P", j));
       if (pos == 0) {
         EXPECT_EQ(p, nullptr);
         continue;
