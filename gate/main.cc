@@ -6,7 +6,13 @@
 #include <memory>
 #include <string>
 
+#include <csignal>
+
 #include "CLI/CLI.hpp"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "ledger/kafka/mock_cluster.h"
 #include "gate/check.h"
 #include "gate/clock.h"
 #include "ledger/calendar.h"
@@ -94,7 +100,45 @@ int main(int argc, char** argv) {
   demo->add_option("--events", demo_events, "events file")->capture_default_str();
   demo->add_option("--decisions", demo_decisions, "also write the decisions (JSON lines) here");
 
+  // mock-broker
+  int mock_brokers = 3;
+  CLI::App* mock = app.add_subcommand(
+      "mock-broker", "run librdkafka's mock Kafka cluster on loopback until SIGTERM/SIGINT");
+  mock->add_option("--brokers", mock_brokers, "number of brokers")->capture_default_str()->check(
+      CLI::Range(1, 16));
+  // SPEC §2 topics; ledger-events has one partition: its order is the ledger's total order.
+  std::string mock_topics =
+      "ledger-events:1,claims:3,person-status:3,institution-status:3,claim-decisions:3,claim-audit:3,"
+      "ledger-notices:1,claims-dlq:1";
+  mock->add_option("--topics", mock_topics, "topics to create, NAME:PARTITIONS,...")->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
+
+  if (mock->parsed()) {
+    // Block the signals before librdkafka starts its threads, then wait for one of them here.
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+    auto cluster = claimgate::kafka::MockCluster::Start(mock_brokers);
+    if (!cluster.ok()) return Fail(std::string(cluster.status().message()));
+    for (absl::string_view spec : absl::StrSplit(mock_topics, ',', absl::SkipEmpty())) {
+      const std::pair<std::string, std::string> name_count = absl::StrSplit(spec, ':');
+      int partitions = 0;
+      if (name_count.first.empty() || !absl::SimpleAtoi(name_count.second, &partitions) || partitions < 1) {
+        return Fail(absl::StrCat("--topics: bad entry '", spec, "' (want NAME:PARTITIONS)"));
+      }
+      if (absl::Status s = (*cluster)->CreateTopic(name_count.first, partitions); !s.ok()) {
+        return Fail(std::string(s.message()));
+      }
+    }
+    std::cout << (*cluster)->bootstrap_servers() << std::endl;  // the contract: first line of stdout
+    int sig = 0;
+    sigwait(&stop, &sig);
+    std::cerr << "claimgate mock-broker: signal " << sig << ", stopping\n";
+    return 0;
+  }
 
   std::string error;
   std::unique_ptr<claimgate::ledger::ProfileSet> profiles = LoadProfiles(profiles_dir, &error);

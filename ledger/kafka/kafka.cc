@@ -1,0 +1,161 @@
+// librdkafka client construction, topic creation and error conversion.
+#include "ledger/kafka/kafka.h"
+
+#include "absl/strings/str_cat.h"
+#include "librdkafka/rdkafka.h"
+
+namespace claimgate::kafka {
+namespace {
+
+absl::Status Apply(RdKafka::Conf& conf, const std::string& key, const std::string& value) {
+  std::string err;
+  if (conf.set(key, value, err) != RdKafka::Conf::CONF_OK) {
+    return absl::InvalidArgumentError(absl::StrCat("kafka property ", key, ": ", err));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<RdKafka::Conf>> BaseConf(const ClientConfig& config,
+                                                        const std::map<std::string, std::string>& defaults) {
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  std::map<std::string, std::string> all = defaults;
+  all["bootstrap.servers"] = config.bootstrap_servers;
+  for (const auto& [k, v] : config.properties) all[k] = v;  // the operator's settings win
+  for (const auto& [k, v] : all) {
+    if (absl::Status s = Apply(*conf, k, v); !s.ok()) return s;
+  }
+  return conf;
+}
+
+}  // namespace
+
+absl::Status ToStatus(RdKafka::ErrorCode code, absl::string_view context) {
+  if (code == RdKafka::ERR_NO_ERROR) return absl::OkStatus();
+  const std::string msg = absl::StrCat(context, ": ", RdKafka::err2str(code));
+  switch (code) {
+    case RdKafka::ERR__TIMED_OUT:
+    case RdKafka::ERR__TRANSPORT:
+    case RdKafka::ERR__ALL_BROKERS_DOWN:
+    case RdKafka::ERR_NOT_COORDINATOR:
+    case RdKafka::ERR_COORDINATOR_NOT_AVAILABLE:
+    case RdKafka::ERR_COORDINATOR_LOAD_IN_PROGRESS:
+    case RdKafka::ERR_LEADER_NOT_AVAILABLE:
+    case RdKafka::ERR_NOT_LEADER_FOR_PARTITION:
+    case RdKafka::ERR_REQUEST_TIMED_OUT:
+      return absl::UnavailableError(msg);
+    case RdKafka::ERR__INVALID_ARG:
+    case RdKafka::ERR_INVALID_CONFIG:
+    case RdKafka::ERR__UNKNOWN_TOPIC:
+    case RdKafka::ERR_UNKNOWN_TOPIC_OR_PART:
+      return absl::InvalidArgumentError(msg);
+    case RdKafka::ERR__FENCED:
+    case RdKafka::ERR_PRODUCER_FENCED:
+    case RdKafka::ERR_INVALID_PRODUCER_EPOCH:
+      return absl::FailedPreconditionError(msg);
+    default:
+      return absl::InternalError(msg);
+  }
+}
+
+absl::Status ToStatus(const RdKafka::Error& error, absl::string_view context) {
+  absl::Status s = ToStatus(error.code(), context);
+  return absl::Status(s.code(), absl::StrCat(s.message(), " (", error.str(), ")"));
+}
+
+absl::StatusOr<std::unique_ptr<RdKafka::Producer>> MakeProducer(const ClientConfig& config,
+                                                                 const std::string& transactional_id) {
+  std::map<std::string, std::string> defaults = {{"enable.idempotence", "true"},
+                                                 {"linger.ms", "5"},
+                                                 {"compression.type", "lz4"}};
+  if (!transactional_id.empty()) {
+    defaults["transactional.id"] = transactional_id;
+    defaults["transaction.timeout.ms"] = "60000";
+  }
+  absl::StatusOr<std::unique_ptr<RdKafka::Conf>> conf = BaseConf(config, defaults);
+  if (!conf.ok()) return conf.status();
+  std::string err;
+  std::unique_ptr<RdKafka::Producer> p(RdKafka::Producer::create(conf->get(), err));
+  if (p == nullptr) return absl::InvalidArgumentError(absl::StrCat("kafka producer: ", err));
+  return p;
+}
+
+absl::StatusOr<std::unique_ptr<RdKafka::KafkaConsumer>> MakeConsumer(const ClientConfig& config,
+                                                                     const std::string& group_id) {
+  std::map<std::string, std::string> defaults = {{"isolation.level", "read_committed"},
+                                                 {"enable.auto.commit", "false"},
+                                                 {"enable.auto.offset.store", "false"},
+                                                 {"auto.offset.reset", "earliest"},
+                                                 {"enable.partition.eof", "true"}};
+  // A consumer without a group still needs a group.id in librdkafka; it never joins or commits when it
+  // only assign()s.
+  defaults["group.id"] = group_id.empty() ? "claimgate-unjoined" : group_id;
+  absl::StatusOr<std::unique_ptr<RdKafka::Conf>> conf = BaseConf(config, defaults);
+  if (!conf.ok()) return conf.status();
+  std::string err;
+  std::unique_ptr<RdKafka::KafkaConsumer> c(RdKafka::KafkaConsumer::create(conf->get(), err));
+  if (c == nullptr) return absl::InvalidArgumentError(absl::StrCat("kafka consumer: ", err));
+  return c;
+}
+
+absl::Status CreateTopics(const ClientConfig& config, const std::vector<TopicSpec>& topics,
+                          int timeout_ms) {
+  if (topics.empty()) return absl::OkStatus();
+  // The admin API is C-only in librdkafka 2.0; a producer handle carries it.
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char errstr[512];
+  auto set = [&](const std::string& k, const std::string& v) {
+    return rd_kafka_conf_set(conf, k.c_str(), v.c_str(), errstr, sizeof(errstr)) == RD_KAFKA_CONF_OK;
+  };
+  if (!set("bootstrap.servers", config.bootstrap_servers)) {
+    rd_kafka_conf_destroy(conf);
+    return absl::InvalidArgumentError(errstr);
+  }
+  for (const auto& [k, v] : config.properties) {
+    if (!set(k, v)) {
+      rd_kafka_conf_destroy(conf);
+      return absl::InvalidArgumentError(absl::StrCat("kafka property ", k, ": ", errstr));
+    }
+  }
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+  if (rk == nullptr) return absl::InvalidArgumentError(errstr);
+  std::vector<rd_kafka_NewTopic_t*> new_topics;
+  for (const TopicSpec& t : topics) {
+    rd_kafka_NewTopic_t* nt =
+        rd_kafka_NewTopic_new(t.name.c_str(), t.partitions, t.replication_factor, errstr, sizeof(errstr));
+    if (nt == nullptr) continue;
+    for (const auto& [k, v] : t.config) rd_kafka_NewTopic_set_config(nt, k.c_str(), v.c_str());
+    new_topics.push_back(nt);
+  }
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
+  rd_kafka_AdminOptions_t* options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+  rd_kafka_AdminOptions_set_request_timeout(options, timeout_ms, errstr, sizeof(errstr));
+  rd_kafka_CreateTopics(rk, new_topics.data(), new_topics.size(), options, queue);
+  absl::Status status = absl::OkStatus();
+  rd_kafka_event_t* ev = rd_kafka_queue_poll(queue, timeout_ms + 2000);
+  if (ev == nullptr) {
+    status = absl::UnavailableError("creating topics: no answer from the cluster");
+  } else if (rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    status = ToStatus(static_cast<RdKafka::ErrorCode>(rd_kafka_event_error(ev)),
+                      absl::StrCat("creating topics: ", rd_kafka_event_error_string(ev)));
+  } else {
+    size_t n = 0;
+    const rd_kafka_topic_result_t** results =
+        rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
+    for (size_t i = 0; i < n && status.ok(); ++i) {
+      const rd_kafka_resp_err_t err = rd_kafka_topic_result_error(results[i]);
+      if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+        status = ToStatus(static_cast<RdKafka::ErrorCode>(err),
+                          absl::StrCat("creating topic ", rd_kafka_topic_result_name(results[i])));
+      }
+    }
+  }
+  if (ev != nullptr) rd_kafka_event_destroy(ev);
+  rd_kafka_AdminOptions_destroy(options);
+  rd_kafka_queue_destroy(queue);
+  rd_kafka_NewTopic_destroy_array(new_topics.data(), new_topics.size());
+  for (rd_kafka_NewTopic_t*& nt : new_topics) nt = nullptr;
+  rd_kafka_destroy(rk);
+  return status;
+}
+
+}  // namespace claimgate::kafka
