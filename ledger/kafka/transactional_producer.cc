@@ -1,0 +1,97 @@
+// Transactions and their error classes (librdkafka's "Transactional producer API" documentation).
+#include "ledger/kafka/transactional_producer.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace claimgate::kafka {
+
+absl::StatusOr<std::unique_ptr<TransactionalProducer>> TransactionalProducer::Create(
+    const ClientConfig& config, const std::string& transactional_id, int timeout_ms) {
+  absl::StatusOr<std::unique_ptr<RdKafka::Producer>> p = MakeProducer(config, transactional_id);
+  if (!p.ok()) return p.status();
+  std::unique_ptr<TransactionalProducer> t(new TransactionalProducer());
+  t->producer_ = std::move(*p);
+  for (int attempt = 0;; ++attempt) {
+    std::unique_ptr<RdKafka::Error> err(t->producer_->init_transactions(timeout_ms));
+    if (err == nullptr) return t;
+    if (!err->is_retriable() || attempt >= 5) return ToStatus(*err, "init_transactions");
+  }
+}
+
+TransactionalProducer::~TransactionalProducer() {
+  if (producer_ == nullptr) return;
+  if (in_transaction_) (void)Abort(5000);
+  producer_->flush(5000);
+}
+
+absl::Status TransactionalProducer::Handle(std::unique_ptr<RdKafka::Error> error, absl::string_view what) {
+  if (error == nullptr) return absl::OkStatus();
+  if (error->is_fatal()) {
+    return absl::FailedPreconditionError(absl::StrCat(what, ": fatal: ", error->str()));
+  }
+  if (error->txn_requires_abort()) {
+    absl::Status aborted = Abort();
+    return absl::AbortedError(absl::StrCat(what, ": transaction aborted: ", error->str(),
+                                           aborted.ok() ? "" : absl::StrCat(" (", aborted.message(), ")")));
+  }
+  return ToStatus(*error, what);
+}
+
+absl::Status TransactionalProducer::Begin() {
+  absl::Status s = Handle(std::unique_ptr<RdKafka::Error>(producer_->begin_transaction()),
+                          "begin_transaction");
+  in_transaction_ = s.ok();
+  return s;
+}
+
+absl::Status TransactionalProducer::Produce(const std::string& topic, absl::string_view key,
+                                            absl::string_view value,
+                                            const std::vector<std::pair<std::string, std::string>>& headers) {
+  for (;;) {
+    RdKafka::Headers* h = nullptr;
+    if (!headers.empty()) {
+      h = RdKafka::Headers::create();
+      for (const auto& [k, v] : headers) h->add(k, v.data(), v.size());
+    }
+    const RdKafka::ErrorCode err = producer_->produce(
+        topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+        const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0, h, nullptr);
+    if (err == RdKafka::ERR_NO_ERROR) return absl::OkStatus();  // the producer owns the headers now
+    delete h;
+    if (err != RdKafka::ERR__QUEUE_FULL) return ToStatus(err, absl::StrCat("producing to ", topic));
+    producer_->poll(50);  // make room
+  }
+}
+
+absl::Status TransactionalProducer::Commit(const std::vector<RdKafka::TopicPartition*>& next_offsets,
+                                           RdKafka::KafkaConsumer* consumer, int timeout_ms) {
+  if (!next_offsets.empty()) {
+    std::unique_ptr<RdKafka::ConsumerGroupMetadata> md(consumer->groupMetadata());
+    for (int attempt = 0;; ++attempt) {
+      std::unique_ptr<RdKafka::Error> err(
+          producer_->send_offsets_to_transaction(next_offsets, md.get(), timeout_ms));
+      if (err == nullptr) break;
+      if (err->is_retriable() && attempt < 5) continue;
+      return Handle(std::move(err), "send_offsets_to_transaction");
+    }
+  }
+  for (int attempt = 0;; ++attempt) {
+    std::unique_ptr<RdKafka::Error> err(producer_->commit_transaction(timeout_ms));
+    if (err == nullptr) {
+      in_transaction_ = false;
+      return absl::OkStatus();
+    }
+    if (err->is_retriable() && attempt < 5) continue;
+    return Handle(std::move(err), "commit_transaction");
+  }
+}
+
+absl::Status TransactionalProducer::Abort(int timeout_ms) {
+  in_transaction_ = false;
+  std::unique_ptr<RdKafka::Error> err(producer_->abort_transaction(timeout_ms));
+  if (err == nullptr) return absl::OkStatus();
+  if (err->is_fatal()) return absl::FailedPreconditionError(absl::StrCat("abort_transaction: ", err->str()));
+  return ToStatus(*err, "abort_transaction");
+}
+
+}  // namespace claimgate::kafka

@@ -1,0 +1,52 @@
+// A transactional producer with librdkafka's documented error handling: retriable errors are retried,
+// abortable ones abort the transaction and are reported as kAborted (the caller rewinds its input to the
+// committed offsets), fatal or fenced ones are reported as kFailedPrecondition (the process must exit and
+// let its supervisor restart it).
+#ifndef CLAIMGATE_LEDGER_KAFKA_TRANSACTIONAL_PRODUCER_H_
+#define CLAIMGATE_LEDGER_KAFKA_TRANSACTIONAL_PRODUCER_H_
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "ledger/kafka/kafka.h"
+
+namespace claimgate::kafka {
+
+class TransactionalProducer {
+ public:
+  // Creates the producer and runs init_transactions (fencing any older instance with the same id).
+  static absl::StatusOr<std::unique_ptr<TransactionalProducer>> Create(const ClientConfig& config,
+                                                                       const std::string& transactional_id,
+                                                                       int timeout_ms = 30000);
+  ~TransactionalProducer();
+  TransactionalProducer(const TransactionalProducer&) = delete;
+  TransactionalProducer& operator=(const TransactionalProducer&) = delete;
+
+  absl::Status Begin();
+  // Queues one message (copied). Waits for queue space when the local queue is full.
+  absl::Status Produce(const std::string& topic, absl::string_view key, absl::string_view value,
+                       const std::vector<std::pair<std::string, std::string>>& headers = {});
+  // Sends the consumer's next offsets and commits the transaction.
+  absl::Status Commit(const std::vector<RdKafka::TopicPartition*>& next_offsets,
+                      RdKafka::KafkaConsumer* consumer, int timeout_ms = 30000);
+  // Aborts the open transaction (shutdown, or a batch the caller gives up).
+  absl::Status Abort(int timeout_ms = 30000);
+  bool in_transaction() const { return in_transaction_; }
+  RdKafka::Producer* raw() { return producer_.get(); }
+
+ private:
+  TransactionalProducer() = default;
+  // Classifies an error of a transactional call; aborts when the transaction requires it.
+  absl::Status Handle(std::unique_ptr<RdKafka::Error> error, absl::string_view what);
+
+  std::unique_ptr<RdKafka::Producer> producer_;
+  bool in_transaction_ = false;
+};
+
+}  // namespace claimgate::kafka
+
+#endif  // CLAIMGATE_LEDGER_KAFKA_TRANSACTIONAL_PRODUCER_H_

@@ -1,0 +1,148 @@
+// Consume -> apply -> produce, transactionally.
+#include "ledger/service/ledger_service.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "ledger/codec.h"
+
+namespace claimgate::ledger {
+namespace {
+
+std::string Encode(const google::protobuf::Message& m, kafka::Format format) {
+  return format == kafka::Format::kJson ? ToJson(m) : m.SerializeAsString();
+}
+
+}  // namespace
+
+LedgerService::~LedgerService() {
+  if (consumer_ != nullptr) consumer_->close();
+}
+
+absl::StatusOr<std::unique_ptr<LedgerService>> LedgerService::Start(const LedgerServiceOptions& options,
+                                                                     const ProfileSet* profiles) {
+  std::unique_ptr<LedgerService> s(new LedgerService());
+  s->options_ = options;
+  auto ledger = Ledger::Create(profiles, options.default_profile);
+  if (!ledger.ok()) return ledger.status();
+  s->ledger_ = std::move(*ledger);
+  auto consumer = kafka::MakeConsumer(options.kafka, options.group_id);
+  if (!consumer.ok()) return consumer.status();
+  s->consumer_ = std::move(*consumer);
+  auto producer = kafka::TransactionalProducer::Create(options.kafka, options.transactional_id);
+  if (!producer.ok()) return producer.status();
+  s->producer_ = std::move(*producer);
+
+  // Where publishing stopped: the group's committed offset on the single partition.
+  std::vector<RdKafka::TopicPartition*> parts = {
+      RdKafka::TopicPartition::create(options.topics.ledger_events, 0)};
+  const RdKafka::ErrorCode err = s->consumer_->committed(parts, 10000);
+  const int64_t committed = parts[0]->offset() < 0 ? 0 : parts[0]->offset();
+  RdKafka::TopicPartition::destroy(parts);
+  if (err != RdKafka::ERR_NO_ERROR) return kafka::ToStatus(err, "reading the committed ledger offset");
+  if (absl::Status st = s->Replay(committed); !st.ok()) return st;
+  return s;
+}
+
+bool LedgerService::Decode(const RdKafka::Message& m, v1::Event* event, std::string* error) const {
+  const absl::string_view bytes(static_cast<const char*>(m.payload()), m.len());
+  absl::Status s;
+  if (options_.input_format == kafka::Format::kJson) {
+    s = ParseEventJson(bytes, event);
+  } else {
+    absl::StatusOr<v1::Event> e = ParseEventBinary(bytes);
+    if (e.ok()) *event = std::move(*e);
+    s = e.status();
+  }
+  if (s.ok() && !IsLedgerEvent(*event)) s = absl::InvalidArgumentError("not a ledger event");
+  if (!s.ok()) *error = std::string(s.message());
+  return s.ok();
+}
+
+absl::Status LedgerService::Replay(int64_t until) {
+  std::vector<RdKafka::TopicPartition*> parts = {RdKafka::TopicPartition::create(
+      options_.topics.ledger_events, 0, RdKafka::Topic::OFFSET_BEGINNING)};
+  consumer_->assign(parts);
+  RdKafka::TopicPartition::destroy(parts);
+  int64_t next = 0;
+  while (next < until) {
+    std::unique_ptr<RdKafka::Message> m(consumer_->consume(1000));
+    if (m->err() == RdKafka::ERR__TIMED_OUT || m->err() == RdKafka::ERR__PARTITION_EOF) continue;
+    if (m->err() != RdKafka::ERR_NO_ERROR) return kafka::ToStatus(m->err(), "replaying ledger-events");
+    next = m->offset() + 1;
+    v1::Event e;
+    std::string error;
+    if (Decode(*m, &e, &error)) {
+      ledger_->Apply(e);
+      ++stats_.replayed;
+    }
+  }
+  stats_.next_offset = next;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> LedgerService::RunOnce(int timeout_ms) {
+  std::vector<std::unique_ptr<RdKafka::Message>> batch;
+  for (int wait = timeout_ms; static_cast<int>(batch.size()) < options_.max_batch; wait = 0) {
+    std::unique_ptr<RdKafka::Message> m(consumer_->consume(wait));
+    if (m->err() == RdKafka::ERR__TIMED_OUT || m->err() == RdKafka::ERR__PARTITION_EOF) break;
+    if (m->err() != RdKafka::ERR_NO_ERROR) return kafka::ToStatus(m->err(), "consuming ledger-events");
+    batch.push_back(std::move(m));
+  }
+  if (batch.empty()) return 0;
+  if (absl::Status s = producer_->Begin(); !s.ok()) return s;
+  const kafka::Topics& t = options_.topics;
+  const kafka::Format out = options_.output_format;
+  for (const auto& m : batch) {
+    v1::Event e;
+    std::string error;
+    if (!Decode(*m, &e, &error)) {
+      ++stats_.malformed;
+      v1::LedgerNotice n;
+      n.set_event_id(e.event_id());
+      n.set_notice("EVENT_REFUSED");
+      n.set_error(v1::MALFORMED);
+      n.set_message(absl::StrCat(error, " (ledger-events offset ", m->offset(), ")"));
+      if (absl::Status s = producer_->Produce(t.notices, e.event_id(), Encode(n, out)); !s.ok()) return s;
+      continue;
+    }
+    const ApplyResult r = ledger_->Apply(e);
+    if (r.refused) ++stats_.refused;
+    for (const std::string& id : r.changed_persons) {
+      if (absl::Status s = producer_->Produce(t.person_status, id, Encode(*ledger_->FindPerson(id), out));
+          !s.ok()) {
+        return s;
+      }
+    }
+    for (const std::string& id : r.changed_institutions) {
+      if (absl::Status s =
+              producer_->Produce(t.institution_status, id, Encode(*ledger_->FindInstitution(id), out));
+          !s.ok()) {
+        return s;
+      }
+    }
+    for (const v1::LedgerNotice& n : r.notices) {
+      if (absl::Status s = producer_->Produce(t.notices, n.event_id(), Encode(n, out)); !s.ok()) return s;
+    }
+  }
+  const int64_t next = batch.back()->offset() + 1;
+  std::vector<RdKafka::TopicPartition*> offsets = {
+      RdKafka::TopicPartition::create(t.ledger_events, 0, next)};
+  absl::Status committed = producer_->Commit(offsets, consumer_.get());
+  RdKafka::TopicPartition::destroy(offsets);
+  if (!committed.ok()) return committed;
+  ++stats_.transactions;
+  stats_.applied += static_cast<int64_t>(batch.size());
+  stats_.next_offset = next;
+  return static_cast<int>(batch.size());
+}
+
+absl::Status LedgerService::Run(const std::atomic<bool>& stop) {
+  while (!stop.load()) {
+    absl::StatusOr<int> n = RunOnce(200);
+    if (!n.ok()) return n.status();
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace claimgate::ledger

@@ -1,0 +1,76 @@
+// The ledger service: consumes `ledger-events` (one partition), applies each event to the ledger, and
+// publishes the changed status records (`person-status`, `institution-status`, keyed by id, full timelines)
+// and the notices and refusals (`ledger-notices`), in one Kafka transaction with the consumed offset.
+//
+// State: the ledger is rebuilt at start by replaying `ledger-events` up to the committed offset without
+// publishing (event sourcing: the topic is the source of truth; publishing resumes exactly after it). A
+// failed transaction is not recoverable in place (the in-memory ledger applied it): Run() returns the error
+// and the process exits for its supervisor to restart it.
+#ifndef CLAIMGATE_LEDGER_SERVICE_LEDGER_SERVICE_H_
+#define CLAIMGATE_LEDGER_SERVICE_LEDGER_SERVICE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "ledger/kafka/kafka.h"
+#include "ledger/kafka/topics.h"
+#include "ledger/kafka/transactional_producer.h"
+#include "ledger/ledger.h"
+
+namespace claimgate::ledger {
+
+struct LedgerServiceOptions {
+  kafka::ClientConfig kafka;
+  kafka::Topics topics;
+  kafka::Format input_format = kafka::Format::kProtobuf;
+  kafka::Format output_format = kafka::Format::kProtobuf;
+  std::string default_profile = "national";
+  std::string group_id = "claimgate-ledger";
+  std::string transactional_id = "claimgate-ledger";
+  int max_batch = 1000;
+};
+
+struct LedgerServiceStats {
+  int64_t replayed = 0;    // events re-applied at start
+  int64_t applied = 0;     // events applied and published since start
+  int64_t refused = 0;
+  int64_t malformed = 0;
+  int64_t transactions = 0;
+  int64_t next_offset = 0; // next ledger-events offset to read
+};
+
+class LedgerService {
+ public:
+  // Connects, replays the ledger to the committed offset. `profiles` must outlive the service.
+  static absl::StatusOr<std::unique_ptr<LedgerService>> Start(const LedgerServiceOptions& options,
+                                                              const ProfileSet* profiles);
+  ~LedgerService();
+
+  // Consumes and publishes one batch (waits up to `timeout_ms` for the first event). Returns the number of
+  // events handled; an error ends the service (see the file comment).
+  absl::StatusOr<int> RunOnce(int timeout_ms);
+  // Loops until `stop` is set or an error occurs.
+  absl::Status Run(const std::atomic<bool>& stop);
+
+  const Ledger& ledger() const { return *ledger_; }
+  const LedgerServiceStats& stats() const { return stats_; }
+
+ private:
+  LedgerService() = default;
+  absl::Status Replay(int64_t until);
+  // Decodes one message; nullopt-like false when malformed (reported through `error`).
+  bool Decode(const RdKafka::Message& m, v1::Event* event, std::string* error) const;
+
+  LedgerServiceOptions options_;
+  std::unique_ptr<Ledger> ledger_;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  std::unique_ptr<kafka::TransactionalProducer> producer_;
+  LedgerServiceStats stats_;
+};
+
+}  // namespace claimgate::ledger
+
+#endif  // CLAIMGATE_LEDGER_SERVICE_LEDGER_SERVICE_H_

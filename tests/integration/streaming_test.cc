@@ -1,0 +1,194 @@
+// The streaming path against librdkafka's mock cluster: ledger service -> status topics -> gate service,
+// deciding exactly what `claimgate check` decides on the same events (ledger events first, then claims),
+// each claim once, malformed claims dead-lettered with their error.
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gate/check.h"
+#include "gate/service/gate_service.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "ledger/codec.h"
+#include "ledger/kafka/mock_cluster.h"
+#include "ledger/service/ledger_service.h"
+
+namespace claimgate {
+namespace {
+
+struct Lines {
+  std::vector<std::string> ledger, claims, malformed;
+};
+
+Lines SplitDemo() {
+  std::ifstream in(std::string(CLAIMGATE_SOURCE_DIR) + "/docs/examples/demo-2025.jsonl");
+  Lines out;
+  std::string line;
+  while (std::getline(in, line)) {
+    v1::Event e;
+    if (!ledger::ParseEventJson(line, &e).ok()) {
+      out.malformed.push_back(line);
+    } else if (ledger::IsLedgerEvent(e)) {
+      out.ledger.push_back(line);
+    } else {
+      out.claims.push_back(line);
+    }
+  }
+  return out;
+}
+
+void Produce(const kafka::ClientConfig& config, const std::string& topic, const std::vector<std::string>& values,
+             bool keyed_by_claim) {
+  auto p = kafka::MakeProducer(config, "");
+  ASSERT_TRUE(p.ok());
+  for (const std::string& v : values) {
+    std::string key;
+    v1::Event e;
+    if (keyed_by_claim && ledger::ParseEventJson(v, &e).ok()) key = e.claim().claim_id();
+    ASSERT_EQ((*p)->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                            const_cast<char*>(v.data()), v.size(), key.empty() ? nullptr : key.data(),
+                            key.size(), 0, nullptr),
+              RdKafka::ERR_NO_ERROR);
+  }
+  (*p)->flush(10000);
+}
+
+// A consumed message, copied out (librdkafka messages must not outlive their consumer).
+struct Record {
+  std::string value;
+  std::map<std::string, std::string> headers;
+};
+
+std::vector<Record> ReadAll(const kafka::ClientConfig& config, const std::string& topic, int partitions) {
+  auto c = kafka::MakeConsumer(config, "");
+  std::vector<RdKafka::TopicPartition*> parts;
+  for (int p = 0; p < partitions; ++p) {
+    parts.push_back(RdKafka::TopicPartition::create(topic, p, RdKafka::Topic::OFFSET_BEGINNING));
+  }
+  (*c)->assign(parts);
+  RdKafka::TopicPartition::destroy(parts);
+  std::vector<Record> out;
+  int eofs = 0;
+  for (int polls = 0; polls < 300 && eofs < partitions; ++polls) {
+    std::unique_ptr<RdKafka::Message> m((*c)->consume(100));
+    if (m->err() == RdKafka::ERR__PARTITION_EOF) ++eofs;
+    if (m->err() != RdKafka::ERR_NO_ERROR) continue;
+    Record r;
+    r.value.assign(static_cast<const char*>(m->payload()), m->len());
+    if (m->headers() != nullptr) {
+      for (const RdKafka::Headers::Header& h : m->headers()->get_all()) {
+        r.headers[h.key()] = std::string(static_cast<const char*>(h.value()), h.value_size());
+      }
+    }
+    out.push_back(std::move(r));
+  }
+  (*c)->close();
+  return out;
+}
+
+// outcome and reasons of a decision, as JSON
+std::string Verdict(const v1::Decision& d) {
+  v1::Decision copy = d;
+  copy.clear_audit();
+  return ledger::ToJson(copy);
+}
+
+TEST(StreamingTest, DecidesLikeCheckEachClaimOnceAndDeadLettersMalformed) {
+  const Lines lines = SplitDemo();
+  ASSERT_GT(lines.claims.size(), 50u);
+  ASSERT_EQ(lines.malformed.size(), 2u);
+  auto profiles = std::move(*ledger::ProfileSet::Builtin());
+
+  // What the file path decides on the same events, ledger events first.
+  std::map<std::string, std::string> expected;
+  {
+    std::stringstream in, out, err;
+    for (const auto& l : lines.ledger) in << l << "\n";
+    for (const auto& l : lines.claims) in << l << "\n";
+    gate::FixedClock clock(absl::UnixEpoch());
+    ASSERT_TRUE(gate::RunCheck(in, out, err, *profiles, gate::CheckOptions(), clock).ok());
+    std::string line;
+    while (std::getline(out, line)) {
+      v1::Decision d;
+      ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(line, &d).ok());
+      expected[d.claim_id()] = Verdict(d);
+    }
+  }
+
+  auto cluster = std::move(*kafka::MockCluster::Start(1));
+  const kafka::Topics topics;
+  for (const auto& [name, n] : std::vector<std::pair<std::string, int>>{
+           {topics.ledger_events, 1}, {topics.claims, 3}, {topics.person_status, 3},
+           {topics.institution_status, 3}, {topics.decisions, 3}, {topics.audit, 3},
+           {topics.notices, 1}, {topics.dlq, 1}}) {
+    ASSERT_TRUE(cluster->CreateTopic(name, n).ok());
+  }
+  const kafka::ClientConfig config{cluster->bootstrap_servers(), {}};
+  Produce(config, topics.ledger_events, lines.ledger, false);
+
+  ledger::LedgerServiceOptions lo;
+  lo.kafka = config;
+  lo.input_format = kafka::Format::kJson;
+  auto ledger_service = ledger::LedgerService::Start(lo, profiles.get());
+  ASSERT_TRUE(ledger_service.ok()) << ledger_service.status();
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while ((*ledger_service)->stats().next_offset < static_cast<int64_t>(lines.ledger.size()) &&
+         absl::Now() < deadline) {
+    ASSERT_TRUE((*ledger_service)->RunOnce(200).ok());
+  }
+  ASSERT_EQ((*ledger_service)->stats().next_offset, static_cast<int64_t>(lines.ledger.size()));
+
+  std::vector<std::string> claims = lines.claims;
+  claims.insert(claims.end(), lines.malformed.begin(), lines.malformed.end());
+  Produce(config, topics.claims, claims, true);
+
+  gate::GateServiceOptions go;
+  go.kafka = config;
+  go.input_format = kafka::Format::kJson;
+  go.store.path = ::testing::TempDir() + "/streaming_gate_state";
+  std::filesystem::remove_all(go.store.path);
+  gate::SystemClock clock;
+  auto gate_service = gate::GateService::Start(go, profiles.get(), &clock);
+  ASSERT_TRUE(gate_service.ok()) << gate_service.status();
+  while ((*gate_service)->stats().decided + (*gate_service)->stats().dead_lettered <
+             static_cast<int64_t>(claims.size()) &&
+         absl::Now() < deadline) {
+    absl::StatusOr<int> n = (*gate_service)->RunOnce(200);
+    ASSERT_TRUE(n.ok()) << n.status();
+  }
+  EXPECT_TRUE((*gate_service)->ready());
+  EXPECT_EQ((*gate_service)->stats().status_unreadable, 0);
+  EXPECT_GT((*gate_service)->stats().status_records, 0);
+  EXPECT_EQ((*gate_service)->stats().decided, static_cast<int64_t>(lines.claims.size()));
+  EXPECT_EQ((*gate_service)->stats().dead_lettered, 2);
+
+  // A read_committed reader finds every claim decided once, as the file path decided it.
+  std::map<std::string, int> seen;
+  for (const Record& r : ReadAll(config, topics.decisions, 3)) {
+    v1::Decision d;
+    ASSERT_TRUE(d.ParseFromString(r.value));
+    ++seen[d.claim_id()];
+    ASSERT_TRUE(expected.count(d.claim_id())) << d.claim_id();
+    EXPECT_EQ(Verdict(d), expected[d.claim_id()]);
+  }
+  EXPECT_EQ(seen.size(), expected.size());
+  for (const auto& [id, n] : seen) EXPECT_EQ(n, 1) << id;
+  EXPECT_EQ(ReadAll(config, topics.audit, 3).size(), expected.size());
+
+  // Dead letters keep the original bytes and say why.
+  const auto dlq = ReadAll(config, topics.dlq, 1);
+  ASSERT_EQ(dlq.size(), 2u);
+  for (const Record& r : dlq) {
+    EXPECT_TRUE(r.value == lines.malformed[0] || r.value == lines.malformed[1]) << r.value;
+    EXPECT_EQ(r.headers.at("error"), "MALFORMED");
+    EXPECT_FALSE(r.headers.at("error_message").empty());
+  }
+}
+
+}  // namespace
+}  // namespace claimgate
