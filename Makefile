@@ -19,6 +19,7 @@ test: build
 
 demo: build
 	$(BUILD)/gate/claimgate demo
+	$(BUILD)/gate/claimgate demo --events docs/examples/demo-2025.jsonl
 
 bench: build
 	$(BUILD)/bench/claimgate-bench check --lines 200000

@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "bench/synthetic.h"
+#include "gate/synthetic.h"
 #include "benchmark/benchmark.h"
 #include "gate/binary_decider.h"
 #include "gate/status_store.h"
@@ -16,6 +16,12 @@
 
 namespace claimgate::bench {
 namespace {
+
+using synthetic::ClaimEventBytes;
+using synthetic::GenerateStatuses;
+using synthetic::InstitutionId;
+using synthetic::PersonId;
+using synthetic::SyntheticOptions;
 
 constexpr int64_t kPersons = 20000;
 

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
-#include "bench/synthetic.h"
+#include "gate/synthetic.h"
 #include "gate/binary_decider.h"
 #include "gate/check.h"
 #include "gate/status_store.h"
@@ -52,7 +52,7 @@ struct StoreBenchOptions {
 int RunStoreBench(const StoreBenchOptions& so) {
   using claimgate::gate::StatusStore;
   using claimgate::gate::StatusStoreOptions;
-  namespace bench = claimgate::bench;
+  namespace bench = claimgate::synthetic;
   bench::SyntheticOptions pop;
   pop.persons = so.persons;
   pop.institutions = std::max<int64_t>(1, so.persons / 10);
@@ -233,7 +233,7 @@ int RunStoreBench(const StoreBenchOptions& so) {
 int main(int argc, char** argv) {
   CLI::App app{"claimgate-bench: synthetic load and benchmarks"};
   app.require_subcommand(1);
-  claimgate::bench::SyntheticOptions options;
+  claimgate::synthetic::SyntheticOptions options;
   int64_t lines = 1000000;
   std::string out_path;
 
@@ -270,7 +270,7 @@ int main(int argc, char** argv) {
       return 2;
     }
     int64_t written = 0;
-    claimgate::bench::GenerateStream(options, lines, [&](const claimgate::v1::Event& e) {
+    claimgate::synthetic::GenerateStream(options, lines, [&](const claimgate::v1::Event& e) {
       out << claimgate::ledger::ToJson(e) << '\n';
       ++written;
     });
@@ -283,7 +283,7 @@ int main(int argc, char** argv) {
     {
       std::ostringstream buf;
       int64_t written = 0;
-      claimgate::bench::GenerateStream(options, lines, [&](const claimgate::v1::Event& e) {
+      claimgate::synthetic::GenerateStream(options, lines, [&](const claimgate::v1::Event& e) {
         buf << claimgate::ledger::ToJson(e) << '\n';
         ++written;
       });

@@ -5,6 +5,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <csignal>
 
@@ -12,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "gate/service/serve.h"
 #include "ledger/kafka/mock_cluster.h"
 #include "gate/check.h"
 #include "gate/clock.h"
@@ -94,11 +96,46 @@ int main(int argc, char** argv) {
   check->add_option("input", check_input, "events, one JSON object a line ('-' for stdin)")->required();
 
   // demo
-  std::string demo_events = DefaultDemoEvents();
+  std::string demo_events;
   std::string demo_decisions;
-  CLI::App* demo = app.add_subcommand("demo", "decide the shipped sample year and print a summary");
-  demo->add_option("--events", demo_events, "events file")->capture_default_str();
-  demo->add_option("--decisions", demo_decisions, "also write the decisions (JSON lines) here");
+  claimgate::gate::DemoOptions demo_options;
+  CLI::App* demo = app.add_subcommand(
+      "demo", "embedded default: mock Kafka cluster, synthetic population and claims, ledger + gate");
+  demo->add_option("--duration", demo_options.duration_seconds, "upper bound of the claim phase, seconds")
+      ->capture_default_str();
+  demo->add_option("--claims", demo_options.claims, "claims to stream")->capture_default_str();
+  demo->add_option("--persons", demo_options.persons, "population size")->capture_default_str();
+  demo->add_option("--events", demo_events,
+                   "instead: decide a JSONL file with the file path (e.g. " + DefaultDemoEvents() + ")");
+  demo->add_option("--decisions", demo_decisions, "with --events: also write the decisions here");
+
+  // serve
+  claimgate::gate::ServeOptions serve_options;
+  std::string bootstrap, state_dir = "claimgate-state", config_path, input_format = "protobuf",
+                         output_format = "protobuf", serve_profile = "national", serve_mode = "enforce",
+                         instance = "0";
+  bool no_create_topics = false;
+  CLI::App* serve = app.add_subcommand("serve", "run the ledger and/or gate services on Kafka");
+  serve->add_option("--bootstrap-servers", bootstrap, "HOST:PORT[,...]")->required();
+  serve->add_option("--role", serve_options.role, "all, ledger or gate")
+      ->check(CLI::IsMember({"all", "ledger", "gate"}))
+      ->capture_default_str();
+  serve->add_option("--state-dir", state_dir, "the gate's status store")->capture_default_str();
+  serve->add_option("--config", config_path, "YAML configuration (kafka: librdkafka properties, topics: ...)");
+  serve->add_option("--input-format", input_format, "json or protobuf")
+      ->check(CLI::IsMember({"json", "protobuf"}))
+      ->capture_default_str();
+  serve->add_option("--output-format", output_format, "json or protobuf")
+      ->check(CLI::IsMember({"json", "protobuf"}))
+      ->capture_default_str();
+  serve->add_option("--profile", serve_profile, "profile of institutions that name none")
+      ->capture_default_str();
+  serve->add_option("--mode", serve_mode, "enforce or shadow")
+      ->check(CLI::IsMember({"enforce", "shadow"}))
+      ->capture_default_str();
+  serve->add_option("--instance", instance, "gate instance id (its transactional.id suffix)")
+      ->capture_default_str();
+  serve->add_flag("--no-create-topics", no_create_topics, "do not create missing topics");
 
   // mock-broker
   int mock_brokers = 3;
@@ -166,6 +203,49 @@ int main(int argc, char** argv) {
     auto summary = claimgate::gate::RunCheck(*in, std::cout, std::cerr, *profiles, check_options, *clock);
     if (!summary.ok()) return Fail(std::string(summary.status().message()));
     std::cout.flush();
+    return 0;
+  }
+
+  if (serve->parsed()) {
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);  // librdkafka's threads inherit the mask
+    using claimgate::kafka::Format;
+    auto& o = serve_options;
+    o.gate.kafka.bootstrap_servers = o.ledger.kafka.bootstrap_servers = bootstrap;
+    o.gate.default_profile = o.ledger.default_profile = serve_profile;
+    o.gate.shadow = serve_mode == "shadow";
+    o.gate.input_format = o.ledger.input_format = input_format == "json" ? Format::kJson : Format::kProtobuf;
+    o.gate.output_format = o.ledger.output_format =
+        output_format == "json" ? Format::kJson : Format::kProtobuf;
+    o.gate.status_format = o.ledger.output_format;
+    o.gate.transactional_id = "claimgate-gate-" + instance;
+    o.gate.store.path = state_dir;
+    o.create_topics = !no_create_topics;
+    if (!config_path.empty()) {
+      if (absl::Status s = claimgate::gate::LoadServeConfig(config_path, &o); !s.ok()) {
+        return Fail(std::string(s.message()));
+      }
+    }
+    std::atomic<bool> stop = false;
+    std::thread waiter([&] {
+      int sig = 0;
+      sigwait(&stop_signals, &sig);
+      std::cerr << "claimgate serve: signal " << sig << ", finishing the open transaction\n";
+      stop = true;
+    });
+    const absl::Status s = claimgate::gate::RunServe(o, *profiles, stop, std::cerr);
+    if (!stop.load()) pthread_kill(waiter.native_handle(), SIGTERM);  // release the waiter
+    waiter.join();
+    if (!s.ok()) return Fail(std::string(s.ToString()));
+    return 0;
+  }
+
+  if (demo->parsed() && demo_events.empty()) {
+    const absl::Status s = claimgate::gate::RunDemo(demo_options, *profiles, std::cout);
+    if (!s.ok()) return Fail(std::string(s.ToString()));
     return 0;
   }
 

@@ -213,7 +213,13 @@ absl::StatusOr<int> GateService::RunOnce(int timeout_ms) {
       if (failed.ok()) failed = producer_->Produce(t.audit, claim_id, audit);
       if (failed.ok()) {
         ++stats_.decided;
-        ++stats_.outcomes[v1::Decision::Outcome_Name(decider_->last_result().outcome)];
+        const DecisionResult& result = decider_->last_result();
+        ++stats_.outcomes[v1::Decision::Outcome_Name(result.outcome)];
+        for (size_t i = 0; i < result.reasons.size(); ++i) {
+          bool first = true;  // count a code once a claim
+          for (size_t j = 0; j < i; ++j) first &= result.reasons[j].code != result.reasons[i].code;
+          if (first) ++stats_.reasons[v1::ReasonCode_Name(result.reasons[i].code)];
+        }
       }
     }
     if (!failed.ok()) break;

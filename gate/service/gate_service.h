@@ -34,7 +34,7 @@ struct GateServiceOptions {
   std::string group_id = "claimgate-gate";
   std::string transactional_id = "claimgate-gate-0";  // unique per instance
   absl::Duration staleness_bound = absl::Minutes(5);  // STATUS_STALE beyond this
-  int max_batch = 1000;
+  int max_batch = 2000;
 };
 
 struct GateServiceStats {
@@ -45,6 +45,7 @@ struct GateServiceStats {
   int64_t transactions = 0;
   int64_t aborted = 0;
   std::map<std::string, int64_t> outcomes;
+  std::map<std::string, int64_t> reasons;  // reason code -> claims citing it
 };
 
 class GateService {

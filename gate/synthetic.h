@@ -1,8 +1,8 @@
 // Synthetic populations and event streams for benchmarks and load tests: institutions by kind and level,
 // persons per institution with a multi-site share, assessments at a configurable rate, and claims whose
 // practitioners follow a Zipf popularity over persons. Deterministic for a given seed.
-#ifndef CLAIMGATE_BENCH_SYNTHETIC_H_
-#define CLAIMGATE_BENCH_SYNTHETIC_H_
+#ifndef CLAIMGATE_GATE_SYNTHETIC_H_
+#define CLAIMGATE_GATE_SYNTHETIC_H_
 
 #include <cstdint>
 #include <functional>
@@ -14,7 +14,7 @@
 
 #include "claimgate/v1/events.pb.h"
 
-namespace claimgate::bench {
+namespace claimgate::synthetic {
 
 struct SyntheticOptions {
   int64_t institutions = 1000;
@@ -59,6 +59,6 @@ std::string ClaimEventBytes(const SyntheticOptions& options, int64_t claim_index
 std::string PersonId(int64_t index);
 std::string InstitutionId(int64_t index);
 
-}  // namespace claimgate::bench
+}  // namespace claimgate::synthetic
 
-#endif  // CLAIMGATE_BENCH_SYNTHETIC_H_
+#endif  // CLAIMGATE_GATE_SYNTHETIC_H_

@@ -1,5 +1,5 @@
 // Synthetic population and event stream.
-#include "bench/synthetic.h"
+#include "gate/synthetic.h"
 
 #include <cmath>
 #include <vector>
@@ -9,7 +9,7 @@
 #include "absl/time/time.h"
 #include "ledger/calendar.h"
 
-namespace claimgate::bench {
+namespace claimgate::synthetic {
 
 std::string PersonId(int64_t index) { return absl::StrFormat("P%08d", index); }
 std::string InstitutionId(int64_t index) { return absl::StrFormat("I%07d", index); }
@@ -228,4 +228,4 @@ std::string ClaimEventBytes(const SyntheticOptions& o, int64_t k, const std::vec
   return e.SerializeAsString();
 }
 
-}  // namespace claimgate::bench
+}  // namespace claimgate::synthetic

@@ -1,0 +1,253 @@
+// Service wiring, configuration file, embedded demo.
+#include "gate/service/serve.h"
+
+#include <filesystem>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "gate/synthetic.h"
+#include "ledger/codec.h"
+#include "ledger/kafka/mock_cluster.h"
+#include "yaml-cpp/yaml.h"
+
+namespace claimgate::gate {
+namespace {
+
+template <typename T>
+absl::Status Read(const YAML::Node& node, const char* key, T* out) {
+  if (!node || !node[key]) return absl::OkStatus();
+  try {
+    *out = node[key].as<T>();
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("config key '", key, "': ", e.what()));
+  }
+  return absl::OkStatus();
+}
+
+std::vector<kafka::TopicSpec> TopicSpecs(const ServeOptions& o) {
+  const kafka::Topics& t = o.gate.topics;
+  const std::map<std::string, std::string> compact = {{"cleanup.policy", "compact"}};
+  return {{t.ledger_events, 1, 1, {}},  // one partition: the ledger's total order
+          {t.claims, o.claims_partitions, 1, {}},
+          {t.person_status, o.status_partitions, 1, compact},
+          {t.institution_status, o.status_partitions, 1, compact},
+          {t.decisions, o.claims_partitions, 1, {}},
+          {t.audit, o.claims_partitions, 1, {}},
+          {t.notices, 1, 1, {}},
+          {t.dlq, 1, 1, {}}};
+}
+
+}  // namespace
+
+absl::Status LoadServeConfig(const std::string& path, ServeOptions* o) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("config ", path, ": ", e.what()));
+  }
+  if (const YAML::Node kafka = root["kafka"]) {
+    if (!kafka.IsMap()) return absl::InvalidArgumentError("config key 'kafka' must be a map");
+    for (const auto& kv : kafka) {
+      const std::string key = kv.first.as<std::string>(), value = kv.second.as<std::string>();
+      o->ledger.kafka.properties[key] = value;
+      o->gate.kafka.properties[key] = value;
+    }
+  }
+  kafka::Topics topics = o->gate.topics;
+  const YAML::Node t = root["topics"];
+  for (auto [key, field] : std::vector<std::pair<const char*, std::string*>>{
+           {"ledger_events", &topics.ledger_events}, {"claims", &topics.claims},
+           {"person_status", &topics.person_status}, {"institution_status", &topics.institution_status},
+           {"decisions", &topics.decisions}, {"audit", &topics.audit}, {"notices", &topics.notices},
+           {"dlq", &topics.dlq}}) {
+    if (absl::Status s = Read(t, key, field); !s.ok()) return s;
+  }
+  o->gate.topics = o->ledger.topics = topics;
+  std::string profile = o->gate.default_profile, mode = o->gate.shadow ? "shadow" : "enforce";
+  if (absl::Status s = Read(root, "profile", &profile); !s.ok()) return s;
+  if (absl::Status s = Read(root, "mode", &mode); !s.ok()) return s;
+  if (mode != "enforce" && mode != "shadow") return absl::InvalidArgumentError("config key 'mode': enforce or shadow");
+  o->gate.default_profile = o->ledger.default_profile = profile;
+  o->gate.shadow = mode == "shadow";
+  if (absl::Status s = Read(root, "create_topics", &o->create_topics); !s.ok()) return s;
+  if (absl::Status s = Read(root, "claims_partitions", &o->claims_partitions); !s.ok()) return s;
+  if (absl::Status s = Read(root, "status_partitions", &o->status_partitions); !s.ok()) return s;
+  const YAML::Node g = root["gate"];
+  int staleness = static_cast<int>(absl::ToInt64Seconds(o->gate.staleness_bound));
+  for (absl::Status s : {Read(g, "group_id", &o->gate.group_id),
+                         Read(g, "transactional_id", &o->gate.transactional_id),
+                         Read(g, "staleness_seconds", &staleness),
+                         Read(g, "hot_tier_bytes", &o->gate.store.hot_tier_bytes),
+                         Read(g, "block_cache_bytes", &o->gate.store.block_cache_bytes),
+                         Read(g, "write_buffer_bytes", &o->gate.store.write_buffer_bytes),
+                         Read(g, "max_batch", &o->gate.max_batch)}) {
+    if (!s.ok()) return s;
+  }
+  o->gate.staleness_bound = absl::Seconds(staleness);
+  const YAML::Node l = root["ledger"];
+  for (absl::Status s : {Read(l, "group_id", &o->ledger.group_id),
+                         Read(l, "transactional_id", &o->ledger.transactional_id),
+                         Read(l, "max_batch", &o->ledger.max_batch)}) {
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunServe(const ServeOptions& o, const ledger::ProfileSet& profiles,
+                      const std::atomic<bool>& stop, std::ostream& log) {
+  if (o.create_topics) {
+    if (absl::Status s = kafka::CreateTopics(o.gate.kafka, TopicSpecs(o)); !s.ok()) {
+      // A cluster without the admin API (librdkafka's mock) answers nothing: carry on with what exists.
+      log << "claimgate serve: creating topics: " << s.message() << " (continuing)\n";
+    }
+  }
+  std::unique_ptr<ledger::LedgerService> ledger_service;
+  std::unique_ptr<GateService> gate_service;
+  if (o.role == "all" || o.role == "ledger") {
+    auto l = ledger::LedgerService::Start(o.ledger, &profiles);
+    if (!l.ok()) return l.status();
+    ledger_service = std::move(*l);
+    log << "claimgate serve: ledger replayed " << ledger_service->stats().replayed << " events\n";
+  }
+  SystemClock clock;
+  if (o.role == "all" || o.role == "gate") {
+    auto g = GateService::Start(o.gate, &profiles, &clock);
+    if (!g.ok()) return g.status();
+    gate_service = std::move(*g);
+  }
+  if (gate_service == nullptr && ledger_service == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("unknown role '", o.role, "' (all, ledger, gate)"));
+  }
+  // One thread a role; the first error stops both.
+  std::atomic<bool> halt = false;
+  absl::Status ledger_status, gate_status;
+  auto stopping = [&] { return stop.load() || halt.load(); };
+  std::thread ledger_thread;
+  if (ledger_service != nullptr) {
+    ledger_thread = std::thread([&] {
+      while (!stopping()) {
+        absl::StatusOr<int> n = ledger_service->RunOnce(200);
+        if (!n.ok()) {
+          ledger_status = n.status();
+          halt = true;
+        }
+      }
+    });
+  }
+  bool was_ready = false;
+  while (gate_service != nullptr && !stopping()) {
+    absl::StatusOr<int> n = gate_service->RunOnce(200);
+    if (!n.ok()) {
+      gate_status = n.status();
+      halt = true;
+    }
+    if (gate_service->ready() && !was_ready) {
+      log << "claimgate serve: gate ready (" << gate_service->stats().status_records
+          << " status records)\n";
+      was_ready = true;
+    }
+  }
+  if (ledger_thread.joinable()) ledger_thread.join();
+  if (!ledger_status.ok()) return ledger_status;
+  return gate_status;
+}
+
+absl::Status RunDemo(const DemoOptions& d, const ledger::ProfileSet& profiles, std::ostream& out) {
+  auto cluster = kafka::MockCluster::Start(1);
+  if (!cluster.ok()) return cluster.status();
+  ServeOptions o;
+  o.gate.kafka.bootstrap_servers = o.ledger.kafka.bootstrap_servers = (*cluster)->bootstrap_servers();
+  for (const kafka::TopicSpec& t : TopicSpecs(o)) {
+    if (absl::Status s = (*cluster)->CreateTopic(t.name, t.partitions); !s.ok()) return s;
+  }
+  // The population and its year: ledger events to ledger-events, claims to claims.
+  auto producer = kafka::MakeProducer(o.gate.kafka, "");
+  if (!producer.ok()) return producer.status();
+  synthetic::SyntheticOptions pop;
+  pop.persons = d.persons;
+  pop.institutions = std::max<int64_t>(1, d.persons / 10);
+  pop.assessment_rate = 0.2;  // enough violations for suspensions and terminations to show
+  int64_t ledger_events = 0, claims = 0;
+  std::string bytes;
+  const int64_t stream = static_cast<int64_t>(d.claims / (1 - pop.assessment_rate)) + 100;
+  synthetic::GenerateStream(pop, stream, [&](const v1::Event& e) {
+    if (e.body_case() == v1::Event::kClaim && claims >= d.claims) return;
+    e.SerializeToString(&bytes);
+    const bool claim = e.body_case() == v1::Event::kClaim;
+    const std::string& topic = claim ? o.gate.topics.claims : o.gate.topics.ledger_events;
+    const std::string key = claim ? e.claim().claim_id() : std::string();
+    while ((*producer)->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                                bytes.data(), bytes.size(), key.empty() ? nullptr : key.data(), key.size(),
+                                0, nullptr) == RdKafka::ERR__QUEUE_FULL) {
+      (*producer)->poll(10);
+    }
+    ++(claim ? claims : ledger_events);
+  });
+  (*producer)->flush(30000);
+  out << absl::StrFormat("claimgate demo: mock cluster %s; %d persons, %d institutions; %d ledger events, "
+                         "%d claims\n",
+                         (*cluster)->bootstrap_servers(), pop.persons, pop.institutions, ledger_events, claims);
+
+  // The ledger publishes every status first (a gate is ready once it has caught up with them).
+  auto ledger_service = ledger::LedgerService::Start(o.ledger, &profiles);
+  if (!ledger_service.ok()) return ledger_service.status();
+  const absl::Time t0 = absl::Now();
+  while ((*ledger_service)->stats().next_offset < ledger_events) {
+    absl::StatusOr<int> n = (*ledger_service)->RunOnce(500);
+    if (!n.ok()) return n.status();
+    if (absl::Now() - t0 > absl::Seconds(d.duration_seconds)) return absl::DeadlineExceededError("ledger");
+  }
+  out << absl::StrFormat("ledger: %d events applied in %.1f s, %d refused\n",
+                         (*ledger_service)->stats().applied, absl::ToDoubleSeconds(absl::Now() - t0),
+                         (*ledger_service)->stats().refused);
+
+  const std::string state = absl::StrCat(std::filesystem::temp_directory_path().string(),
+                                         "/claimgate-demo-", getpid());
+  std::filesystem::remove_all(state);
+  o.gate.store.path = state;
+  o.gate.store.hot_tier_bytes = 64 << 20;
+  o.gate.store.block_cache_bytes = 32 << 20;
+  SystemClock clock;
+  auto gate = GateService::Start(o.gate, &profiles, &clock);
+  if (!gate.ok()) return gate.status();
+  const absl::Time start = absl::Now();
+  absl::Time last = start;
+  int64_t last_done = 0;
+  auto done = [&] { return (*gate)->stats().decided + (*gate)->stats().dead_lettered; };
+  while (done() < claims && absl::Now() - start < absl::Seconds(d.duration_seconds)) {
+    absl::StatusOr<int> n = (*gate)->RunOnce(200);
+    if (!n.ok()) return n.status();
+    if (absl::Now() - last >= absl::Seconds(1)) {
+      const auto& s = (*gate)->stats();
+      out << absl::StrFormat("\r%6.1f s  %8d decided  %8.0f claims/s  ACCEPT %d  REJECT %d  FLAG %d  DLQ %d   ",
+                             absl::ToDoubleSeconds(absl::Now() - start), s.decided,
+                             (done() - last_done) / absl::ToDoubleSeconds(absl::Now() - last),
+                             s.outcomes.count("ACCEPT") ? s.outcomes.at("ACCEPT") : 0,
+                             s.outcomes.count("REJECT") ? s.outcomes.at("REJECT") : 0,
+                             s.outcomes.count("FLAG") ? s.outcomes.at("FLAG") : 0, s.dead_lettered)
+          << std::flush;
+      last = absl::Now();
+      last_done = done();
+    }
+  }
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  const GateServiceStats& s = (*gate)->stats();
+  out << "\n\n" << absl::StrFormat("%-36s %10s\n", "claims by outcome", "count")
+      << std::string(47, '-') << "\n";
+  for (const auto& [outcome, count] : s.outcomes) out << absl::StrFormat("%-36s %10d\n", outcome, count);
+  out << absl::StrFormat("\n%-36s %10s\n", "claims by reason", "count") << std::string(47, '-') << "\n";
+  for (const auto& [reason, count] : s.reasons) out << absl::StrFormat("%-36s %10d\n", reason, count);
+  out << absl::StrFormat("\n%-36s %10d\n%-36s %10d\n%-36s %10d\n%-36s %10.0f\n", "claims decided",
+                         s.decided, "dead-lettered", s.dead_lettered, "transactions committed",
+                         s.transactions, "claims/s (gate, end to end)", s.decided / seconds);
+  const bool complete = done() >= claims;
+  gate->reset();
+  std::filesystem::remove_all(state);
+  if (!complete) return absl::DeadlineExceededError("the demo's claims were not all decided in time");
+  return absl::OkStatus();
+}
+
+}  // namespace claimgate::gate

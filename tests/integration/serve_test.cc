@@ -1,0 +1,162 @@
+// `claimgate serve` end to end as scripts run it: against `claimgate mock-broker`, JSON claims in, decisions
+// out, SIGTERM for a graceful stop (exit 0). And the configuration file.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gate/service/serve.h"
+#include "gtest/gtest.h"
+#include "ledger/kafka/kafka.h"
+
+namespace claimgate::gate {
+namespace {
+
+struct Child {
+  pid_t pid = -1;
+  FILE* out = nullptr;
+  ~Child() {
+    if (pid > 0) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+    if (out != nullptr) fclose(out);
+  }
+};
+
+// Starts the claimgate binary with `args`; its stdout is readable through `child.out`.
+void Spawn(const std::vector<std::string>& args, Child* child) {
+  int pipefd[2];
+  ASSERT_EQ(pipe(pipefd), 0);
+  child->pid = fork();
+  ASSERT_GE(child->pid, 0);
+  if (child->pid == 0) {
+    dup2(pipefd[1], STDOUT_FILENO);
+    close(pipefd[0]);
+    close(pipefd[1]);
+    const std::string bin = std::string(CLAIMGATE_BINARY_DIR) + "/gate/claimgate";
+    std::vector<char*> argv = {const_cast<char*>(bin.c_str())};
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(bin.c_str(), argv.data());
+    _exit(127);
+  }
+  close(pipefd[1]);
+  child->out = fdopen(pipefd[0], "r");
+}
+
+int CountMessages(const kafka::ClientConfig& config, const std::string& topic, int partitions) {
+  auto c = kafka::MakeConsumer(config, "");
+  std::vector<RdKafka::TopicPartition*> parts;
+  for (int p = 0; p < partitions; ++p) {
+    parts.push_back(RdKafka::TopicPartition::create(topic, p, RdKafka::Topic::OFFSET_BEGINNING));
+  }
+  (*c)->assign(parts);
+  RdKafka::TopicPartition::destroy(parts);
+  int n = 0, eofs = 0;
+  for (int polls = 0; polls < 100 && eofs < partitions; ++polls) {
+    std::unique_ptr<RdKafka::Message> m((*c)->consume(100));
+    if (m->err() == RdKafka::ERR_NO_ERROR) ++n;
+    if (m->err() == RdKafka::ERR__PARTITION_EOF) ++eofs;
+  }
+  (*c)->close();
+  return n;
+}
+
+TEST(ServeTest, DecidesFromMockBrokerAndStopsGracefullyOnSigterm) {
+  Child broker;
+  Spawn({"mock-broker", "--brokers", "1"}, &broker);
+  char line[512] = {0};
+  ASSERT_NE(fgets(line, sizeof(line), broker.out), nullptr);
+  std::string bootstrap(line);
+  while (!bootstrap.empty() && bootstrap.back() == '\n') bootstrap.pop_back();
+  const kafka::ClientConfig config{bootstrap, {}};
+
+  std::ifstream sample(std::string(CLAIMGATE_SOURCE_DIR) + "/tests/golden/spec_example.jsonl");
+  std::vector<std::string> ledger, claims;
+  for (std::string l; std::getline(sample, l);) (l.find("\"claim\"") != std::string::npos ? claims : ledger).push_back(l);
+  auto producer = kafka::MakeProducer(config, "");
+  ASSERT_TRUE(producer.ok());
+  auto send = [&](const std::string& topic, const std::string& v) {
+    ASSERT_EQ((*producer)->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                                   const_cast<char*>(v.data()), v.size(), nullptr, 0, 0, nullptr),
+              RdKafka::ERR_NO_ERROR);
+  };
+  for (const auto& l : ledger) send("ledger-events", l);
+  (*producer)->flush(10000);
+
+  const std::string state = ::testing::TempDir() + "/serve_test_state";
+  std::filesystem::remove_all(state);
+  Child serve;
+  Spawn({"serve", "--bootstrap-servers", bootstrap, "--input-format", "json", "--state-dir", state,
+         "--no-create-topics"},
+        &serve);
+  // The ledger publishes before the gate reads its first claim: give the status records a head start.
+  absl::SleepFor(absl::Seconds(3));
+  for (const auto& l : claims) send("claims", l);
+  (*producer)->flush(10000);
+
+  int decided = 0;
+  for (absl::Time deadline = absl::Now() + absl::Seconds(60); decided < 3 && absl::Now() < deadline;) {
+    absl::SleepFor(absl::Milliseconds(500));
+    decided = CountMessages(config, "claim-decisions", 3);
+  }
+  EXPECT_EQ(decided, 3);
+  EXPECT_EQ(CountMessages(config, "claim-audit", 3), 3);
+
+  kill(serve.pid, SIGTERM);
+  int status = 0;
+  waitpid(serve.pid, &status, 0);
+  serve.pid = -1;
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST(ServeConfigTest, ReadsKafkaPropertiesTopicsAndSettings) {
+  const std::string path = ::testing::TempDir() + "/serve_config.yaml";
+  std::ofstream(path) << R"(
+kafka:
+  security.protocol: SASL_SSL
+  sasl.mechanisms: PLAIN
+topics:
+  claims: prod-claims
+  dlq: prod-claims-dlq
+profile: hebei
+mode: shadow
+claims_partitions: 12
+gate:
+  staleness_seconds: 30
+  hot_tier_bytes: 1048576
+ledger:
+  transactional_id: ledger-prod
+)";
+  ServeOptions o;
+  ASSERT_TRUE(LoadServeConfig(path, &o).ok());
+  EXPECT_EQ(o.gate.kafka.properties.at("security.protocol"), "SASL_SSL");
+  EXPECT_EQ(o.ledger.kafka.properties.at("sasl.mechanisms"), "PLAIN");
+  EXPECT_EQ(o.gate.topics.claims, "prod-claims");
+  EXPECT_EQ(o.ledger.topics.dlq, "prod-claims-dlq");
+  EXPECT_EQ(o.gate.topics.decisions, "claim-decisions");  // untouched keys keep their defaults
+  EXPECT_EQ(o.gate.default_profile, "hebei");
+  EXPECT_TRUE(o.gate.shadow);
+  EXPECT_EQ(o.claims_partitions, 12);
+  EXPECT_EQ(o.gate.staleness_bound, absl::Seconds(30));
+  EXPECT_EQ(o.gate.store.hot_tier_bytes, 1048576u);
+  EXPECT_EQ(o.ledger.transactional_id, "ledger-prod");
+
+  std::ofstream(path) << "mode: sometimes\n";
+  EXPECT_FALSE(LoadServeConfig(path, &o).ok());
+  std::ofstream(path) << "gate: {hot_tier_bytes: lots}\n";
+  EXPECT_FALSE(LoadServeConfig(path, &o).ok());
+  EXPECT_FALSE(LoadServeConfig(path + ".missing", &o).ok());
+}
+
+}  // namespace
+}  // namespace claimgate::gate
