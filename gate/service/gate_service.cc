@@ -99,26 +99,20 @@ absl::Status GateService::PollStatusFeed(int timeout_ms) {
     if (m->err() == RdKafka::ERR__PARTITION_EOF) continue;
     if (m->err() != RdKafka::ERR_NO_ERROR) return kafka::ToStatus(m->err(), "consuming the status feed");
     const absl::string_view bytes(static_cast<const char*>(m->payload()), m->len());
-    const bool person = m->topic_name() == options_.topics.person_status;
+    auto decode = [&](auto* record) {
+      return options_.status_format == kafka::Format::kJson
+                 ? google::protobuf::util::JsonStringToMessage(std::string(bytes), record).ok()
+                 : record->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+    };
     bool ok = false;
-    if (person) {
-      v1::PersonStatus p;
-      ok = options_.status_format == kafka::Format::kJson
-               ? google::protobuf::util::JsonStringToMessage(std::string(bytes), &p).ok()
-               : p.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
-      if (ok) {
-        ledger_position_ = std::max(ledger_position_, p.ledger_position());
-        batch.persons.push_back(std::move(p));
-      }
+    if (m->topic_name() == options_.topics.person_status) {
+      ok = decode(&batch.persons.emplace_back());
+      if (ok) ledger_position_ = std::max(ledger_position_, batch.persons.back().ledger_position());
+      if (!ok) batch.persons.pop_back();
     } else {
-      v1::InstitutionStatus i;
-      ok = options_.status_format == kafka::Format::kJson
-               ? google::protobuf::util::JsonStringToMessage(std::string(bytes), &i).ok()
-               : i.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
-      if (ok) {
-        ledger_position_ = std::max(ledger_position_, i.ledger_position());
-        batch.institutions.push_back(std::move(i));
-      }
+      ok = decode(&batch.institutions.emplace_back());
+      if (ok) ledger_position_ = std::max(ledger_position_, batch.institutions.back().ledger_position());
+      if (!ok) batch.institutions.pop_back();
     }
     // An unreadable status record is skipped (its position still advances): the ledger republishes the
     // id's full timeline on its next change. Counted for the operators.

@@ -15,68 +15,20 @@
 #include "gate/service/serve.h"
 #include "gtest/gtest.h"
 #include "ledger/kafka/kafka.h"
+#include "tests/testing/kafka_testing.h"
 
 namespace claimgate::gate {
 namespace {
 
-struct Child {
-  pid_t pid = -1;
-  FILE* out = nullptr;
-  ~Child() {
-    if (pid > 0) {
-      kill(pid, SIGKILL);
-      waitpid(pid, nullptr, 0);
-    }
-    if (out != nullptr) fclose(out);
-  }
-};
-
-// Starts the claimgate binary with `args`; its stdout is readable through `child.out`.
-void Spawn(const std::vector<std::string>& args, Child* child) {
-  int pipefd[2];
-  ASSERT_EQ(pipe(pipefd), 0);
-  child->pid = fork();
-  ASSERT_GE(child->pid, 0);
-  if (child->pid == 0) {
-    dup2(pipefd[1], STDOUT_FILENO);
-    close(pipefd[0]);
-    close(pipefd[1]);
-    const std::string bin = std::string(CLAIMGATE_BINARY_DIR) + "/gate/claimgate";
-    std::vector<char*> argv = {const_cast<char*>(bin.c_str())};
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(bin.c_str(), argv.data());
-    _exit(127);
-  }
-  close(pipefd[1]);
-  child->out = fdopen(pipefd[0], "r");
-}
-
-int CountMessages(const kafka::ClientConfig& config, const std::string& topic, int partitions) {
-  auto c = kafka::MakeConsumer(config, "");
-  std::vector<RdKafka::TopicPartition*> parts;
-  for (int p = 0; p < partitions; ++p) {
-    parts.push_back(RdKafka::TopicPartition::create(topic, p, RdKafka::Topic::OFFSET_BEGINNING));
-  }
-  (*c)->assign(parts);
-  RdKafka::TopicPartition::destroy(parts);
-  int n = 0, eofs = 0;
-  for (int polls = 0; polls < 100 && eofs < partitions; ++polls) {
-    std::unique_ptr<RdKafka::Message> m((*c)->consume(100));
-    if (m->err() == RdKafka::ERR_NO_ERROR) ++n;
-    if (m->err() == RdKafka::ERR__PARTITION_EOF) ++eofs;
-  }
-  (*c)->close();
-  return n;
-}
+using claimgate::testing::Child;
+using claimgate::testing::ReadTopic;
+using claimgate::testing::SpawnClaimgate;
 
 TEST(ServeTest, DecidesFromMockBrokerAndStopsGracefullyOnSigterm) {
   Child broker;
-  Spawn({"mock-broker", "--brokers", "1"}, &broker);
-  char line[512] = {0};
-  ASSERT_NE(fgets(line, sizeof(line), broker.out), nullptr);
-  std::string bootstrap(line);
-  while (!bootstrap.empty() && bootstrap.back() == '\n') bootstrap.pop_back();
+  SpawnClaimgate({"mock-broker", "--brokers", "1"}, &broker);
+  const std::string bootstrap = broker.ReadLine();
+  ASSERT_FALSE(bootstrap.empty());
   const kafka::ClientConfig config{bootstrap, {}};
 
   std::ifstream sample(std::string(CLAIMGATE_SOURCE_DIR) + "/tests/golden/spec_example.jsonl");
@@ -95,7 +47,7 @@ TEST(ServeTest, DecidesFromMockBrokerAndStopsGracefullyOnSigterm) {
   const std::string state = ::testing::TempDir() + "/serve_test_state";
   std::filesystem::remove_all(state);
   Child serve;
-  Spawn({"serve", "--bootstrap-servers", bootstrap, "--input-format", "json", "--state-dir", state,
+  SpawnClaimgate({"serve", "--bootstrap-servers", bootstrap, "--input-format", "json", "--state-dir", state,
          "--no-create-topics"},
         &serve);
   // The ledger publishes before the gate reads its first claim: give the status records a head start.
@@ -106,17 +58,11 @@ TEST(ServeTest, DecidesFromMockBrokerAndStopsGracefullyOnSigterm) {
   int decided = 0;
   for (absl::Time deadline = absl::Now() + absl::Seconds(60); decided < 3 && absl::Now() < deadline;) {
     absl::SleepFor(absl::Milliseconds(500));
-    decided = CountMessages(config, "claim-decisions", 3);
+    decided = static_cast<int>(ReadTopic(config, "claim-decisions", 3).size());
   }
   EXPECT_EQ(decided, 3);
-  EXPECT_EQ(CountMessages(config, "claim-audit", 3), 3);
-
-  kill(serve.pid, SIGTERM);
-  int status = 0;
-  waitpid(serve.pid, &status, 0);
-  serve.pid = -1;
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(ReadTopic(config, "claim-audit", 3).size(), 3u);
+  EXPECT_EQ(serve.Terminate(), 0);
 }
 
 TEST(ServeConfigTest, ReadsKafkaPropertiesTopicsAndSettings) {

@@ -17,6 +17,7 @@
 #include "ledger/codec.h"
 #include "ledger/kafka/mock_cluster.h"
 #include "ledger/service/ledger_service.h"
+#include "tests/testing/kafka_testing.h"
 
 namespace claimgate {
 namespace {
@@ -58,38 +59,8 @@ void Produce(const kafka::ClientConfig& config, const std::string& topic, const 
   (*p)->flush(10000);
 }
 
-// A consumed message, copied out (librdkafka messages must not outlive their consumer).
-struct Record {
-  std::string value;
-  std::map<std::string, std::string> headers;
-};
-
-std::vector<Record> ReadAll(const kafka::ClientConfig& config, const std::string& topic, int partitions) {
-  auto c = kafka::MakeConsumer(config, "");
-  std::vector<RdKafka::TopicPartition*> parts;
-  for (int p = 0; p < partitions; ++p) {
-    parts.push_back(RdKafka::TopicPartition::create(topic, p, RdKafka::Topic::OFFSET_BEGINNING));
-  }
-  (*c)->assign(parts);
-  RdKafka::TopicPartition::destroy(parts);
-  std::vector<Record> out;
-  int eofs = 0;
-  for (int polls = 0; polls < 300 && eofs < partitions; ++polls) {
-    std::unique_ptr<RdKafka::Message> m((*c)->consume(100));
-    if (m->err() == RdKafka::ERR__PARTITION_EOF) ++eofs;
-    if (m->err() != RdKafka::ERR_NO_ERROR) continue;
-    Record r;
-    r.value.assign(static_cast<const char*>(m->payload()), m->len());
-    if (m->headers() != nullptr) {
-      for (const RdKafka::Headers::Header& h : m->headers()->get_all()) {
-        r.headers[h.key()] = std::string(static_cast<const char*>(h.value()), h.value_size());
-      }
-    }
-    out.push_back(std::move(r));
-  }
-  (*c)->close();
-  return out;
-}
+using claimgate::testing::ReadTopic;
+using claimgate::testing::Record;
 
 // outcome and reasons of a decision, as JSON
 std::string Verdict(const v1::Decision& d) {
@@ -169,7 +140,7 @@ TEST(StreamingTest, DecidesLikeCheckEachClaimOnceAndDeadLettersMalformed) {
 
   // A read_committed reader finds every claim decided once, as the file path decided it.
   std::map<std::string, int> seen;
-  for (const Record& r : ReadAll(config, topics.decisions, 3)) {
+  for (const Record& r : ReadTopic(config, topics.decisions, 3)) {
     v1::Decision d;
     ASSERT_TRUE(d.ParseFromString(r.value));
     ++seen[d.claim_id()];
@@ -178,10 +149,10 @@ TEST(StreamingTest, DecidesLikeCheckEachClaimOnceAndDeadLettersMalformed) {
   }
   EXPECT_EQ(seen.size(), expected.size());
   for (const auto& [id, n] : seen) EXPECT_EQ(n, 1) << id;
-  EXPECT_EQ(ReadAll(config, topics.audit, 3).size(), expected.size());
+  EXPECT_EQ(ReadTopic(config, topics.audit, 3).size(), expected.size());
 
   // Dead letters keep the original bytes and say why.
-  const auto dlq = ReadAll(config, topics.dlq, 1);
+  const auto dlq = ReadTopic(config, topics.dlq, 1);
   ASSERT_EQ(dlq.size(), 2u);
   for (const Record& r : dlq) {
     EXPECT_TRUE(r.value == lines.malformed[0] || r.value == lines.malformed[1]) << r.value;

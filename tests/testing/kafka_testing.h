@@ -1,0 +1,108 @@
+// Test helpers for the Kafka integration tests: read a topic to its end, and run the claimgate binary as a
+// child process that is reaped however the test ends.
+#ifndef CLAIMGATE_TESTS_TESTING_KAFKA_TESTING_H_
+#define CLAIMGATE_TESTS_TESTING_KAFKA_TESTING_H_
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "ledger/kafka/kafka.h"
+
+namespace claimgate::testing {
+
+// A consumed message, copied out (librdkafka messages must not outlive their consumer).
+struct Record {
+  std::string value;
+  std::map<std::string, std::string> headers;
+};
+
+// Every message of `topic` from the beginning until each partition reports its end.
+inline std::vector<Record> ReadTopic(const kafka::ClientConfig& config, const std::string& topic,
+                                     int partitions) {
+  auto c = kafka::MakeConsumer(config, "");
+  EXPECT_TRUE(c.ok()) << c.status();
+  std::vector<RdKafka::TopicPartition*> parts;
+  for (int p = 0; p < partitions; ++p) {
+    parts.push_back(RdKafka::TopicPartition::create(topic, p, RdKafka::Topic::OFFSET_BEGINNING));
+  }
+  (*c)->assign(parts);
+  RdKafka::TopicPartition::destroy(parts);
+  std::vector<Record> out;
+  int eofs = 0;
+  for (int polls = 0; polls < 300 && eofs < partitions; ++polls) {
+    std::unique_ptr<RdKafka::Message> m((*c)->consume(100));
+    if (m->err() == RdKafka::ERR__PARTITION_EOF) ++eofs;
+    if (m->err() != RdKafka::ERR_NO_ERROR) continue;
+    Record r;
+    r.value.assign(static_cast<const char*>(m->payload()), m->len());
+    if (m->headers() != nullptr) {
+      for (const RdKafka::Headers::Header& h : m->headers()->get_all()) {
+        r.headers[h.key()] = std::string(static_cast<const char*>(h.value()), h.value_size());
+      }
+    }
+    out.push_back(std::move(r));
+  }
+  (*c)->close();
+  return out;
+}
+
+// The claimgate binary as a child process; killed and reaped when the object goes away unless the test
+// reaped it itself (pid set to -1).
+struct Child {
+  pid_t pid = -1;
+  FILE* out = nullptr;  // the child's standard output
+  ~Child() {
+    if (pid > 0) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+    if (out != nullptr) fclose(out);
+  }
+  // The next line of the child's output, without its newline ("" at the end).
+  std::string ReadLine() {
+    char line[1024] = {0};
+    if (out == nullptr || fgets(line, sizeof(line), out) == nullptr) return "";
+    std::string s(line);
+    while (!s.empty() && s.back() == '\n') s.pop_back();
+    return s;
+  }
+  // SIGTERM, then the exit status (-1 when it did not exit normally).
+  int Terminate() {
+    kill(pid, SIGTERM);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    pid = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+};
+
+inline void SpawnClaimgate(const std::vector<std::string>& args, Child* child) {
+  int pipefd[2];
+  ASSERT_EQ(pipe(pipefd), 0);
+  child->pid = fork();
+  ASSERT_GE(child->pid, 0);
+  if (child->pid == 0) {
+    dup2(pipefd[1], STDOUT_FILENO);
+    close(pipefd[0]);
+    close(pipefd[1]);
+    const std::string bin = std::string(CLAIMGATE_BINARY_DIR) + "/gate/claimgate";
+    std::vector<char*> argv = {const_cast<char*>(bin.c_str())};
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(bin.c_str(), argv.data());
+    _exit(127);
+  }
+  close(pipefd[1]);
+  child->out = fdopen(pipefd[0], "r");
+}
+
+}  // namespace claimgate::testing
+
+#endif  // CLAIMGATE_TESTS_TESTING_KAFKA_TESTING_H_
