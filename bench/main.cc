@@ -2,7 +2,10 @@
 // JSON object with the results.
 #include <sys/resource.h>
 
+#include <algorithm>
+#include <atomic>
 #include <fstream>
+#include <thread>
 #include <iostream>
 #include <sstream>
 
@@ -16,7 +19,10 @@
 #include "gate/synthetic.h"
 #include "gate/binary_decider.h"
 #include "gate/check.h"
+#include "gate/service/gate_service.h"
 #include "gate/status_store.h"
+#include "ledger/kafka/mock_cluster.h"
+#include "ledger/kafka/transactional_producer.h"
 #include "ledger/codec.h"
 #include "rocksdb/db.h"
 
@@ -230,6 +236,183 @@ int RunStoreBench(const StoreBenchOptions& so) {
 
 }  // namespace
 
+struct E2eOptions {
+  int64_t claims = 200000;
+  int64_t persons = 100000;
+  int max_batch = 2000;
+};
+
+// `claimgate-bench e2e`: the gate service against the mock cluster, and a passthrough (consume -> produce
+// copy with the same transaction settings, no decision work) over the same messages; then the latency from
+// claim produced to decision committed with claims arriving at half the gate's maximum rate.
+int RunE2eBench(const E2eOptions& eo) {
+  namespace bench = claimgate::synthetic;
+  namespace kafka = claimgate::kafka;
+  using claimgate::gate::GateService;
+  auto cluster = kafka::MockCluster::Start(1);
+  if (!cluster.ok()) return 2;
+  const kafka::Topics topics;
+  for (const auto& [name, n] : std::vector<std::pair<std::string, int>>{
+           {topics.claims, 3}, {"claims-paced", 3}, {topics.person_status, 3}, {topics.institution_status, 3},
+           {topics.decisions, 3}, {topics.audit, 3}, {topics.dlq, 1}, {"passthrough", 3}}) {
+    if (!(*cluster)->CreateTopic(name, n).ok()) return 2;
+  }
+  // Low-latency client settings (fetch long-poll and producer linger at a few ms), as a latency-sensitive
+  // deployment would set them in the kafka: section of its configuration.
+  const kafka::ClientConfig config{(*cluster)->bootstrap_servers(),
+                                   {{"fetch.wait.max.ms", "5"}, {"linger.ms", "2"}}};
+  auto producer = std::move(*kafka::MakeProducer(config, ""));
+  auto send = [&](const std::string& topic, const std::string& key, const std::string& value) {
+    while (producer->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                             const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0,
+                             nullptr) == RdKafka::ERR__QUEUE_FULL) {
+      producer->poll(5);
+    }
+  };
+  bench::SyntheticOptions pop;
+  pop.persons = eo.persons;
+  pop.institutions = std::max<int64_t>(1, eo.persons / 10);
+  bench::GenerateStatuses(
+      pop, [&](claimgate::v1::InstitutionStatus&& i) { send(topics.institution_status, i.institution_id(), i.SerializeAsString()); },
+      [&](claimgate::v1::PersonStatus&& p) { send(topics.person_status, p.person_id(), p.SerializeAsString()); });
+  std::mt19937_64 rng(11);
+  const int64_t per_institution = std::max<int64_t>(1, eo.persons / pop.institutions);
+  auto claim = [&](int64_t k) {
+    const int64_t inst = rng() % pop.institutions;
+    std::vector<int64_t> practitioners;
+    for (int j = 1 + rng() % 3; j > 0; --j) {
+      practitioners.push_back(std::min(eo.persons - 1, inst + pop.institutions * static_cast<int64_t>(rng() % per_institution)));
+    }
+    return bench::ClaimEventBytes(pop, k, practitioners, rng);
+  };
+  for (int64_t k = 0; k < eo.claims; ++k) send(topics.claims, absl::StrCat("C", k), claim(k));
+  producer->flush(60000);
+  std::cout << absl::StrFormat("mock cluster %s: %d persons' statuses and %d claims produced\n",
+                               config.bootstrap_servers, eo.persons, eo.claims);
+
+  auto profiles = std::move(*claimgate::ledger::ProfileSet::Builtin());
+  claimgate::gate::SystemClock clock;
+  auto make_gate = [&](const std::string& claims_topic, const std::string& group, bool latency) {
+    claimgate::gate::GateServiceOptions go;
+    go.kafka = config;
+    go.topics.claims = claims_topic;
+    go.group_id = group;
+    go.transactional_id = group + "-0";
+    go.max_batch = eo.max_batch;
+    go.record_latency = latency;
+    go.store.path = absl::StrCat("/tmp/claimgate-e2e-", getpid(), "-", group);
+    std::filesystem::remove_all(go.store.path);
+    auto g = GateService::Start(go, profiles.get(), &clock);
+    if (!g.ok()) {
+      std::cerr << g.status() << "\n";
+      std::exit(2);
+    }
+    while (!(*g)->ready()) (void)(*g)->RunOnce(100);
+    return std::move(*g);
+  };
+
+  // Throughput of the gate (all claims queued).
+  auto gate = make_gate(topics.claims, "gate", false);
+  absl::Time t0 = absl::Time();
+  while (gate->stats().decided + gate->stats().dead_lettered < eo.claims) {
+    absl::StatusOr<int> n = gate->RunOnce(200);
+    if (!n.ok()) {
+      std::cerr << n.status() << "\n";
+      return 3;
+    }
+    if (t0 == absl::Time() && *n > 0) t0 = absl::Now();  // from the first batch: excludes the group join
+  }
+  const double gate_rate = (eo.claims - std::min<int64_t>(eo.claims, eo.max_batch)) / Seconds(t0);
+  std::cout << absl::StrFormat("gate: %d claims, %.0f claims/s, %d transactions\n", gate->stats().decided,
+                               gate_rate, gate->stats().transactions);
+
+  // Passthrough: same consumer settings, same transactions, no decision.
+  double pass_rate = 0;
+  {
+    auto consumer = std::move(*kafka::MakeConsumer(config, "passthrough"));
+    consumer->subscribe({topics.claims});
+    auto txn = std::move(*kafka::TransactionalProducer::Create(config, "passthrough-0"));
+    int64_t copied = 0;
+    absl::Time start = absl::Time();
+    while (copied < eo.claims) {
+      std::vector<std::unique_ptr<RdKafka::Message>> batch;
+      for (int wait = 200; static_cast<int>(batch.size()) < eo.max_batch; wait = 0) {
+        std::unique_ptr<RdKafka::Message> m(consumer->consume(wait));
+        if (m->err() == RdKafka::ERR__TIMED_OUT) break;
+        if (m->err() != RdKafka::ERR_NO_ERROR) continue;
+        batch.push_back(std::move(m));
+      }
+      if (batch.empty()) continue;
+      if (start == absl::Time()) start = absl::Now();
+      if (!txn->Begin().ok()) return 3;
+      std::map<std::pair<std::string, int32_t>, int64_t> next;
+      for (const auto& m : batch) {
+        next[{m->topic_name(), m->partition()}] = m->offset() + 1;
+        const std::string value(static_cast<const char*>(m->payload()), m->len());
+        if (!txn->Produce("passthrough", m->key() ? *m->key() : std::string(), value).ok()) return 3;
+      }
+      std::vector<RdKafka::TopicPartition*> offsets;
+      for (const auto& [tp, off] : next) offsets.push_back(RdKafka::TopicPartition::create(tp.first, tp.second, off));
+      const absl::Status s = txn->Commit(offsets, consumer.get());
+      RdKafka::TopicPartition::destroy(offsets);
+      if (!s.ok()) return 3;
+      copied += static_cast<int64_t>(batch.size());
+    }
+    pass_rate = (eo.claims - std::min<int64_t>(eo.claims, eo.max_batch)) / Seconds(start);
+    consumer->close();
+  }
+  std::cout << absl::StrFormat("passthrough: %.0f claims/s\n", pass_rate);
+
+  // Latency at half the maximum rate: claims produced at a steady pace while the gate runs.
+  const double rate = 0.5 * gate_rate;
+  const int64_t paced = std::min<int64_t>(eo.claims, static_cast<int64_t>(rate * 10));
+  auto paced_gate = make_gate("claims-paced", "gate-paced", true);
+  // Warm up until the gate has joined its group and decided something: the pace starts after that.
+  constexpr int64_t kWarmup = 200;
+  for (int64_t k = 0; k < kWarmup; ++k) send("claims-paced", absl::StrCat("W", k), claim(k));
+  producer->flush(10000);
+  while (paced_gate->stats().decided < kWarmup) {
+    if (!paced_gate->RunOnce(50).ok()) return 3;
+  }
+  const size_t warm_latencies = paced_gate->stats().latencies_ms.size();
+  std::atomic<bool> done = false;
+  std::thread pacer([&] {
+    auto p = std::move(*kafka::MakeProducer(config, ""));
+    std::mt19937_64 local(5);
+    const absl::Time begin = absl::Now();
+    for (int64_t k = 0; k < paced; ++k) {
+      const absl::Time due = begin + absl::Seconds(k / rate);
+      if (due > absl::Now()) absl::SleepFor(due - absl::Now());
+      const std::string value = bench::ClaimEventBytes(pop, k, {static_cast<int64_t>(local() % eo.persons)}, local);
+      const std::string key = absl::StrCat("P", k);
+      while (p->produce("claims-paced", RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                        const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0,
+                        nullptr) == RdKafka::ERR__QUEUE_FULL) {
+        p->poll(1);
+      }
+      p->poll(0);
+    }
+    p->flush(30000);
+    done = true;
+  });
+  const absl::Time deadline = absl::Now() + absl::Seconds(120);
+  while (paced_gate->stats().decided < kWarmup + paced && absl::Now() < deadline) {
+    if (!paced_gate->RunOnce(50).ok()) return 3;
+  }
+  pacer.join();
+  std::vector<double> lat(paced_gate->stats().latencies_ms.begin() + warm_latencies,
+                          paced_gate->stats().latencies_ms.end());
+  std::sort(lat.begin(), lat.end());
+  auto pct = [&](double q) { return lat.empty() ? 0.0 : lat[static_cast<size_t>(q * (lat.size() - 1))]; };
+  std::cout << absl::StrFormat("paced at %.0f claims/s: %d decided, p50 %.1f ms, p99 %.1f ms\n", rate,
+                               lat.size(), pct(0.5), pct(0.99));
+  std::cout << absl::StrFormat(
+      "{\"claims\":%d,\"gate_claims_per_sec\":%.0f,\"passthrough_claims_per_sec\":%.0f,\"ratio\":%.3f,"
+      "\"paced_claims_per_sec\":%.0f,\"p50_ms\":%.1f,\"p99_ms\":%.1f}\n",
+      eo.claims, gate_rate, pass_rate, gate_rate / pass_rate, rate, pct(0.5), pct(0.99));
+  return 0;
+}
+
 int main(int argc, char** argv) {
   CLI::App app{"claimgate-bench: synthetic load and benchmarks"};
   app.require_subcommand(1);
@@ -259,9 +442,16 @@ int main(int argc, char** argv) {
   store->add_option("--hot-rounds", store_options.hot_rounds, "measured passes over the hot claims")
       ->capture_default_str();
 
+  E2eOptions e2e_options;
+  CLI::App* e2e = app.add_subcommand("e2e", "gate service vs passthrough on the mock cluster; latency");
+  e2e->add_option("--claims", e2e_options.claims)->capture_default_str();
+  e2e->add_option("--persons", e2e_options.persons)->capture_default_str();
+  e2e->add_option("--max-batch", e2e_options.max_batch)->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
 
   if (store->parsed()) return RunStoreBench(store_options);
+  if (e2e->parsed()) return RunE2eBench(e2e_options);
 
   if (gen->parsed()) {
     std::ofstream out(out_path);

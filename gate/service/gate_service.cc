@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "google/protobuf/util/json_util.h"
 #include "ledger/codec.h"
 
@@ -238,6 +239,15 @@ absl::StatusOr<int> GateService::RunOnce(int timeout_ms) {
   }
   if (!committed.ok()) return committed;
   ++stats_.transactions;
+  if (options_.record_latency) {
+    const int64_t now_ms = absl::ToUnixMillis(absl::Now());
+    for (const auto& m : batch) {
+      const RdKafka::MessageTimestamp ts = m->timestamp();
+      if (ts.type != RdKafka::MessageTimestamp::MSG_TIMESTAMP_NOT_AVAILABLE) {
+        stats_.latencies_ms.push_back(static_cast<double>(now_ms - ts.timestamp));
+      }
+    }
+  }
   return static_cast<int>(batch.size());
 }
 

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -35,6 +36,9 @@ struct GateServiceOptions {
   std::string transactional_id = "claimgate-gate-0";  // unique per instance
   absl::Duration staleness_bound = absl::Minutes(5);  // STATUS_STALE beyond this
   int max_batch = 2000;
+  // Benchmarks: record, for each decided claim, claim produced (message timestamp) -> transaction
+  // committed, in stats().latencies_ms.
+  bool record_latency = false;
 };
 
 struct GateServiceStats {
@@ -46,6 +50,7 @@ struct GateServiceStats {
   int64_t aborted = 0;
   std::map<std::string, int64_t> outcomes;
   std::map<std::string, int64_t> reasons;  // reason code -> claims citing it
+  std::vector<double> latencies_ms;         // only with record_latency
 };
 
 class GateService {
