@@ -13,6 +13,10 @@ namespace {
 
 std::string Key(const std::string& topic, int32_t partition) { return absl::StrCat(topic, "/", partition); }
 
+// Stored beside the source positions: the ledger position of the newest status applied, so that audit
+// records of a restarted gate cite it before any new status arrives.
+constexpr char kLedgerPositionKey[] = "ledger-position";
+
 absl::StatusOr<int> PartitionCount(RdKafka::Handle* handle, const std::string& topic) {
   std::string errstr;
   std::unique_ptr<RdKafka::Topic> t(RdKafka::Topic::create(handle, topic, nullptr, errstr));
@@ -65,6 +69,7 @@ absl::StatusOr<std::unique_ptr<GateService>> GateService::Start(const GateServic
   g->status_consumer_ = std::move(*status_consumer);
   auto stored = g->store_->Positions();
   if (!stored.ok()) return stored.status();
+  if (const auto it = stored->find(kLedgerPositionKey); it != stored->end()) g->ledger_position_ = it->second;
   std::vector<RdKafka::TopicPartition*> assignment;
   for (const std::string& topic : {options.topics.person_status, options.topics.institution_status}) {
     absl::StatusOr<int> n = PartitionCount(g->producer_->raw(), topic);
@@ -97,8 +102,12 @@ absl::Status GateService::PollStatusFeed(int timeout_ms) {
   for (int wait = timeout_ms; batch.persons.size() + batch.institutions.size() < 5000; wait = 0) {
     std::unique_ptr<RdKafka::Message> m(status_consumer_->consume(wait));
     if (m->err() == RdKafka::ERR__TIMED_OUT) break;
-    if (m->err() == RdKafka::ERR__PARTITION_EOF) continue;
+    if (m->err() == RdKafka::ERR__PARTITION_EOF) {
+      at_end_[Key(m->topic_name(), m->partition())] = true;
+      continue;
+    }
     if (m->err() != RdKafka::ERR_NO_ERROR) return kafka::ToStatus(m->err(), "consuming the status feed");
+    at_end_[Key(m->topic_name(), m->partition())] = false;
     const absl::string_view bytes(static_cast<const char*>(m->payload()), m->len());
     auto decode = [&](auto* record) {
       return options_.status_format == kafka::Format::kJson
@@ -123,15 +132,24 @@ absl::Status GateService::PollStatusFeed(int timeout_ms) {
     batch.positions[key] = m->offset() + 1;
   }
   if (!batch.positions.empty()) {
+    batch.positions[kLedgerPositionKey] = ledger_position_;
     stats_.status_records += static_cast<int64_t>(batch.persons.size() + batch.institutions.size());
     if (absl::Status s = store_->Write(batch); !s.ok()) return s;
   }
+  // Ready once caught up with what existed at start; current (not stale) while every partition is at its
+  // end. A feed that keeps delivering without ever reaching its end, or stops answering, ages.
   bool caught_up = true;
   for (const auto& [key, high] : start_watermarks_) caught_up &= positions_[key] >= high;
-  if (caught_up) {
+  if (caught_up && !ready_) {
     ready_ = true;
     last_caught_up_ = clock_->Now();
   }
+  bool current = true;
+  for (const auto& [key, high] : start_watermarks_) {
+    const auto it = at_end_.find(key);
+    current &= it != at_end_.end() ? it->second : high == 0;
+  }
+  if (current) last_caught_up_ = clock_->Now();
   return absl::OkStatus();
 }
 

@@ -84,6 +84,7 @@ class GateService {
   std::unique_ptr<kafka::TransactionalProducer> producer_;
   std::map<std::string, int64_t> start_watermarks_;  // "topic/partition" -> high watermark at start
   std::map<std::string, int64_t> positions_;         // "topic/partition" -> next offset applied
+  std::map<std::string, bool> at_end_;               // "topic/partition" -> reached its end, nothing newer
   bool ready_ = false;
   int64_t ledger_position_ = 0;  // highest ledger position among the status records applied
   absl::Time last_caught_up_ = absl::InfinitePast();
