@@ -122,7 +122,11 @@ absl::Status CreateTopics(const ClientConfig& config, const std::vector<TopicSpe
   for (const TopicSpec& t : topics) {
     rd_kafka_NewTopic_t* nt =
         rd_kafka_NewTopic_new(t.name.c_str(), t.partitions, t.replication_factor, errstr, sizeof(errstr));
-    if (nt == nullptr) continue;
+    if (nt == nullptr) {  // an invalid name or count: say so rather than skip it silently
+      rd_kafka_NewTopic_destroy_array(new_topics.data(), new_topics.size());
+      rd_kafka_destroy(rk);
+      return absl::InvalidArgumentError(absl::StrCat("topic ", t.name, ": ", errstr));
+    }
     for (const auto& [k, v] : t.config) rd_kafka_NewTopic_set_config(nt, k.c_str(), v.c_str());
     new_topics.push_back(nt);
   }
@@ -153,7 +157,6 @@ absl::Status CreateTopics(const ClientConfig& config, const std::vector<TopicSpe
   rd_kafka_AdminOptions_destroy(options);
   rd_kafka_queue_destroy(queue);
   rd_kafka_NewTopic_destroy_array(new_topics.data(), new_topics.size());
-  for (rd_kafka_NewTopic_t*& nt : new_topics) nt = nullptr;
   rd_kafka_destroy(rk);
   return status;
 }

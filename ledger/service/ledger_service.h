@@ -61,7 +61,7 @@ class LedgerService {
  private:
   LedgerService() = default;
   absl::Status Replay(int64_t until);
-  // Decodes one message; nullopt-like false when malformed (reported through `error`).
+  // Decodes one message; false when it is not a well-formed ledger event (the reason in `error`).
   bool Decode(const RdKafka::Message& m, v1::Event* event, std::string* error) const;
 
   LedgerServiceOptions options_;
