@@ -1,5 +1,5 @@
-// Microbenchmarks of the gate's hot path (Google Benchmark): claim bytes -> status lookups -> decision and
-// audit bytes, with every record in the hot tier. Run: build/bench/decision_benchmark
+// Microbenchmarks of the gate's hot path (Google Benchmark): claim bytes -> status lookups ->
+// decision and audit bytes, with every record in the hot tier. Run: build/bench/decision_benchmark
 #include <filesystem>
 #include <random>
 #include <string>
@@ -7,10 +7,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "gate/synthetic.h"
 #include "benchmark/benchmark.h"
 #include "gate/binary_decider.h"
 #include "gate/status_store.h"
+#include "gate/synthetic.h"
 #include "ledger/digest.h"
 #include "ledger/status_query.h"
 
@@ -50,7 +50,8 @@ struct Fixture {
     for (int k = 0; k < 4096; ++k) {
       const int64_t inst = rng() % pop.institutions;
       std::vector<int64_t> practitioners;
-      for (int j = 1 + rng() % 3; j > 0; --j) practitioners.push_back(inst + pop.institutions * (rng() % 10));
+      for (int j = 1 + rng() % 3; j > 0; --j)
+        practitioners.push_back(inst + pop.institutions * (rng() % 10));
       claims.push_back(ClaimEventBytes(pop, k, practitioners, rng));
     }
     profiles = std::move(*ledger::ProfileSet::Builtin());
@@ -63,7 +64,8 @@ struct Fixture {
       e.ParseFromString(c);
       (void)store->Resolve(e.claim());
     }
-    std::filesystem::remove_all(dir);  // RocksDB keeps its open files; the hot tier serves everything
+    std::filesystem::remove_all(
+        dir);  // RocksDB keeps its open files; the hot tier serves everything
   }
 };
 
@@ -90,7 +92,8 @@ void BM_ResolveHot(benchmark::State& state) {
   std::vector<v1::Event> events(f.claims.size());
   for (size_t i = 0; i < events.size(); ++i) events[i].ParseFromString(f.claims[i]);
   size_t k = 0;
-  for (auto _ : state) benchmark::DoNotOptimize(f.store->Resolve(events[k++ % events.size()].claim()));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(f.store->Resolve(events[k++ % events.size()].claim()));
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_ResolveHot);
@@ -99,7 +102,8 @@ void BM_ParseClaimView(benchmark::State& state) {
   Fixture& f = F();
   gate::ClaimView view;
   size_t k = 0;
-  for (auto _ : state) benchmark::DoNotOptimize(gate::ParseClaimEvent(f.claims[k++ % f.claims.size()], &view));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(gate::ParseClaimEvent(f.claims[k++ % f.claims.size()], &view));
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_ParseClaimView);
@@ -144,7 +148,8 @@ void BM_BinaryDeciderHot(benchmark::State& state) {
   const absl::Time now = absl::Now();
   size_t k = 0;
   for (auto _ : state) {
-    if (!decider.Decide(f.claims[k++ % f.claims.size()], *f.store, 1, now, &decision, &audit).ok()) {
+    if (!decider.Decide(f.claims[k++ % f.claims.size()], *f.store, 1, now, &decision, &audit)
+             .ok()) {
       state.SkipWithError("decide failed");
     }
   }

@@ -1,29 +1,28 @@
-// claimgate-bench: load generators and benchmarks. Each subcommand prints figures and, on its last line, one
-// JSON object with the results.
+// claimgate-bench: load generators and benchmarks. Each subcommand prints figures and, on its last
+// line, one JSON object with the results.
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <fstream>
-#include <thread>
 #include <iostream>
 #include <sstream>
+#include <thread>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include <filesystem>
-#include <unistd.h>
-
-#include "absl/strings/str_cat.h"
-#include "gate/synthetic.h"
 #include "gate/binary_decider.h"
 #include "gate/check.h"
 #include "gate/service/gate_service.h"
 #include "gate/status_store.h"
+#include "gate/synthetic.h"
+#include "ledger/codec.h"
 #include "ledger/kafka/mock_cluster.h"
 #include "ledger/kafka/transactional_producer.h"
-#include "ledger/codec.h"
 #include "rocksdb/db.h"
 
 namespace {
@@ -52,9 +51,9 @@ struct StoreBenchOptions {
   int hot_rounds = 1;  // measured passes over the hot claims (more for profiling)
 };
 
-// `claimgate-bench store`: load a population into the status store, reopen it, and measure decisions per
-// second from the hot tier and under a Zipf load with the hot tier at 10% of the population, against raw
-// RocksDB MultiGet of the same keys.
+// `claimgate-bench store`: load a population into the status store, reopen it, and measure
+// decisions per second from the hot tier and under a Zipf load with the hot tier at 10% of the
+// population, against raw RocksDB MultiGet of the same keys.
 int RunStoreBench(const StoreBenchOptions& so) {
   using claimgate::gate::StatusStore;
   using claimgate::gate::StatusStoreOptions;
@@ -102,8 +101,9 @@ int RunStoreBench(const StoreBenchOptions& so) {
         });
     flush();
     if (absl::Status s = (*store)->Flush(); !s.ok()) return 2;
-    std::cout << absl::StrFormat("load: %d persons, %d institutions, %.1f s, store %.0f MB\n", persons,
-                                 institutions, Seconds(t0), (*store)->ApproximateBytes() / 1e6);
+    std::cout << absl::StrFormat("load: %d persons, %d institutions, %.1f s, store %.0f MB\n",
+                                 persons, institutions, Seconds(t0),
+                                 (*store)->ApproximateBytes() / 1e6);
   }
   const double load_seconds = Seconds(t0);
 
@@ -125,7 +125,8 @@ int RunStoreBench(const StoreBenchOptions& so) {
   std::map<std::string, int64_t> outcomes;
   auto run = [&](const std::vector<std::string>& claims, size_t begin, size_t end) {
     for (size_t k = begin; k < end; ++k) {
-      if (!decider.Decide(claims[k], *store, 1, now, &decision_bytes, &audit_bytes).ok()) std::exit(3);
+      if (!decider.Decide(claims[k], *store, 1, now, &decision_bytes, &audit_bytes).ok())
+        std::exit(3);
     }
   };
   std::mt19937_64 rng(7);
@@ -153,8 +154,9 @@ int RunStoreBench(const StoreBenchOptions& so) {
   const double hot_rate = hot_claims.size() * so.hot_rounds / hot_seconds;
   const auto hot_stats = store->stats();
   const double avg_entry_bytes =
-      hot_stats.persons.entries == 0 ? 512.0
-                                     : static_cast<double>(hot_stats.persons.bytes) / hot_stats.persons.entries;
+      hot_stats.persons.entries == 0
+          ? 512.0
+          : static_cast<double>(hot_stats.persons.bytes) / hot_stats.persons.entries;
   std::cout << absl::StrFormat(
       "hot: %d claims in %.2f s = %.0f decisions/s (RocksDB reads during the run: %d; %d records, "
       "%.0f B each in the hot tier)\n",
@@ -177,8 +179,9 @@ int RunStoreBench(const StoreBenchOptions& so) {
     std::vector<int64_t> practitioners = {lead};
     std::vector<std::string> keys = {bench::PersonId(lead)};
     for (int j = rng() % 3; j > 0; --j) {
-      const int64_t p = (lead + pop.institutions * (1 + static_cast<int64_t>(rng() % per_institution))) %
-                        so.persons;
+      const int64_t p =
+          (lead + pop.institutions * (1 + static_cast<int64_t>(rng() % per_institution))) %
+          so.persons;
       practitioners.push_back(p);
       keys.push_back(bench::PersonId(p));
     }
@@ -192,11 +195,13 @@ int RunStoreBench(const StoreBenchOptions& so) {
   const double zipf_seconds = Seconds(t0);
   const double zipf_rate = zipf_claims.size() / zipf_seconds;
   const auto after = store->stats();
-  const uint64_t lookups = (after.persons.hits + after.persons.misses) - (before.persons.hits + before.persons.misses);
+  const uint64_t lookups =
+      (after.persons.hits + after.persons.misses) - (before.persons.hits + before.persons.misses);
   const double hit_ratio =
       lookups == 0 ? 0 : static_cast<double>(after.persons.hits - before.persons.hits) / lookups;
   std::cout << absl::StrFormat(
-      "zipf: %d claims in %.2f s = %.0f decisions/s; hot tier %.0f MB, %d records, hit ratio %.3f\n",
+      "zipf: %d claims in %.2f s = %.0f decisions/s; hot tier %.0f MB, %d records, hit ratio "
+      "%.3f\n",
       zipf_claims.size(), zipf_seconds, zipf_rate, after.persons.bytes / 1e6, after.persons.entries,
       hit_ratio);
 
@@ -210,7 +215,8 @@ int RunStoreBench(const StoreBenchOptions& so) {
   int64_t found = 0;
   for (const auto& keys : zipf_keys) {
     slices.assign(keys.begin(), keys.end());
-    db->MultiGet(rocksdb::ReadOptions(), cf, slices.size(), slices.data(), values.data(), statuses.data());
+    db->MultiGet(rocksdb::ReadOptions(), cf, slices.size(), slices.data(), values.data(),
+                 statuses.data());
     for (size_t i = 0; i < slices.size(); ++i) {
       found += statuses[i].ok();
       values[i].Reset();
@@ -227,7 +233,8 @@ int RunStoreBench(const StoreBenchOptions& so) {
   std::cout << absl::StrFormat(
       "{\"persons\":%d,\"institutions\":%d,\"claims\":%d,\"load_seconds\":%.2f,"
       "\"reopen_seconds\":%.3f,\"rss_bytes\":%d,\"peak_rss_bytes\":%d,\"store_bytes\":%d,"
-      "\"decisions_per_sec_hot\":%.0f,\"decisions_per_sec_zipf\":%.0f,\"hot_tier_hit_ratio_zipf\":%.4f,"
+      "\"decisions_per_sec_hot\":%.0f,\"decisions_per_sec_zipf\":%.0f,\"hot_tier_hit_ratio_zipf\":%"
+      ".4f,"
       "\"rocksdb_multiget_per_sec\":%.0f,\"ratio_to_rocksdb\":%.3f}\n",
       so.persons, pop.institutions, so.claims, load_seconds, reopen_seconds, rss, PeakRssBytes(),
       store_bytes, hot_rate, zipf_rate, hit_ratio, multiget_rate, zipf_rate / multiget_rate);
@@ -242,9 +249,10 @@ struct E2eOptions {
   int max_batch = 2000;
 };
 
-// `claimgate-bench e2e`: the gate service against the mock cluster, and a passthrough (consume -> produce
-// copy with the same transaction settings, no decision work) over the same messages; then the latency from
-// claim produced to decision committed with claims arriving at half the gate's maximum rate.
+// `claimgate-bench e2e`: the gate service against the mock cluster, and a passthrough (consume ->
+// produce copy with the same transaction settings, no decision work) over the same messages; then
+// the latency from claim produced to decision committed with claims arriving at half the gate's
+// maximum rate.
 int RunE2eBench(const E2eOptions& eo) {
   namespace bench = claimgate::synthetic;
   namespace kafka = claimgate::kafka;
@@ -252,20 +260,26 @@ int RunE2eBench(const E2eOptions& eo) {
   auto cluster = kafka::MockCluster::Start(1);
   if (!cluster.ok()) return 2;
   const kafka::Topics topics;
-  for (const auto& [name, n] : std::vector<std::pair<std::string, int>>{
-           {topics.claims, 3}, {"claims-paced", 3}, {topics.person_status, 3}, {topics.institution_status, 3},
-           {topics.decisions, 3}, {topics.audit, 3}, {topics.dlq, 1}, {"passthrough", 3}}) {
+  for (const auto& [name, n] :
+       std::vector<std::pair<std::string, int>>{{topics.claims, 3},
+                                                {"claims-paced", 3},
+                                                {topics.person_status, 3},
+                                                {topics.institution_status, 3},
+                                                {topics.decisions, 3},
+                                                {topics.audit, 3},
+                                                {topics.dlq, 1},
+                                                {"passthrough", 3}}) {
     if (!(*cluster)->CreateTopic(name, n).ok()) return 2;
   }
-  // Low-latency client settings (fetch long-poll and producer linger at a few ms), as a latency-sensitive
-  // deployment would set them in the kafka: section of its configuration.
+  // Low-latency client settings (fetch long-poll and producer linger at a few ms), as a
+  // latency-sensitive deployment would set them in the kafka: section of its configuration.
   const kafka::ClientConfig config{(*cluster)->bootstrap_servers(),
                                    {{"fetch.wait.max.ms", "5"}, {"linger.ms", "2"}}};
   auto producer = std::move(*kafka::MakeProducer(config, ""));
   auto send = [&](const std::string& topic, const std::string& key, const std::string& value) {
     while (producer->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-                             const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0,
-                             nullptr) == RdKafka::ERR__QUEUE_FULL) {
+                             const_cast<char*>(value.data()), value.size(), key.data(), key.size(),
+                             0, nullptr) == RdKafka::ERR__QUEUE_FULL) {
       producer->poll(5);
     }
   };
@@ -273,15 +287,21 @@ int RunE2eBench(const E2eOptions& eo) {
   pop.persons = eo.persons;
   pop.institutions = std::max<int64_t>(1, eo.persons / 10);
   bench::GenerateStatuses(
-      pop, [&](claimgate::v1::InstitutionStatus&& i) { send(topics.institution_status, i.institution_id(), i.SerializeAsString()); },
-      [&](claimgate::v1::PersonStatus&& p) { send(topics.person_status, p.person_id(), p.SerializeAsString()); });
+      pop,
+      [&](claimgate::v1::InstitutionStatus&& i) {
+        send(topics.institution_status, i.institution_id(), i.SerializeAsString());
+      },
+      [&](claimgate::v1::PersonStatus&& p) {
+        send(topics.person_status, p.person_id(), p.SerializeAsString());
+      });
   std::mt19937_64 rng(11);
   const int64_t per_institution = std::max<int64_t>(1, eo.persons / pop.institutions);
   auto claim = [&](int64_t k) {
     const int64_t inst = rng() % pop.institutions;
     std::vector<int64_t> practitioners;
     for (int j = 1 + rng() % 3; j > 0; --j) {
-      practitioners.push_back(std::min(eo.persons - 1, inst + pop.institutions * static_cast<int64_t>(rng() % per_institution)));
+      practitioners.push_back(std::min(
+          eo.persons - 1, inst + pop.institutions * static_cast<int64_t>(rng() % per_institution)));
     }
     return bench::ClaimEventBytes(pop, k, practitioners, rng);
   };
@@ -320,11 +340,12 @@ int RunE2eBench(const E2eOptions& eo) {
       std::cerr << n.status() << "\n";
       return 3;
     }
-    if (t0 == absl::Time() && *n > 0) t0 = absl::Now();  // from the first batch: excludes the group join
+    if (t0 == absl::Time() && *n > 0)
+      t0 = absl::Now();  // from the first batch: excludes the group join
   }
   const double gate_rate = (eo.claims - std::min<int64_t>(eo.claims, eo.max_batch)) / Seconds(t0);
-  std::cout << absl::StrFormat("gate: %d claims, %.0f claims/s, %d transactions\n", gate->stats().decided,
-                               gate_rate, gate->stats().transactions);
+  std::cout << absl::StrFormat("gate: %d claims, %.0f claims/s, %d transactions\n",
+                               gate->stats().decided, gate_rate, gate->stats().transactions);
 
   // Passthrough: same consumer settings, same transactions, no decision.
   double pass_rate = 0;
@@ -349,10 +370,12 @@ int RunE2eBench(const E2eOptions& eo) {
       for (const auto& m : batch) {
         next[{m->topic_name(), m->partition()}] = m->offset() + 1;
         const std::string value(static_cast<const char*>(m->payload()), m->len());
-        if (!txn->Produce("passthrough", m->key() ? *m->key() : std::string(), value).ok()) return 3;
+        if (!txn->Produce("passthrough", m->key() ? *m->key() : std::string(), value).ok())
+          return 3;
       }
       std::vector<RdKafka::TopicPartition*> offsets;
-      for (const auto& [tp, off] : next) offsets.push_back(RdKafka::TopicPartition::create(tp.first, tp.second, off));
+      for (const auto& [tp, off] : next)
+        offsets.push_back(RdKafka::TopicPartition::create(tp.first, tp.second, off));
       const absl::Status s = txn->Commit(offsets, consumer.get());
       RdKafka::TopicPartition::destroy(offsets);
       if (!s.ok()) return 3;
@@ -383,10 +406,12 @@ int RunE2eBench(const E2eOptions& eo) {
     for (int64_t k = 0; k < paced; ++k) {
       const absl::Time due = begin + absl::Seconds(k / rate);
       if (due > absl::Now()) absl::SleepFor(due - absl::Now());
-      const std::string value = bench::ClaimEventBytes(pop, k, {static_cast<int64_t>(local() % eo.persons)}, local);
+      const std::string value =
+          bench::ClaimEventBytes(pop, k, {static_cast<int64_t>(local() % eo.persons)}, local);
       const std::string key = absl::StrCat("P", k);
-      while (p->produce("claims-paced", RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-                        const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0,
+      while (p->produce("claims-paced", RdKafka::Topic::PARTITION_UA,
+                        RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()),
+                        value.size(), key.data(), key.size(), 0,
                         nullptr) == RdKafka::ERR__QUEUE_FULL) {
         p->poll(1);
       }
@@ -403,11 +428,14 @@ int RunE2eBench(const E2eOptions& eo) {
   std::vector<double> lat(paced_gate->stats().latencies_ms.begin() + warm_latencies,
                           paced_gate->stats().latencies_ms.end());
   std::sort(lat.begin(), lat.end());
-  auto pct = [&](double q) { return lat.empty() ? 0.0 : lat[static_cast<size_t>(q * (lat.size() - 1))]; };
-  std::cout << absl::StrFormat("paced at %.0f claims/s: %d decided, p50 %.1f ms, p99 %.1f ms\n", rate,
-                               lat.size(), pct(0.5), pct(0.99));
+  auto pct = [&](double q) {
+    return lat.empty() ? 0.0 : lat[static_cast<size_t>(q * (lat.size() - 1))];
+  };
+  std::cout << absl::StrFormat("paced at %.0f claims/s: %d decided, p50 %.1f ms, p99 %.1f ms\n",
+                               rate, lat.size(), pct(0.5), pct(0.99));
   std::cout << absl::StrFormat(
-      "{\"claims\":%d,\"gate_claims_per_sec\":%.0f,\"passthrough_claims_per_sec\":%.0f,\"ratio\":%.3f,"
+      "{\"claims\":%d,\"gate_claims_per_sec\":%.0f,\"passthrough_claims_per_sec\":%.0f,\"ratio\":%."
+      "3f,"
       "\"paced_claims_per_sec\":%.0f,\"p50_ms\":%.1f,\"p99_ms\":%.1f}\n",
       eo.claims, gate_rate, pass_rate, gate_rate / pass_rate, rate, pct(0.5), pct(0.99));
   return 0;
@@ -427,23 +455,28 @@ int main(int argc, char** argv) {
   gen->add_option("--seed", options.seed)->capture_default_str();
   gen->add_option("--out", out_path, "output file")->required();
 
-  CLI::App* check = app.add_subcommand("check", "time the file path (`claimgate check`) in process");
+  CLI::App* check =
+      app.add_subcommand("check", "time the file path (`claimgate check`) in process");
   check->add_option("--lines", lines, "stream events after the population")->capture_default_str();
   check->add_option("--persons", options.persons)->capture_default_str();
   check->add_option("--institutions", options.institutions)->capture_default_str();
 
   StoreBenchOptions store_options;
-  CLI::App* store = app.add_subcommand("store", "load the status store and measure decisions per second");
+  CLI::App* store =
+      app.add_subcommand("store", "load the status store and measure decisions per second");
   store->add_option("--persons", store_options.persons)->capture_default_str();
-  store->add_option("--claims", store_options.claims, "claims per measured phase")->capture_default_str();
+  store->add_option("--claims", store_options.claims, "claims per measured phase")
+      ->capture_default_str();
   store->add_option("--hot-working-set", store_options.hot_working_set)->capture_default_str();
-  store->add_option("--dir", store_options.dir, "store directory (default: a fresh one under /tmp)");
+  store->add_option("--dir", store_options.dir,
+                    "store directory (default: a fresh one under /tmp)");
   store->add_flag("--keep", store_options.keep, "keep the store directory afterwards");
   store->add_option("--hot-rounds", store_options.hot_rounds, "measured passes over the hot claims")
       ->capture_default_str();
 
   E2eOptions e2e_options;
-  CLI::App* e2e = app.add_subcommand("e2e", "gate service vs passthrough on the mock cluster; latency");
+  CLI::App* e2e =
+      app.add_subcommand("e2e", "gate service vs passthrough on the mock cluster; latency");
   e2e->add_option("--claims", e2e_options.claims)->capture_default_str();
   e2e->add_option("--persons", e2e_options.persons)->capture_default_str();
   e2e->add_option("--max-batch", e2e_options.max_batch)->capture_default_str();
@@ -487,7 +520,8 @@ int main(int argc, char** argv) {
     claimgate::gate::SystemClock clock;
     claimgate::gate::CheckOptions check_options;
     const absl::Time t0 = absl::Now();
-    auto summary = claimgate::gate::RunCheck(in, decisions, refusals, **profiles, check_options, clock);
+    auto summary =
+        claimgate::gate::RunCheck(in, decisions, refusals, **profiles, check_options, clock);
     const double seconds = absl::ToDoubleSeconds(absl::Now() - t0);
     if (!summary.ok()) {
       std::cerr << summary.status() << "\n";

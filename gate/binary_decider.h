@@ -1,6 +1,7 @@
-// The streaming path's per-claim work: claim event bytes in (Protobuf), decision and audit bytes out. No
-// JSON and no message objects: the wire is parsed into a ClaimView, decided by DecideView (the one decision
-// core), and the results encoded straight to wire bytes. Reused buffers: no allocation once warm.
+// The streaming path's per-claim work: claim event bytes in (Protobuf), decision and audit bytes
+// out. No JSON and no message objects: the wire is parsed into a ClaimView, decided by DecideView
+// (the one decision core), and the results encoded straight to wire bytes. Reused buffers: no
+// allocation once warm.
 #ifndef CLAIMGATE_GATE_BINARY_DECIDER_H_
 #define CLAIMGATE_GATE_BINARY_DECIDER_H_
 
@@ -21,9 +22,10 @@ class BinaryDecider {
   BinaryDecider(const BinaryDecider&) = delete;
   BinaryDecider& operator=(const BinaryDecider&) = delete;
 
-  // Decides one claim event. InvalidArgument when the bytes are not a structurally valid claim event (the
-  // caller dead-letters them); Unavailable / DataLoss when the store cannot be read. On success `decision`
-  // holds a claimgate.v1.Decision without its audit and `audit` the claimgate.v1.AuditRecord.
+  // Decides one claim event. InvalidArgument when the bytes are not a structurally valid claim
+  // event (the caller dead-letters them); Unavailable / DataLoss when the store cannot be read. On
+  // success `decision` holds a claimgate.v1.Decision without its audit and `audit` the
+  // claimgate.v1.AuditRecord.
   absl::Status Decide(absl::string_view event_bytes, StatusStore& store, int64_t ledger_position,
                       absl::Time processing_time, std::string* decision, std::string* audit);
 

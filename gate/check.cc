@@ -36,8 +36,8 @@ const std::string& GateVersion() {
 }
 
 absl::StatusOr<CheckSummary> RunCheck(std::istream& in, std::ostream& out, std::ostream& err,
-                                      const ledger::ProfileSet& profiles, const CheckOptions& options,
-                                      Clock& clock) {
+                                      const ledger::ProfileSet& profiles,
+                                      const CheckOptions& options, Clock& clock) {
   absl::StatusOr<std::unique_ptr<ledger::Ledger>> created =
       ledger::Ledger::Create(&profiles, options.default_profile);
   if (!created.ok()) return created.status();

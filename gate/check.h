@@ -1,5 +1,6 @@
-// `claimgate check` (SPEC §7): reads JSON Lines in file order, applies ledger events, decides claims, writes
-// one decision a claim to `out` in input order and each refused line to `err`. A bad line never stops the run.
+// `claimgate check` (SPEC §7): reads JSON Lines in file order, applies ledger events, decides
+// claims, writes one decision a claim to `out` in input order and each refused line to `err`. A bad
+// line never stops the run.
 #ifndef CLAIMGATE_GATE_CHECK_H_
 #define CLAIMGATE_GATE_CHECK_H_
 
@@ -18,8 +19,8 @@ namespace claimgate::gate {
 struct CheckOptions {
   std::string default_profile = "national";
   bool shadow = false;
-  std::string source_file;                 // named in each audit record's source
-  std::ostream* notices = nullptr;         // ledger notices as JSON lines, when set
+  std::string source_file;          // named in each audit record's source
+  std::ostream* notices = nullptr;  // ledger notices as JSON lines, when set
 };
 
 // What a run saw; the demo prints it as a table.
@@ -29,17 +30,17 @@ struct CheckSummary {
   int64_t ledger_refused = 0;
   int64_t claims = 0;
   int64_t malformed = 0;
-  std::map<std::string, int64_t> outcomes;         // ACCEPT / REJECT / FLAG
-  std::map<std::string, int64_t> reasons;          // reason code -> claims citing it
-  std::map<std::string, int64_t> refusals;         // ledger error -> events
-  std::map<std::string, int64_t> notices;          // notice code -> count
+  std::map<std::string, int64_t> outcomes;  // ACCEPT / REJECT / FLAG
+  std::map<std::string, int64_t> reasons;   // reason code -> claims citing it
+  std::map<std::string, int64_t> refusals;  // ledger error -> events
+  std::map<std::string, int64_t> notices;   // notice code -> count
 };
 
 // Runs the check. Errors only for a failure of the environment (unknown default profile, unreadable
 // input); bad input lines are refused on `err` and the run goes on.
 absl::StatusOr<CheckSummary> RunCheck(std::istream& in, std::ostream& out, std::ostream& err,
-                                      const ledger::ProfileSet& profiles, const CheckOptions& options,
-                                      Clock& clock);
+                                      const ledger::ProfileSet& profiles,
+                                      const CheckOptions& options, Clock& clock);
 
 // A fixed-width table of the summary (claims by outcome and reason, ledger refusals, notices).
 std::string FormatSummary(const CheckSummary& summary);

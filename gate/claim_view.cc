@@ -147,7 +147,8 @@ absl::Status ParseClaimEvent(absl::string_view bytes, ClaimView* c) {
   while (!r.done()) {
     uint32_t field = 0;
     WireType type;
-    if (!r.ReadTag(&field, &type)) return absl::InvalidArgumentError("not a valid claimgate.v1.Event");
+    if (!r.ReadTag(&field, &type))
+      return absl::InvalidArgumentError("not a valid claimgate.v1.Event");
     absl::string_view sub;
     if (field == 1) {
       if (!ReadString(r, type, &c->event_id)) return Malformed("bad event_id");

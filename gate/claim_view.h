@@ -1,6 +1,6 @@
-// A claim as the decision reads it: string views into the bytes it came from (a Protobuf message or the
-// wire), no copies. The binary path parses the wire straight into a view; the file path views a parsed
-// message. Both digest the same canonical bytes.
+// A claim as the decision reads it: string views into the bytes it came from (a Protobuf message or
+// the wire), no copies. The binary path parses the wire straight into a view; the file path views a
+// parsed message. Both digest the same canonical bytes.
 #ifndef CLAIMGATE_GATE_CLAIM_VIEW_H_
 #define CLAIMGATE_GATE_CLAIM_VIEW_H_
 
@@ -41,9 +41,9 @@ struct ClaimView {
   void Clear();
 };
 
-// Parses a claimgate.v1.Event holding a claim, from Protobuf bytes that must outlive the view. Checks what
-// ledger::ValidateEvent checks for claims, and UTF-8 in string fields as Protobuf does. InvalidArgument
-// otherwise (the caller dead-letters the message).
+// Parses a claimgate.v1.Event holding a claim, from Protobuf bytes that must outlive the view.
+// Checks what ledger::ValidateEvent checks for claims, and UTF-8 in string fields as Protobuf does.
+// InvalidArgument otherwise (the caller dead-letters the message).
 absl::Status ParseClaimEvent(absl::string_view bytes, ClaimView* out);
 
 // Views a parsed claim (the message must outlive the view).

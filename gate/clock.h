@@ -1,4 +1,5 @@
-// The clock, an edge dependency: the decision core never reads it; adapters stamp processing times with it.
+// The clock, an edge dependency: the decision core never reads it; adapters stamp processing times
+// with it.
 #ifndef CLAIMGATE_GATE_CLOCK_H_
 #define CLAIMGATE_GATE_CLOCK_H_
 

@@ -5,10 +5,10 @@
 #include <vector>
 
 #include "absl/container/inlined_vector.h"
+#include "gate/wire.h"
 #include "ledger/calendar.h"
 #include "ledger/digest.h"
 #include "ledger/status_query.h"
-#include "gate/wire.h"
 
 namespace claimgate::gate {
 namespace {
@@ -101,7 +101,8 @@ void DecideView(const ClaimView& claim, const StatusLookup& status, const Decisi
   // Practitioners, in claim order; a person listed twice is judged once.
   for (const ClaimView::Practitioner& pr : claim.practitioners) {
     bool seen = false;
-    for (const DecisionResult::PractitionerUsed& u : d.practitioners) seen |= u.person_id == pr.person_id;
+    for (const DecisionResult::PractitionerUsed& u : d.practitioners)
+      seen |= u.person_id == pr.person_id;
     if (seen) continue;
     const ledger::PersonRecord* person = status.FindPerson(pr.person_id);
     const ledger::Standing standing = ledger::StandingAt(person, claim.institution_id, t);
@@ -144,10 +145,14 @@ void DecideView(const ClaimView& claim, const StatusLookup& status, const Decisi
   const bool institution_exempt = emergency && profile.proto().institution_emergency_exempt();
   switch (d.institution_agreement) {
     case v1::AgreementChanged::SUSPENDED:
-      AddReason(d, institution_exempt ? v1::EMERGENCY_EXEMPTION : v1::INSTITUTION_AGREEMENT_SUSPENDED, "");
+      AddReason(d,
+                institution_exempt ? v1::EMERGENCY_EXEMPTION : v1::INSTITUTION_AGREEMENT_SUSPENDED,
+                "");
       break;
     case v1::AgreementChanged::TERMINATED:
-      AddReason(d, institution_exempt ? v1::EMERGENCY_EXEMPTION : v1::INSTITUTION_AGREEMENT_TERMINATED, "");
+      AddReason(d,
+                institution_exempt ? v1::EMERGENCY_EXEMPTION : v1::INSTITUTION_AGREEMENT_TERMINATED,
+                "");
       break;
     case v1::AgreementChanged::ACTIVE:
     case v1::AgreementChanged::STATE_UNSPECIFIED:
@@ -158,9 +163,10 @@ void DecideView(const ClaimView& claim, const StatusLookup& status, const Decisi
   }
 
   // Traceability codes (无码不付).
-  const bool kind_covered =
-      claim.kind != v1::Claim::PRESCRIPTION || profile.proto().traceability_applies_to_prescriptions();
-  if (kind_covered && inst != nullptr && profile.TraceabilityMandated(inst->kind(), inst->level(), t)) {
+  const bool kind_covered = claim.kind != v1::Claim::PRESCRIPTION ||
+                            profile.proto().traceability_applies_to_prescriptions();
+  if (kind_covered && inst != nullptr &&
+      profile.TraceabilityMandated(inst->kind(), inst->level(), t)) {
     for (const ClaimView::Item& item : claim.items) {
       if (item.category == v1::Claim::Item::DRUG && !HasValidCode(item)) {
         AddReason(d, v1::MISSING_TRACEABILITY_CODE, "", item.item_code);
@@ -211,7 +217,8 @@ void ToDecisionProto(const ClaimView& claim, const DecisionResult& r, const Deci
   }
   v1::AuditRecord& audit = *d.mutable_audit();
   audit.set_claim_id(std::string(claim.claim_id));
-  audit.set_event_id(std::string(claim.event_id.empty() ? absl::string_view(ctx.event_id) : claim.event_id));
+  audit.set_event_id(
+      std::string(claim.event_id.empty() ? absl::string_view(ctx.event_id) : claim.event_id));
   audit.set_outcome(r.outcome);
   *audit.mutable_reasons() = d.reasons();
   for (const DecisionResult::PractitionerUsed& u : r.practitioners) {
@@ -262,7 +269,8 @@ void EncodeAudit(const ClaimView& claim, const DecisionResult& r, const Decision
   thread_local std::string scratch, digest;
   out->clear();
   wire::PutString(out, 1, claim.claim_id);
-  wire::PutString(out, 2, claim.event_id.empty() ? absl::string_view(ctx.event_id) : claim.event_id);
+  wire::PutString(out, 2,
+                  claim.event_id.empty() ? absl::string_view(ctx.event_id) : claim.event_id);
   wire::PutInt(out, 3, r.outcome);
   for (const DecisionResult::Reason& reason : r.reasons) EncodeReason(reason, &scratch, out, 4);
   for (const DecisionResult::PractitionerUsed& u : r.practitioners) {
@@ -294,7 +302,8 @@ void EncodeAudit(const ClaimView& claim, const DecisionResult& r, const Decision
   wire::PutInt(out, 15, r.shadow ? v1::AuditRecord::SHADOW : v1::AuditRecord::ENFORCE);
 }
 
-v1::Decision Decide(const v1::Claim& claim, const StatusLookup& status, const DecisionContext& ctx) {
+v1::Decision Decide(const v1::Claim& claim, const StatusLookup& status,
+                    const DecisionContext& ctx) {
   ClaimView view;
   ViewClaim(claim, ctx.event_id, &view);
   DecisionResult result;

@@ -1,5 +1,6 @@
-// The gate's decision (SPEC §5) and its audit record (SPEC §6): a pure function of the claim, the status
-// records it looks up and the policy profiles. The file path (`claimgate check`) and the streaming path
+// The gate's decision (SPEC §5) and its audit record (SPEC §6): a pure function of the claim, the
+// status records it looks up and the policy profiles. The file path (`claimgate check`) and the
+// streaming path
 // (`claimgate serve`) both decide through Decide().
 #ifndef CLAIMGATE_GATE_DECISION_H_
 #define CLAIMGATE_GATE_DECISION_H_
@@ -8,7 +9,6 @@
 #include <string>
 
 #include "absl/container/inlined_vector.h"
-
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "claimgate/v1/decision.pb.h"
@@ -31,11 +31,11 @@ class StatusLookup {
 
 // Everything a decision depends on besides the claim and the status records.
 struct DecisionContext {
-  const ledger::ProfileSet* profiles = nullptr;        // not owned; required
-  const ledger::Profile* default_profile = nullptr;    // not owned; required
-  bool shadow = false;            // rollout mode for every profile (else the profile's `shadow`)
-  bool status_stale = false;      // the status feed is older than the staleness bound
-  int64_t ledger_position = 0;    // ledger events applied to the status used
+  const ledger::ProfileSet* profiles = nullptr;      // not owned; required
+  const ledger::Profile* default_profile = nullptr;  // not owned; required
+  bool shadow = false;          // rollout mode for every profile (else the profile's `shadow`)
+  bool status_stale = false;    // the status feed is older than the staleness bound
+  int64_t ledger_position = 0;  // ledger events applied to the status used
   std::string gate_version;
   std::string event_id;
   v1::AuditRecord::Source source;
@@ -46,8 +46,9 @@ struct DecisionContext {
 const ledger::Profile& ProfileFor(const v1::InstitutionStatus* institution,
                                   const DecisionContext& ctx);
 
-// What the decision found: outcome, reasons, and the status each practitioner was judged by. Plain values
-// and views into the claim (which must outlive it); reused across claims without reallocating.
+// What the decision found: outcome, reasons, and the status each practitioner was judged by. Plain
+// values and views into the claim (which must outlive it); reused across claims without
+// reallocating.
 struct DecisionResult {
   struct Reason {
     v1::ReasonCode code = v1::REASON_CODE_UNSPECIFIED;
@@ -77,10 +78,10 @@ void DecideView(const ClaimView& claim, const StatusLookup& status, const Decisi
 
 // Adapters around the core.
 // The Decision message with its audit record (SPEC §6): what the file path prints as JSON.
-void ToDecisionProto(const ClaimView& claim, const DecisionResult& result, const DecisionContext& ctx,
-                     v1::Decision* out);
-// Wire bytes of the same messages for the streaming path, equal to serializing ToDecisionProto's output:
-// the Decision without its audit, and the AuditRecord.
+void ToDecisionProto(const ClaimView& claim, const DecisionResult& result,
+                     const DecisionContext& ctx, v1::Decision* out);
+// Wire bytes of the same messages for the streaming path, equal to serializing ToDecisionProto's
+// output: the Decision without its audit, and the AuditRecord.
 void EncodeDecision(const ClaimView& claim, const DecisionResult& result, std::string* out);
 void EncodeAudit(const ClaimView& claim, const DecisionResult& result, const DecisionContext& ctx,
                  std::string* out);

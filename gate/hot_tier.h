@@ -1,6 +1,7 @@
-// The status store's in-memory hot tier: a map from id to a status record (or to "known absent"), bounded
-// by bytes, evicting with CLOCK (second chance): a hit only sets a reference bit, so lookups never reorder
-// anything; the hand clears bits and evicts the first unreferenced, unpinned entry.
+// The status store's in-memory hot tier: a map from id to a status record (or to "known absent"),
+// bounded by bytes, evicting with CLOCK (second chance): a hit only sets a reference bit, so
+// lookups never reorder anything; the hand clears bits and evicts the first unreferenced, unpinned
+// entry.
 #ifndef CLAIMGATE_GATE_HOT_TIER_H_
 #define CLAIMGATE_GATE_HOT_TIER_H_
 
@@ -74,8 +75,9 @@ class HotTier {
     return EntryBytes(id, value) <= capacity_;
   }
 
-  // Inserts or replaces; `value` null records a known absence. Evicts until the tier fits its bound (an
-  // entry larger than the whole tier is not kept). Returns the stored pointer (null for absent / not kept).
+  // Inserts or replaces; `value` null records a known absence. Evicts until the tier fits its bound
+  // (an entry larger than the whole tier is not kept). Returns the stored pointer (null for absent
+  // / not kept).
   const T* Put(absl::string_view id, std::unique_ptr<T> value) {
     const uint64_t bytes = EntryBytes(id, value.get());
     auto it = map_.find(id);
@@ -117,8 +119,8 @@ class HotTier {
     if (map_.contains(id)) Put(id, std::move(value));
   }
 
-  // Finds and pins in one lookup (counted like Find). Pinned entries are never evicted; UnpinAll releases
-  // them all.
+  // Finds and pins in one lookup (counted like Find). Pinned entries are never evicted; UnpinAll
+  // releases them all.
   Lookup FindAndPin(absl::string_view id) {
     auto it = map_.find(id);
     if (it == map_.end()) {
@@ -134,7 +136,8 @@ class HotTier {
     if (it != map_.end()) PinEntry(it->second);
   }
   void UnpinAll() {
-    for (Entry* e : pinned_) e->pinned = false;  // node_hash_map: entries never move; pinned ones stay
+    for (Entry* e : pinned_)
+      e->pinned = false;  // node_hash_map: entries never move; pinned ones stay
     pinned_.clear();
   }
 
@@ -157,9 +160,9 @@ class HotTier {
            (value == nullptr ? 0 : SpaceUsedOf(*value));
   }
 
-  // Evicts unpinned entries until the tier fits its bound. Each call visits a slot at most twice per
-  // needed eviction round (one pass clears reference bits, the next evicts), so it terminates even when
-  // everything is pinned.
+  // Evicts unpinned entries until the tier fits its bound. Each call visits a slot at most twice
+  // per needed eviction round (one pass clears reference bits, the next evicts), so it terminates
+  // even when everything is pinned.
   void EvictToFit() {
     size_t visits = 0;
     const size_t limit = 2 * ring_.size() + 1;

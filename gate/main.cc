@@ -1,4 +1,5 @@
 // claimgate: the one binary (SPEC §7, DEVELOPERS.md). The only code not linked into tests.
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -7,17 +8,15 @@
 #include <string>
 #include <thread>
 
-#include <csignal>
-
 #include "CLI/CLI.hpp"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "gate/service/serve.h"
-#include "ledger/kafka/mock_cluster.h"
 #include "gate/check.h"
 #include "gate/clock.h"
+#include "gate/service/serve.h"
 #include "ledger/calendar.h"
+#include "ledger/kafka/mock_cluster.h"
 #include "ledger/profile.h"
 
 #ifndef CLAIMGATE_SOURCE_DIR
@@ -34,7 +33,8 @@ int Fail(const std::string& what) {
 }
 
 // Builtin profiles plus, when given, those of a directory (a new province is a new file there).
-std::unique_ptr<claimgate::ledger::ProfileSet> LoadProfiles(const std::string& dir, std::string* error) {
+std::unique_ptr<claimgate::ledger::ProfileSet> LoadProfiles(const std::string& dir,
+                                                            std::string* error) {
   auto set = claimgate::ledger::ProfileSet::Builtin();
   if (!set.ok()) {
     *error = std::string(set.status().message());
@@ -83,9 +83,11 @@ int main(int argc, char** argv) {
   std::string mode = "enforce";
   std::string processing_time;
   std::string notices_path;
-  CLI::App* check = app.add_subcommand("check", "apply ledger events and decide claims of a JSONL file");
-  check->add_option("--profile", check_options.default_profile,
-                    "profile of institutions that name none")
+  CLI::App* check =
+      app.add_subcommand("check", "apply ledger events and decide claims of a JSONL file");
+  check
+      ->add_option("--profile", check_options.default_profile,
+                   "profile of institutions that name none")
       ->capture_default_str();
   check->add_option("--mode", mode, "enforce or shadow (every REJECT emitted as FLAG)")
       ->check(CLI::IsMember({"enforce", "shadow"}))
@@ -93,27 +95,31 @@ int main(int argc, char** argv) {
   check->add_option("--notices", notices_path, "write ledger notices (JSON lines) to this file");
   check->add_option("--processing-time", processing_time,
                     "stamp every audit record with this RFC 3339 time (reproducible output)");
-  check->add_option("input", check_input, "events, one JSON object a line ('-' for stdin)")->required();
+  check->add_option("input", check_input, "events, one JSON object a line ('-' for stdin)")
+      ->required();
 
   // demo
   std::string demo_events;
   std::string demo_decisions;
   claimgate::gate::DemoOptions demo_options;
   CLI::App* demo = app.add_subcommand(
-      "demo", "embedded default: mock Kafka cluster, synthetic population and claims, ledger + gate");
-  demo->add_option("--duration", demo_options.duration_seconds, "upper bound of the claim phase, seconds")
+      "demo",
+      "embedded default: mock Kafka cluster, synthetic population and claims, ledger + gate");
+  demo->add_option("--duration", demo_options.duration_seconds,
+                   "upper bound of the claim phase, seconds")
       ->capture_default_str();
   demo->add_option("--claims", demo_options.claims, "claims to stream")->capture_default_str();
   demo->add_option("--persons", demo_options.persons, "population size")->capture_default_str();
-  demo->add_option("--events", demo_events,
-                   "instead: decide a JSONL file with the file path (e.g. " + DefaultDemoEvents() + ")");
+  demo->add_option(
+      "--events", demo_events,
+      "instead: decide a JSONL file with the file path (e.g. " + DefaultDemoEvents() + ")");
   demo->add_option("--decisions", demo_decisions, "with --events: also write the decisions here");
 
   // serve
   claimgate::gate::ServeOptions serve_options;
   std::string bootstrap, state_dir = "claimgate-state", config_path, input_format = "protobuf",
-                         output_format = "protobuf", serve_profile = "national", serve_mode = "enforce",
-                         instance = "0";
+                         output_format = "protobuf", serve_profile = "national",
+                         serve_mode = "enforce", instance = "0";
   bool no_create_topics = false;
   CLI::App* serve = app.add_subcommand("serve", "run the ledger and/or gate services on Kafka");
   serve->add_option("--bootstrap-servers", bootstrap, "HOST:PORT[,...]")->required();
@@ -121,7 +127,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"all", "ledger", "gate"}))
       ->capture_default_str();
   serve->add_option("--state-dir", state_dir, "the gate's status store")->capture_default_str();
-  serve->add_option("--config", config_path, "YAML configuration (kafka: librdkafka properties, topics: ...)");
+  serve->add_option("--config", config_path,
+                    "YAML configuration (kafka: librdkafka properties, topics: ...)");
   serve->add_option("--input-format", input_format, "json or protobuf")
       ->check(CLI::IsMember({"json", "protobuf"}))
       ->capture_default_str();
@@ -141,13 +148,16 @@ int main(int argc, char** argv) {
   int mock_brokers = 3;
   CLI::App* mock = app.add_subcommand(
       "mock-broker", "run librdkafka's mock Kafka cluster on loopback until SIGTERM/SIGINT");
-  mock->add_option("--brokers", mock_brokers, "number of brokers")->capture_default_str()->check(
-      CLI::Range(1, 16));
+  mock->add_option("--brokers", mock_brokers, "number of brokers")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 16));
   // SPEC §2 topics; ledger-events has one partition: its order is the ledger's total order.
   std::string mock_topics =
-      "ledger-events:1,claims:3,person-status:3,institution-status:3,claim-decisions:3,claim-audit:3,"
+      "ledger-events:1,claims:3,person-status:3,institution-status:3,claim-decisions:3,claim-audit:"
+      "3,"
       "ledger-notices:1,claims-dlq:1";
-  mock->add_option("--topics", mock_topics, "topics to create, NAME:PARTITIONS,...")->capture_default_str();
+  mock->add_option("--topics", mock_topics, "topics to create, NAME:PARTITIONS,...")
+      ->capture_default_str();
 
   CLI11_PARSE(app, argc, argv);
 
@@ -163,14 +173,16 @@ int main(int argc, char** argv) {
     for (absl::string_view spec : absl::StrSplit(mock_topics, ',', absl::SkipEmpty())) {
       const std::pair<std::string, std::string> name_count = absl::StrSplit(spec, ':');
       int partitions = 0;
-      if (name_count.first.empty() || !absl::SimpleAtoi(name_count.second, &partitions) || partitions < 1) {
+      if (name_count.first.empty() || !absl::SimpleAtoi(name_count.second, &partitions) ||
+          partitions < 1) {
         return Fail(absl::StrCat("--topics: bad entry '", spec, "' (want NAME:PARTITIONS)"));
       }
       if (absl::Status s = (*cluster)->CreateTopic(name_count.first, partitions); !s.ok()) {
         return Fail(std::string(s.message()));
       }
     }
-    std::cout << (*cluster)->bootstrap_servers() << std::endl;  // the contract: first line of stdout
+    std::cout << (*cluster)->bootstrap_servers()
+              << std::endl;  // the contract: first line of stdout
     int sig = 0;
     sigwait(&stop, &sig);
     std::cerr << "claimgate mock-broker: signal " << sig << ", stopping\n";
@@ -200,7 +212,8 @@ int main(int argc, char** argv) {
       in = &file;
     }
     std::ios::sync_with_stdio(false);
-    auto summary = claimgate::gate::RunCheck(*in, std::cout, std::cerr, *profiles, check_options, *clock);
+    auto summary =
+        claimgate::gate::RunCheck(*in, std::cout, std::cerr, *profiles, check_options, *clock);
     if (!summary.ok()) return Fail(std::string(summary.status().message()));
     std::cout.flush();
     return 0;
@@ -217,7 +230,8 @@ int main(int argc, char** argv) {
     o.gate.kafka.bootstrap_servers = o.ledger.kafka.bootstrap_servers = bootstrap;
     o.gate.default_profile = o.ledger.default_profile = serve_profile;
     o.gate.shadow = serve_mode == "shadow";
-    o.gate.input_format = o.ledger.input_format = input_format == "json" ? Format::kJson : Format::kProtobuf;
+    o.gate.input_format = o.ledger.input_format =
+        input_format == "json" ? Format::kJson : Format::kProtobuf;
     o.gate.output_format = o.ledger.output_format =
         output_format == "json" ? Format::kJson : Format::kProtobuf;
     o.gate.status_format = o.ledger.output_format;

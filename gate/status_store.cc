@@ -1,4 +1,5 @@
-// RocksDB adapter of the status store. rocksdb::Status is converted to absl::Status here and nowhere else.
+// RocksDB adapter of the status store. rocksdb::Status is converted to absl::Status here and
+// nowhere else.
 #include "gate/status_store.h"
 
 #include <algorithm>
@@ -59,8 +60,9 @@ rocksdb::ColumnFamilyOptions CfOptions(const StatusStoreOptions& o,
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   cf.write_buffer_size = o.write_buffer_bytes;
   cf.max_write_buffer_number = 3;
-  // LZ4 everywhere: measured at 10M persons, ZSTD at the bottom level cost 20% of MultiGet throughput and
-  // no compression gained nothing (the cold path is bound by block-cache misses, not decompression).
+  // LZ4 everywhere: measured at 10M persons, ZSTD at the bottom level cost 20% of MultiGet
+  // throughput and no compression gained nothing (the cold path is bound by block-cache misses, not
+  // decompression).
   cf.compression = rocksdb::kLZ4Compression;
   cf.bottommost_compression = rocksdb::kLZ4Compression;
   cf.level_compaction_dynamic_level_bytes = true;
@@ -142,7 +144,8 @@ absl::Status StatusStore::Write(const StatusBatch& batch) {
 absl::StatusOr<std::map<std::string, int64_t>> StatusStore::Positions() const {
   std::map<std::string, int64_t> out;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), default_));
-  for (it->Seek(kPositionPrefix); it->Valid() && it->key().starts_with(kPositionPrefix); it->Next()) {
+  for (it->Seek(kPositionPrefix); it->Valid() && it->key().starts_with(kPositionPrefix);
+       it->Next()) {
     out[it->key().ToString().substr(std::strlen(kPositionPrefix))] = DecodeFixed64(it->value());
   }
   if (absl::Status s = FromRocks(it->status(), "reading positions"); !s.ok()) return s;
@@ -167,7 +170,9 @@ namespace {
 std::unique_ptr<ledger::PersonRecord> ToTier(std::unique_ptr<v1::PersonStatus> p) {
   return std::make_unique<ledger::PersonRecord>(*p);
 }
-std::unique_ptr<v1::InstitutionStatus> ToTier(std::unique_ptr<v1::InstitutionStatus> i) { return i; }
+std::unique_ptr<v1::InstitutionStatus> ToTier(std::unique_ptr<v1::InstitutionStatus> i) {
+  return i;
+}
 
 }  // namespace
 
@@ -196,7 +201,8 @@ const ledger::PersonRecord* StatusStore::FindPerson(absl::string_view person_id)
     if (id == person_id) return record;
   }
   const auto peek = person_tier_->Peek(person_id);
-  return peek.found ? peek.value : ReadThrough<v1::PersonStatus>(*person_tier_, persons_, person_id);
+  return peek.found ? peek.value
+                    : ReadThrough<v1::PersonStatus>(*person_tier_, persons_, person_id);
 }
 
 const v1::InstitutionStatus* StatusStore::FindInstitution(absl::string_view institution_id) const {
@@ -205,7 +211,8 @@ const v1::InstitutionStatus* StatusStore::FindInstitution(absl::string_view inst
   }
   const auto peek = institution_tier_->Peek(institution_id);
   return peek.found ? peek.value
-                    : ReadThrough<v1::InstitutionStatus>(*institution_tier_, institutions_, institution_id);
+                    : ReadThrough<v1::InstitutionStatus>(*institution_tier_, institutions_,
+                                                         institution_id);
 }
 
 absl::Status StatusStore::Resolve(const v1::Claim& claim) {
@@ -231,7 +238,8 @@ absl::Status StatusStore::Resolve(const ClaimView& claim) {
         ReadThrough<v1::InstitutionStatus>(*institution_tier_, institutions_, claim.institution_id);
     institution_tier_->Pin(claim.institution_id);
   }
-  if (resolved_institution_ == nullptr) resolved_institution_id_ = {};  // absent: ask again (no cost)
+  if (resolved_institution_ == nullptr)
+    resolved_institution_id_ = {};  // absent: ask again (no cost)
 
   miss_keys_.clear();
   for (const ClaimView::Practitioner& p : claim.practitioners) {
@@ -261,13 +269,15 @@ absl::Status StatusStore::Resolve(const ClaimView& claim) {
       thread_local v1::PersonStatus parsed;
       if (!parsed.ParseFromArray(values[i].data(), static_cast<int>(values[i].size()))) {
         if (first_error.ok()) {
-          first_error = absl::DataLossError(absl::StrCat("corrupt status of person ", miss_keys_[i]));
+          first_error =
+              absl::DataLossError(absl::StrCat("corrupt status of person ", miss_keys_[i]));
         }
         continue;
       }
       record = Keep(*person_tier_, miss_keys_[i], std::make_unique<ledger::PersonRecord>(parsed));
     } else {
-      if (first_error.ok()) first_error = FromRocks(statuses[i], absl::StrCat("reading person ", miss_keys_[i]));
+      if (first_error.ok())
+        first_error = FromRocks(statuses[i], absl::StrCat("reading person ", miss_keys_[i]));
       continue;
     }
     person_tier_->Pin(miss_keys_[i]);

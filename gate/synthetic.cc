@@ -39,7 +39,8 @@ void GenerateStream(const SyntheticOptions& o, int64_t stream_events,
     return e;
   };
 
-  // Institutions: 60% clinics/primary care, 25% pharmacies, 15% hospitals of levels 1-3; a third Hebei.
+  // Institutions: 60% clinics/primary care, 25% pharmacies, 15% hospitals of levels 1-3; a third
+  // Hebei.
   std::vector<v1::InstitutionRegistered::Kind> kinds(o.institutions);
   std::vector<int> levels(o.institutions);
   for (int64_t i = 0; i < o.institutions; ++i) {
@@ -48,7 +49,8 @@ void GenerateStream(const SyntheticOptions& o, int64_t stream_events,
                : roll < 60 ? v1::InstitutionRegistered::PRIMARY_CARE
                : roll < 85 ? v1::InstitutionRegistered::PHARMACY
                            : v1::InstitutionRegistered::HOSPITAL;
-    levels[i] = kinds[i] == v1::InstitutionRegistered::HOSPITAL ? 1 + static_cast<int>(rng() % 3) : 0;
+    levels[i] =
+        kinds[i] == v1::InstitutionRegistered::HOSPITAL ? 1 + static_cast<int>(rng() % 3) : 0;
     v1::Event e = base(start);
     auto* b = e.mutable_institution_registered();
     b->set_institution_id(InstitutionId(i));
@@ -116,15 +118,18 @@ void GenerateStream(const SyntheticOptions& o, int64_t stream_events,
     for (int j = 0; j < n; ++j) {
       auto* pr = c->add_practitioners();
       // Colleagues: persons of the same institution (index congruent modulo institutions).
-      const int64_t colleague = j == 0 ? lead : (lead + o.institutions * (1 + rng() % 3)) % o.persons;
+      const int64_t colleague =
+          j == 0 ? lead : (lead + o.institutions * (1 + rng() % 3)) % o.persons;
       pr->set_person_id(PersonId(colleague));
-      pr->set_role(j == 0 ? v1::Claim::Practitioner::PRESCRIBER : v1::Claim::Practitioner::PERFORMER);
+      pr->set_role(j == 0 ? v1::Claim::Practitioner::PRESCRIBER
+                          : v1::Claim::Practitioner::PERFORMER);
     }
     auto* item = c->add_items();
     item->set_item_code(absl::StrCat("X", rng() % 5000));
     item->set_category(v1::Claim::Item::DRUG);
     item->set_amount_fen(100 + static_cast<int64_t>(rng() % 100000));
-    if (!chance(0.02)) item->add_traceability_codes(absl::StrFormat("%020d", rng() % 100000000000ULL));
+    if (!chance(0.02))
+      item->add_traceability_codes(absl::StrFormat("%020d", rng() % 100000000000ULL));
     emit(e);
   }
 }
@@ -145,7 +150,8 @@ void GenerateStatuses(const SyntheticOptions& o,
                : roll < 60 ? v1::InstitutionRegistered::PRIMARY_CARE
                : roll < 85 ? v1::InstitutionRegistered::PHARMACY
                            : v1::InstitutionRegistered::HOSPITAL);
-    s.set_level(s.kind() == v1::InstitutionRegistered::HOSPITAL ? 1 + static_cast<int>(rng() % 3) : 0);
+    s.set_level(s.kind() == v1::InstitutionRegistered::HOSPITAL ? 1 + static_cast<int>(rng() % 3)
+                                                                : 0);
     s.set_region(absl::StrCat(130000 + i % 100));
     s.set_profile(kProfiles[i % 3]);
     s.set_ledger_position(1);
@@ -171,13 +177,15 @@ void GenerateStatuses(const SyntheticOptions& o,
       r->set_institution_id(InstitutionId(site));
       r->set_role(v1::PersonRegistered::PHYSICIAN);
       ledger::SetProto(start, r->mutable_since());
-      if (!chance(o.uncommitted_share)) ledger::SetProto(start + absl::Minutes(30), r->mutable_committed_at());
+      if (!chance(o.uncommitted_share))
+        ledger::SetProto(start + absl::Minutes(30), r->mutable_committed_at());
     }
     if (chance(o.suspended_share)) {
       const absl::Time since = start + absl::Hours(24 * (rng() % 330));
       auto* susp = s.add_suspensions();
       ledger::SetProto(since, susp->mutable_since());
-      ledger::SetProto(cst.AddMonths(since, 2 + static_cast<int>(rng() % 9)), susp->mutable_until());
+      ledger::SetProto(cst.AddMonths(since, 2 + static_cast<int>(rng() % 9)),
+                       susp->mutable_until());
       susp->set_cause(v1::POINTS_CUMULATIVE);
       susp->set_source_id(absl::StrCat("A", p));
       auto* pts = s.add_points();
@@ -201,8 +209,8 @@ void GenerateStatuses(const SyntheticOptions& o,
   }
 }
 
-std::string ClaimEventBytes(const SyntheticOptions& o, int64_t k, const std::vector<int64_t>& practitioners,
-                            std::mt19937_64& rng) {
+std::string ClaimEventBytes(const SyntheticOptions& o, int64_t k,
+                            const std::vector<int64_t>& practitioners, std::mt19937_64& rng) {
   const absl::Time start = *ledger::ParseRfc3339("2025-01-01T08:00:00+08:00");
   const absl::Time t = start + absl::Minutes(30 + static_cast<int64_t>(rng() % (360 * 24 * 60)));
   v1::Event e;
@@ -224,7 +232,8 @@ std::string ClaimEventBytes(const SyntheticOptions& o, int64_t k, const std::vec
   item->set_item_code(absl::StrCat("X", rng() % 5000));
   item->set_category(v1::Claim::Item::DRUG);
   item->set_amount_fen(100 + static_cast<int64_t>(rng() % 100000));
-  if (rng() % 50 != 0) item->add_traceability_codes(absl::StrFormat("%020d", rng() % 100000000000ULL));
+  if (rng() % 50 != 0)
+    item->add_traceability_codes(absl::StrFormat("%020d", rng() % 100000000000ULL));
   return e.SerializeAsString();
 }
 

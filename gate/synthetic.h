@@ -1,6 +1,6 @@
-// Synthetic populations and event streams for benchmarks and load tests: institutions by kind and level,
-// persons per institution with a multi-site share, assessments at a configurable rate, and claims whose
-// practitioners follow a Zipf popularity over persons. Deterministic for a given seed.
+// Synthetic populations and event streams for benchmarks and load tests: institutions by kind and
+// level, persons per institution with a multi-site share, assessments at a configurable rate, and
+// claims whose practitioners follow a Zipf popularity over persons. Deterministic for a given seed.
 #ifndef CLAIMGATE_GATE_SYNTHETIC_H_
 #define CLAIMGATE_GATE_SYNTHETIC_H_
 
@@ -10,22 +10,21 @@
 #include <string>
 #include <vector>
 
-#include "claimgate/v1/status.pb.h"
-
 #include "claimgate/v1/events.pb.h"
+#include "claimgate/v1/status.pb.h"
 
 namespace claimgate::synthetic {
 
 struct SyntheticOptions {
   int64_t institutions = 1000;
   int64_t persons = 10000;
-  double multi_site_share = 0.1;        // persons registered at a second institution
-  double uncommitted_share = 0.01;      // registrations without a service commitment
-  double assessment_rate = 0.02;        // share of stream events that are score assessments
-  int max_practitioners = 3;            // practitioners per claim: 1..max
-  double zipf_exponent = 1.0;           // claim popularity over persons
-  double suspended_share = 0.02;        // persons with a suspension in the year (status generator)
-  double terminated_share = 0.005;      // persons terminated in the year (status generator)
+  double multi_site_share = 0.1;    // persons registered at a second institution
+  double uncommitted_share = 0.01;  // registrations without a service commitment
+  double assessment_rate = 0.02;    // share of stream events that are score assessments
+  int max_practitioners = 3;        // practitioners per claim: 1..max
+  double zipf_exponent = 1.0;       // claim popularity over persons
+  double suspended_share = 0.02;    // persons with a suspension in the year (status generator)
+  double terminated_share = 0.005;  // persons terminated in the year (status generator)
   uint64_t seed = 42;
 };
 
@@ -41,18 +40,21 @@ class ZipfSampler {
   double h_n_;
 };
 
-// Emits the population's ledger events (institutions, registrations, commitments) and then `stream_events`
-// events through 2025: claims, with score assessments interleaved at `assessment_rate`.
+// Emits the population's ledger events (institutions, registrations, commitments) and then
+// `stream_events` events through 2025: claims, with score assessments interleaved at
+// `assessment_rate`.
 void GenerateStream(const SyntheticOptions& options, int64_t stream_events,
                     const std::function<void(const v1::Event&)>& emit);
 
-// Emits the status records a ledger would publish for such a population (without running the ledger):
-// registrations (with commitments), suspensions and terminations at the configured shares, year totals.
+// Emits the status records a ledger would publish for such a population (without running the
+// ledger): registrations (with commitments), suspensions and terminations at the configured shares,
+// year totals.
 void GenerateStatuses(const SyntheticOptions& options,
                       const std::function<void(v1::InstitutionStatus&&)>& institution,
                       const std::function<void(v1::PersonStatus&&)>& person);
 
-// A claim event for `practitioners` (person indexes) at the home institution of the first, serialized.
+// A claim event for `practitioners` (person indexes) at the home institution of the first,
+// serialized.
 std::string ClaimEventBytes(const SyntheticOptions& options, int64_t claim_index,
                             const std::vector<int64_t>& practitioners, std::mt19937_64& rng);
 

@@ -23,7 +23,8 @@ bool ReadTimestamp(absl::string_view bytes, absl::Time* out) {
     }
   }
   // The ranges google.protobuf.Timestamp allows (0001-01-01 .. 9999-12-31).
-  if (seconds < -62135596800 || seconds > 253402300799 || nanos < 0 || nanos > 999999999) return false;
+  if (seconds < -62135596800 || seconds > 253402300799 || nanos < 0 || nanos > 999999999)
+    return false;
   *out = absl::FromUnixSeconds(seconds) + absl::Nanoseconds(nanos);
   return true;
 }

@@ -1,7 +1,7 @@
-// Minimal Protobuf wire-format reading and writing for the gate's hot path (claims in, decisions and audit
-// records out) where building message objects costs more than the decision itself. The encoders write
-// exactly what Protobuf's own serializer writes for proto3 messages (fields in number order, defaults
-// omitted); tests compare the two byte for byte.
+// Minimal Protobuf wire-format reading and writing for the gate's hot path (claims in, decisions
+// and audit records out) where building message objects costs more than the decision itself. The
+// encoders write exactly what Protobuf's own serializer writes for proto3 messages (fields in
+// number order, defaults omitted); tests compare the two byte for byte.
 #ifndef CLAIMGATE_GATE_WIRE_H_
 #define CLAIMGATE_GATE_WIRE_H_
 

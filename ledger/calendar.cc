@@ -32,7 +32,8 @@ absl::Time Calendar::AddMonths(absl::Time t, int months) const {
   const absl::Duration subsecond = t - absl::FromCivil(cs, zone_);
   const absl::CivilMonth target = absl::CivilMonth(cs) + months;
   const int day = std::min(cs.day(), DaysInMonth(target));
-  const absl::CivilSecond moved(target.year(), target.month(), day, cs.hour(), cs.minute(), cs.second());
+  const absl::CivilSecond moved(target.year(), target.month(), day, cs.hour(), cs.minute(),
+                                cs.second());
   return absl::FromCivil(moved, zone_) + subsecond;
 }
 

@@ -1,11 +1,11 @@
-// Calendar arithmetic in a policy's time zone (SPEC §3): natural years, "N months from t" with day clamping,
-// working days. Pure functions; the zone is a fixed UTC offset (China Standard Time has no daylight saving).
+// Calendar arithmetic in a policy's time zone (SPEC §3): natural years, "N months from t" with day
+// clamping, working days. Pure functions; the zone is a fixed UTC offset (China Standard Time has
+// no daylight saving).
 #ifndef CLAIMGATE_LEDGER_CALENDAR_H_
 #define CLAIMGATE_LEDGER_CALENDAR_H_
 
-#include "absl/strings/string_view.h"
-
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "google/protobuf/timestamp.pb.h"
@@ -27,8 +27,8 @@ class Calendar {
   // The first instant of `day` in this zone.
   absl::Time StartOf(absl::CivilDay day) const;
 
-  // The same clock time `months` calendar months later; a day the target month lacks clamps to its last
-  // day (31 Jan + 1 month = 28/29 Feb). Sub-second parts are kept.
+  // The same clock time `months` calendar months later; a day the target month lacks clamps to its
+  // last day (31 Jan + 1 month = 28/29 Feb). Sub-second parts are kept.
   absl::Time AddMonths(absl::Time t, int months) const;
   absl::Time AddYears(absl::Time t, int years) const { return AddMonths(t, 12 * years); }
 
@@ -46,7 +46,8 @@ absl::StatusOr<absl::CivilDay> ParseCivilDay(absl::string_view text);
 // RFC 3339 with an offset ("2025-01-02T09:00:00+08:00"); a time without an offset is an error.
 absl::StatusOr<absl::Time> ParseRfc3339(absl::string_view text);
 // RFC 3339 in the given offset, e.g. "2025-03-10T10:00:00+08:00".
-std::string FormatRfc3339(absl::Time t, int utc_offset_minutes = Calendar::kChinaStandardTimeMinutes);
+std::string FormatRfc3339(absl::Time t,
+                          int utc_offset_minutes = Calendar::kChinaStandardTimeMinutes);
 
 absl::Time FromProto(const google::protobuf::Timestamp& ts);
 google::protobuf::Timestamp ToProto(absl::Time t);

@@ -40,7 +40,8 @@ absl::Status ValidateEvent(const v1::Event& e) {
   const absl::string_view body = BodyName(e);
   switch (e.body_case()) {
     case v1::Event::kInstitutionRegistered:
-      if (e.institution_registered().institution_id().empty()) return Missing(body, "institution_id");
+      if (e.institution_registered().institution_id().empty())
+        return Missing(body, "institution_id");
       return absl::OkStatus();
     case v1::Event::kPersonRegistered:
       if (e.person_registered().person_id().empty()) return Missing(body, "person_id");

@@ -1,10 +1,11 @@
-// Digests that make records verifiable: SHA-256 (OpenSSL), hex encoded, over Protobuf's deterministic bytes.
+// Digests that make records verifiable: SHA-256 (OpenSSL), hex encoded, over Protobuf's
+// deterministic bytes.
 #ifndef CLAIMGATE_LEDGER_DIGEST_H_
 #define CLAIMGATE_LEDGER_DIGEST_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 
+#include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
 
 namespace claimgate::ledger {

@@ -1,6 +1,7 @@
-// The ledger engine. Facts (registrations, assessments, credits, shortenings, agreement actions) are kept per
-// person; every change recomputes that person's derived timeline from the facts in time order, so a late
-// assessment or an appeal rewrites history exactly as if the events had arrived in time order (SPEC §4.3).
+// The ledger engine. Facts (registrations, assessments, credits, shortenings, agreement actions)
+// are kept per person; every change recomputes that person's derived timeline from the facts in
+// time order, so a late assessment or an appeal rewrites history exactly as if the events had
+// arrived in time order (SPEC §4.3).
 #include "ledger/ledger.h"
 
 #include <algorithm>
@@ -90,7 +91,7 @@ struct Ledger::Person {
 
 struct Ledger::Institution {
   v1::InstitutionStatus status;
-  const Profile* profile = nullptr;  // null: the ledger's default
+  const Profile* profile = nullptr;                // null: the ledger's default
   absl::flat_hash_set<std::string> named_persons;  // named in any agreement action
 };
 
@@ -195,7 +196,8 @@ ApplyResult Ledger::Apply(const v1::Event& e) {
     return Refuse(e, v1::MALFORMED, "ledger event needs event_id and time");
   }
   if (event_ids_.contains(e.event_id())) {
-    return Refuse(e, v1::DUPLICATE_EVENT, absl::StrCat("event_id '", e.event_id(), "' seen before"));
+    return Refuse(e, v1::DUPLICATE_EVENT,
+                  absl::StrCat("event_id '", e.event_id(), "' seen before"));
   }
   ApplyResult result;
   switch (e.body_case()) {
@@ -301,7 +303,8 @@ ApplyResult Ledger::ApplyPersonRegistered(const v1::Event& e) {
       return r;  // already registered there: idempotent
     }
   }
-  p.registrations.push_back({body.institution_id(), body.role(), t, absl::InfiniteFuture(), ++seq_});
+  p.registrations.push_back(
+      {body.institution_id(), body.role(), t, absl::InfiniteFuture(), ++seq_});
   Recompute(p, e, nullptr, r);
   return r;
 }
@@ -313,7 +316,8 @@ ApplyResult Ledger::ApplyPersonDeregistered(const v1::Event& e) {
   ApplyResult r;
   Person::Registration* target = nullptr;
   for (auto& reg : p.registrations) {
-    if (reg.institution_id != body.institution_id() || reg.until != absl::InfiniteFuture()) continue;
+    if (reg.institution_id != body.institution_id() || reg.until != absl::InfiniteFuture())
+      continue;
     if (target == nullptr || reg.since > target->since) target = &reg;
   }
   if (target == nullptr) return r;  // nothing open there: nothing to end
@@ -395,8 +399,9 @@ ApplyResult Ledger::ApplyScoreAssessed(const v1::Event& e) {
 ApplyResult Ledger::ApplyAssessmentConfirmed(const v1::Event& e) {
   auto it = assessments_.find(e.assessment_confirmed().assessment_id());
   if (it == assessments_.end() || it->second->revoked) {
-    return Refuse(e, v1::UNKNOWN_ASSESSMENT,
-                  absl::StrCat("no live assessment '", e.assessment_confirmed().assessment_id(), "'"));
+    return Refuse(
+        e, v1::UNKNOWN_ASSESSMENT,
+        absl::StrCat("no live assessment '", e.assessment_confirmed().assessment_id(), "'"));
   }
   Assessment& a = *it->second;
   ApplyResult r;
@@ -447,9 +452,10 @@ ApplyResult Ledger::ApplyRestorationCredited(const v1::Event& e) {
   int points = body.points();
   if (!training && points == 0) points = 1;  // one point per activity
   if (training ? (points < 1 || points > kMaxPoints) : points != 1) {
-    return Refuse(e, v1::INVALID_POINTS,
-                  absl::StrCat(RestorationCredited::Kind_Name(body.kind()), " credit of ", points,
-                               training ? " points: must be positive" : " points: each activity is 1"));
+    return Refuse(
+        e, v1::INVALID_POINTS,
+        absl::StrCat(RestorationCredited::Kind_Name(body.kind()), " credit of ", points,
+                     training ? " points: must be positive" : " points: each activity is 1"));
   }
   const int year = profile.calendar().YearOf(t);
   int training_sum = 0, activity_sum = 0;
@@ -492,8 +498,10 @@ ApplyResult Ledger::ApplySanctionShortened(const v1::Event& e) {
   }
   if (!in_force) {
     return Refuse(e, v1::NO_SANCTION_IN_FORCE,
-                  absl::StrCat("person ", body.person_id(), " has no points suspension or "
-                               "re-registration bar in force at ", FormatRfc3339(t)));
+                  absl::StrCat("person ", body.person_id(),
+                               " has no points suspension or "
+                               "re-registration bar in force at ",
+                               FormatRfc3339(t)));
   }
   p.shortenings.push_back({t, body.days(), ++seq_});
   return Recomputed(p, e);
@@ -591,8 +599,8 @@ void Ledger::Recompute(Person& p, const v1::Event& cause, const std::string* eff
     std::string source;
   };
   std::vector<Interval> point_suspensions;
-  std::vector<Interval> terminations;  // until = bar end
-  std::map<int, int> totals;           // calendar year -> running total
+  std::vector<Interval> terminations;          // until = bar end
+  std::map<int, int> totals;                   // calendar year -> running total
   std::optional<std::pair<int, int>> reached;  // (year, total) of `effective_assessment`
 
   auto record_total = [&next](absl::Time at, int year, int total) {
@@ -670,8 +678,8 @@ void Ledger::Recompute(Person& p, const v1::Event& cause, const std::string* eff
       case Kind::kAgreementTermination: {
         const auto& act = *static_cast<const Person::AgreementAction*>(item.fact);
         terminate(act.since,
-                  act.profile->calendar().AddYears(act.since,
-                                                   act.profile->proto().agreement_termination_bar_years()),
+                  act.profile->calendar().AddYears(
+                      act.since, act.profile->proto().agreement_termination_bar_years()),
                   v1::AGREEMENT, act.institution_id);
         break;
       }
@@ -710,8 +718,8 @@ void Ledger::Recompute(Person& p, const v1::Event& cause, const std::string* eff
     out->set_source_id(term.source);
   }
 
-  // Notices: the band notice for the total an assessment reached, and PUBLISH_STATUS for every sanction
-  // that is new or changed.
+  // Notices: the band notice for the total an assessment reached, and PUBLISH_STATUS for every
+  // sanction that is new or changed.
   const std::string& person_id = p.status.person_id();
   if (reached) {
     const Assessment& a = *assessments_.at(*effective_assessment);

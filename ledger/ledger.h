@@ -1,20 +1,20 @@
-// The ledger: applies ledger events (SPEC §4) under each institution's policy profile and keeps every
-// person's and institution's status timeline. Event-sourced and pure: the state is a function of the ordered
-// events and the profiles; no clock, no I/O.
+// The ledger: applies ledger events (SPEC §4) under each institution's policy profile and keeps
+// every person's and institution's status timeline. Event-sourced and pure: the state is a function
+// of the ordered events and the profiles; no clock, no I/O.
 #ifndef CLAIMGATE_LEDGER_LEDGER_H_
 #define CLAIMGATE_LEDGER_LEDGER_H_
 
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <utility>
 #include <string>
-#include "absl/strings/string_view.h"
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "claimgate/v1/events.pb.h"
 #include "claimgate/v1/status.pb.h"
 #include "ledger/person_record.h"
@@ -27,7 +27,8 @@ struct ApplyResult {
   bool refused = false;
   v1::LedgerError error = v1::LEDGER_ERROR_UNSPECIFIED;  // set when refused
   std::string message;                                   // why, when refused
-  // Notices for downstream (talks, training, publication); a refusal also yields an EVENT_REFUSED notice.
+  // Notices for downstream (talks, training, publication); a refusal also yields an EVENT_REFUSED
+  // notice.
   std::vector<v1::LedgerNotice> notices;
   // Ids whose status record changed (to publish).
   std::vector<std::string> changed_persons;
@@ -36,8 +37,8 @@ struct ApplyResult {
 
 class Ledger {
  public:
-  // `profiles` must outlive the ledger. `default_profile` governs institutions that name no profile (and
-  // unknown institutions). NotFound when `default_profile` is not in `profiles`.
+  // `profiles` must outlive the ledger. `default_profile` governs institutions that name no profile
+  // (and unknown institutions). NotFound when `default_profile` is not in `profiles`.
   static absl::StatusOr<std::unique_ptr<Ledger>> Create(const ProfileSet* profiles,
                                                         absl::string_view default_profile);
 
@@ -45,12 +46,13 @@ class Ledger {
   Ledger(const Ledger&) = delete;
   Ledger& operator=(const Ledger&) = delete;
 
-  // Applies the next ledger event of the total order. Never fails: a refused event is reported in the
-  // result (SPEC §4.6) and counts towards position() like any other. A claim or bodiless event is refused
-  // MALFORMED. Not thread-safe.
+  // Applies the next ledger event of the total order. Never fails: a refused event is reported in
+  // the result (SPEC §4.6) and counts towards position() like any other. A claim or bodiless event
+  // is refused MALFORMED. Not thread-safe.
   ApplyResult Apply(const v1::Event& event);
 
-  // Number of ledger events consumed so far, refused and duplicate ones included (docs/assumptions.md D2).
+  // Number of ledger events consumed so far, refused and duplicate ones included
+  // (docs/assumptions.md D2).
   int64_t position() const { return position_; }
 
   // Status records; null when the id was never seen. Pointers stay valid until the next Apply().
@@ -67,8 +69,9 @@ class Ledger {
   // Every person / institution id, sorted.
   std::vector<std::string> PersonIds() const;
 
-  // Recomputes every person's timeline from its facts; returns the ids whose record changed. Incremental
-  // application must leave nothing to change: the property tests assert an empty result.
+  // Recomputes every person's timeline from its facts; returns the ids whose record changed.
+  // Incremental application must leave nothing to change: the property tests assert an empty
+  // result.
   std::vector<std::string> RecomputeAllForTest();
   std::vector<std::string> InstitutionIds() const;
 
@@ -99,8 +102,9 @@ class Ledger {
   std::optional<std::pair<v1::LedgerError, std::string>> CheckPoints(const Profile& profile,
                                                                      const v1::ScoreAssessed& a,
                                                                      int points) const;
-  // Recomputes one person's derived timeline from its facts and appends notices for what changed; when
-  // `effective_assessment` is set, also the band notice for the year total that assessment reached.
+  // Recomputes one person's derived timeline from its facts and appends notices for what changed;
+  // when `effective_assessment` is set, also the band notice for the year total that assessment
+  // reached.
   void Recompute(Person& p, const v1::Event& cause, const std::string* effective_assessment,
                  ApplyResult& result);
   ApplyResult Recomputed(Person& p, const v1::Event& cause);

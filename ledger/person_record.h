@@ -1,10 +1,10 @@
-// A person's status timeline as one flat, immutable block of bytes: what the gate's hot tier holds and the
-// decision reads. Same content as a v1::PersonStatus (less the causes and sources of sanctions, which no
-// decision reads), in one allocation with fixed-size arrays, so a lookup touches one or two cache lines
-// instead of a tree of messages.
+// A person's status timeline as one flat, immutable block of bytes: what the gate's hot tier holds
+// and the decision reads. Same content as a v1::PersonStatus (less the causes and sources of
+// sanctions, which no decision reads), in one allocation with fixed-size arrays, so a lookup
+// touches one or two cache lines instead of a tree of messages.
 //
-// Times are int64 nanoseconds since the Unix epoch; kOpen marks an open end. Instants beyond the years
-// 1678..2262 saturate (ledger times are decades from now at most).
+// Times are int64 nanoseconds since the Unix epoch; kOpen marks an open end. Instants beyond the
+// years 1678..2262 saturate (ledger times are decades from now at most).
 #ifndef CLAIMGATE_LEDGER_PERSON_RECORD_H_
 #define CLAIMGATE_LEDGER_PERSON_RECORD_H_
 
@@ -21,7 +21,8 @@ namespace claimgate::ledger {
 
 class PersonRecord {
  public:
-  static constexpr int64_t kOpen = INT64_MAX;  // an open end (until, bar_until) or "none" (committed_at)
+  static constexpr int64_t kOpen =
+      INT64_MAX;  // an open end (until, bar_until) or "none" (committed_at)
 
   struct Registration {
     int64_t since;
@@ -85,8 +86,8 @@ class PersonRecord {
     return blob_.empty() ? absl::string_view() : absl::string_view(blob_.data() + offset, size);
   }
 
-  // 8-byte aligned: std::string's buffer comes from operator new (16-aligned) and every array offset is a
-  // multiple of 8.
+  // 8-byte aligned: std::string's buffer comes from operator new (16-aligned) and every array
+  // offset is a multiple of 8.
   std::string blob_;
 };
 

@@ -198,7 +198,8 @@ absl::Status ProfileSet::AddText(absl::string_view source, absl::string_view tex
 absl::Status ProfileSet::AddDirectory(const std::string& dir) {
   std::error_code ec;
   std::filesystem::directory_iterator it(dir, ec);
-  if (ec) return absl::NotFoundError(absl::StrCat("profiles directory '", dir, "': ", ec.message()));
+  if (ec)
+    return absl::NotFoundError(absl::StrCat("profiles directory '", dir, "': ", ec.message()));
   std::vector<std::filesystem::path> files;
   for (const auto& entry : it) {
     if (entry.path().extension() == ".textproto") files.push_back(entry.path());

@@ -1,5 +1,6 @@
-// Policy profiles: one jurisdiction's rule tables, loaded from Protobuf text files (ledger/profiles/*.textproto,
-// built into the binary; more from a directory at run time). A new province is a new file.
+// Policy profiles: one jurisdiction's rule tables, loaded from Protobuf text files
+// (ledger/profiles/*.textproto, built into the binary; more from a directory at run time). A new
+// province is a new file.
 #ifndef CLAIMGATE_LEDGER_PROFILE_H_
 #define CLAIMGATE_LEDGER_PROFILE_H_
 
@@ -8,11 +9,11 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "claimgate/v1/policy.pb.h"
 #include "ledger/calendar.h"

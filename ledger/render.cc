@@ -35,7 +35,9 @@ std::string RenderTime(absl::Time t, int offset) {
 }
 
 std::string RenderPerson(const v1::PersonStatus& p, int offset) {
-  auto time = [offset](const google::protobuf::Timestamp& ts) { return RenderTime(FromProto(ts), offset); };
+  auto time = [offset](const google::protobuf::Timestamp& ts) {
+    return RenderTime(FromProto(ts), offset);
+  };
   std::vector<std::string> parts = {p.person_id()};
   std::vector<std::string> regs;
   for (const auto& r : p.registrations()) {
@@ -53,8 +55,8 @@ std::string RenderPerson(const v1::PersonStatus& p, int offset) {
   if (!susp.empty()) parts.push_back(absl::StrCat("susp[", absl::StrJoin(susp, "; "), "]"));
   std::vector<std::string> terms;
   for (const auto& t : p.terminations()) {
-    terms.push_back(absl::StrCat(time(t.since()), " bar..", time(t.bar_until()), " ", Cause(t.cause()),
-                                 ":", t.source_id()));
+    terms.push_back(absl::StrCat(time(t.since()), " bar..", time(t.bar_until()), " ",
+                                 Cause(t.cause()), ":", t.source_id()));
   }
   if (!terms.empty()) parts.push_back(absl::StrCat("term[", absl::StrJoin(terms, "; "), "]"));
   std::vector<std::string> pts;
@@ -66,9 +68,9 @@ std::string RenderPerson(const v1::PersonStatus& p, int offset) {
 }
 
 std::string RenderInstitution(const v1::InstitutionStatus& i, int offset) {
-  std::string s = absl::StrCat(i.institution_id(), " ",
-                               v1::InstitutionRegistered::Kind_Name(i.kind()), "/", i.level(), " ",
-                               i.region(), " ", i.profile());
+  std::string s =
+      absl::StrCat(i.institution_id(), " ", v1::InstitutionRegistered::Kind_Name(i.kind()), "/",
+                   i.level(), " ", i.region(), " ", i.profile());
   std::vector<std::string> periods;
   for (const auto& a : i.agreement()) {
     periods.push_back(absl::StrCat(v1::AgreementChanged::State_Name(a.state()), "@",

@@ -1,5 +1,6 @@
 // Compact, deterministic text renderings of status records, for golden tests and operators' eyes:
-//   D001 reg[H001 01-02T09:00.. c01-02T10:00] susp[03-10T10:00..07-10T10:00 single:A1] pts[2025=9@03-10T10:00]
+//   D001 reg[H001 01-02T09:00.. c01-02T10:00] susp[03-10T10:00..07-10T10:00 single:A1]
+//   pts[2025=9@03-10T10:00]
 // Times are shown in the given zone as YYYY-MM-DDTHH:MM (seconds when not zero).
 #ifndef CLAIMGATE_LEDGER_RENDER_H_
 #define CLAIMGATE_LEDGER_RENDER_H_

@@ -1,4 +1,5 @@
-// Reading status timelines. All arithmetic on int64 nanoseconds (PersonRecord's unit); kOpen is +infinity.
+// Reading status timelines. All arithmetic on int64 nanoseconds (PersonRecord's unit); kOpen is
+// +infinity.
 #include "ledger/status_query.h"
 
 #include <algorithm>
@@ -42,7 +43,8 @@ int64_t ReRegistrationAfter(const R& p, const R::Termination& term) {
 }
 
 NanoState SuspensionOrNormalAt(const R& p, int64_t t, int64_t floor) {
-  // Merge the suspensions (ordered by since) into maximal blocks; t lies in one block or between two.
+  // Merge the suspensions (ordered by since) into maximal blocks; t lies in one block or between
+  // two.
   NanoState out;
   int64_t block_since = kPast, block_until = kPast;
   bool open = false, found = false;
@@ -67,8 +69,8 @@ NanoState SuspensionOrNormalAt(const R& p, int64_t t, int64_t floor) {
     open = true;
   }
   if (!found && open) close_block();
-  // Either state holds no earlier than the re-registration that ended a termination, and no later than the
-  // next termination.
+  // Either state holds no earlier than the re-registration that ended a termination, and no later
+  // than the next termination.
   out.since = std::max(out.since, floor);
   for (const auto& term : p.terminations()) {
     if (term.since > t) out.until = std::min(out.until, term.since);
@@ -134,7 +136,8 @@ Standing StandingAt(const PersonRecord* person, absl::string_view institution_id
   }
   if (const auto* term = TerminationAt(*person, t)) {
     if (reg->since < term->bar_until && reg->until > term->since) {
-      out.sanction = StateAt{v1::PersonStatus::TERMINATED, R::FromNanos(term->since), absl::InfiniteFuture()};
+      out.sanction =
+          StateAt{v1::PersonStatus::TERMINATED, R::FromNanos(term->since), absl::InfiniteFuture()};
       return out;
     }
   }
@@ -143,13 +146,16 @@ Standing StandingAt(const PersonRecord* person, absl::string_view institution_id
     out.sanction = ToStateAt(PersonStateAtNanos(*person, t));
     return out;
   }
-  if (reg->committed_at == kOpen || reg->committed_at > t) out.registration = v1::NO_SERVICE_COMMITMENT;
+  if (reg->committed_at == kOpen || reg->committed_at > t)
+    out.registration = v1::NO_SERVICE_COMMITMENT;
   out.sanction = ToStateAt(PersonStateAtNanos(*person, t));
   return out;
 }
 
-Standing StandingAt(const v1::PersonStatus* person, absl::string_view institution_id, absl::Time t) {
-  if (person == nullptr) return StandingAt(static_cast<const PersonRecord*>(nullptr), institution_id, t);
+Standing StandingAt(const v1::PersonStatus* person, absl::string_view institution_id,
+                    absl::Time t) {
+  if (person == nullptr)
+    return StandingAt(static_cast<const PersonRecord*>(nullptr), institution_id, t);
   const PersonRecord record(*person);
   return StandingAt(&record, institution_id, t);
 }

@@ -1,7 +1,7 @@
-// Questions answered from a published status record alone: the state of a person at an instant, the year
-// total, and how a practitioner stands at one institution. Pure functions shared by the gate's decision, the
-// status query endpoint and the tests. The PersonRecord forms are the ones the decision uses; the
-// PersonStatus forms flatten the message first (convenient, slower).
+// Questions answered from a published status record alone: the state of a person at an instant, the
+// year total, and how a practitioner stands at one institution. Pure functions shared by the gate's
+// decision, the status query endpoint and the tests. The PersonRecord forms are the ones the
+// decision uses; the PersonStatus forms flatten the message first (convenient, slower).
 #ifndef CLAIMGATE_LEDGER_STATUS_QUERY_H_
 #define CLAIMGATE_LEDGER_STATUS_QUERY_H_
 
@@ -20,9 +20,9 @@ struct StateAt {
   absl::Time until = absl::InfiniteFuture();
 };
 
-// The person-level state at `t` (docs/assumptions.md D19): TERMINATED from a termination until the person
-// registers again after its bar; else SUSPENDED while any suspension covers `t` (overlapping suspensions
-// merge into one interval); else NORMAL. The intervals answered partition time.
+// The person-level state at `t` (docs/assumptions.md D19): TERMINATED from a termination until the
+// person registers again after its bar; else SUSPENDED while any suspension covers `t` (overlapping
+// suspensions merge into one interval); else NORMAL. The intervals answered partition time.
 StateAt PersonStateAt(const PersonRecord& person, absl::Time t);
 StateAt PersonStateAt(const v1::PersonStatus& person, absl::Time t);
 
@@ -32,18 +32,21 @@ int YearTotalAt(const v1::PersonStatus& person, int year, absl::Time t);
 
 // How a practitioner stands at one institution at `t`.
 struct Standing {
-  // PRACTITIONER_NOT_REGISTERED or NO_SERVICE_COMMITMENT, or unspecified when the registration is fine.
+  // PRACTITIONER_NOT_REGISTERED or NO_SERVICE_COMMITMENT, or unspecified when the registration is
+  // fine.
   v1::ReasonCode registration = v1::REASON_CODE_UNSPECIFIED;
   // The sanction state that applies to this registration (NORMAL when none).
   StateAt sanction;
 };
 
 // SPEC §5 for one practitioner. A registration that a termination ended (or that began inside the
-// re-registration bar) stands TERMINATED, not NOT_REGISTERED. `person` may be null (unknown person).
+// re-registration bar) stands TERMINATED, not NOT_REGISTERED. `person` may be null (unknown
+// person).
 Standing StandingAt(const PersonRecord* person, absl::string_view institution_id, absl::Time t);
 Standing StandingAt(const v1::PersonStatus* person, absl::string_view institution_id, absl::Time t);
 
-// The institution's agreement state at `t`; ACTIVE before the first change and for unknown institutions.
+// The institution's agreement state at `t`; ACTIVE before the first change and for unknown
+// institutions.
 v1::AgreementChanged::State AgreementAt(const v1::InstitutionStatus* institution, absl::Time t);
 
 }  // namespace claimgate::ledger

@@ -11,10 +11,12 @@
 namespace claimgate::gate {
 namespace {
 
-std::string Key(const std::string& topic, int32_t partition) { return absl::StrCat(topic, "/", partition); }
+std::string Key(const std::string& topic, int32_t partition) {
+  return absl::StrCat(topic, "/", partition);
+}
 
-// Stored beside the source positions: the ledger position of the newest status applied, so that audit
-// records of a restarted gate cite it before any new status arrives.
+// Stored beside the source positions: the ledger position of the newest status applied, so that
+// audit records of a restarted gate cite it before any new status arrives.
 constexpr char kLedgerPositionKey[] = "ledger-position";
 
 absl::StatusOr<int> PartitionCount(RdKafka::Handle* handle, const std::string& topic) {
@@ -24,7 +26,8 @@ absl::StatusOr<int> PartitionCount(RdKafka::Handle* handle, const std::string& t
   RdKafka::Metadata* raw = nullptr;
   const RdKafka::ErrorCode err = handle->metadata(false, t.get(), &raw, 10000);
   std::unique_ptr<RdKafka::Metadata> md(raw);
-  if (err != RdKafka::ERR_NO_ERROR) return kafka::ToStatus(err, absl::StrCat("metadata of ", topic));
+  if (err != RdKafka::ERR_NO_ERROR)
+    return kafka::ToStatus(err, absl::StrCat("metadata of ", topic));
   for (const RdKafka::TopicMetadata* tm : *md->topics()) {
     if (tm->topic() == topic && tm->err() == RdKafka::ERR_NO_ERROR) {
       return static_cast<int>(tm->partitions()->size());
@@ -50,7 +53,8 @@ absl::StatusOr<std::unique_ptr<GateService>> GateService::Start(const GateServic
   if (!store.ok()) return store.status();
   g->store_ = std::move(*store);
   const ledger::Profile* profile = profiles->Find(options.default_profile);
-  if (profile == nullptr) return absl::NotFoundError(absl::StrCat("unknown profile ", options.default_profile));
+  if (profile == nullptr)
+    return absl::NotFoundError(absl::StrCat("unknown profile ", options.default_profile));
   DecisionContext ctx;
   ctx.profiles = profiles;
   ctx.default_profile = profile;
@@ -69,9 +73,11 @@ absl::StatusOr<std::unique_ptr<GateService>> GateService::Start(const GateServic
   g->status_consumer_ = std::move(*status_consumer);
   auto stored = g->store_->Positions();
   if (!stored.ok()) return stored.status();
-  if (const auto it = stored->find(kLedgerPositionKey); it != stored->end()) g->ledger_position_ = it->second;
+  if (const auto it = stored->find(kLedgerPositionKey); it != stored->end())
+    g->ledger_position_ = it->second;
   std::vector<RdKafka::TopicPartition*> assignment;
-  for (const std::string& topic : {options.topics.person_status, options.topics.institution_status}) {
+  for (const std::string& topic :
+       {options.topics.person_status, options.topics.institution_status}) {
     absl::StatusOr<int> n = PartitionCount(g->producer_->raw(), topic);
     if (!n.ok()) return n.status();
     for (int p = 0; p < *n; ++p) {
@@ -80,8 +86,10 @@ absl::StatusOr<std::unique_ptr<GateService>> GateService::Start(const GateServic
       const int64_t from = it == stored->end() ? RdKafka::Topic::OFFSET_BEGINNING : it->second;
       g->positions_[key] = it == stored->end() ? 0 : it->second;
       int64_t low = 0, high = 0;
-      const RdKafka::ErrorCode err = g->producer_->raw()->query_watermark_offsets(topic, p, &low, &high, 10000);
-      if (err != RdKafka::ERR_NO_ERROR) return kafka::ToStatus(err, absl::StrCat("watermarks of ", key));
+      const RdKafka::ErrorCode err =
+          g->producer_->raw()->query_watermark_offsets(topic, p, &low, &high, 10000);
+      if (err != RdKafka::ERR_NO_ERROR)
+        return kafka::ToStatus(err, absl::StrCat("watermarks of ", key));
       g->start_watermarks_[key] = high;
       assignment.push_back(RdKafka::TopicPartition::create(topic, p, from));
     }
@@ -106,7 +114,8 @@ absl::Status GateService::PollStatusFeed(int timeout_ms) {
       at_end_[Key(m->topic_name(), m->partition())] = true;
       continue;
     }
-    if (m->err() != RdKafka::ERR_NO_ERROR) return kafka::ToStatus(m->err(), "consuming the status feed");
+    if (m->err() != RdKafka::ERR_NO_ERROR)
+      return kafka::ToStatus(m->err(), "consuming the status feed");
     at_end_[Key(m->topic_name(), m->partition())] = false;
     const absl::string_view bytes(static_cast<const char*>(m->payload()), m->len());
     auto decode = [&](auto* record) {
@@ -121,11 +130,12 @@ absl::Status GateService::PollStatusFeed(int timeout_ms) {
       if (!ok) batch.persons.pop_back();
     } else {
       ok = decode(&batch.institutions.emplace_back());
-      if (ok) ledger_position_ = std::max(ledger_position_, batch.institutions.back().ledger_position());
+      if (ok)
+        ledger_position_ = std::max(ledger_position_, batch.institutions.back().ledger_position());
       if (!ok) batch.institutions.pop_back();
     }
-    // An unreadable status record is skipped (its position still advances): the ledger republishes the
-    // id's full timeline on its next change. Counted for the operators.
+    // An unreadable status record is skipped (its position still advances): the ledger republishes
+    // the id's full timeline on its next change. Counted for the operators.
     if (!ok) ++stats_.status_unreadable;
     const std::string key = Key(m->topic_name(), m->partition());
     positions_[key] = m->offset() + 1;
@@ -136,8 +146,9 @@ absl::Status GateService::PollStatusFeed(int timeout_ms) {
     stats_.status_records += static_cast<int64_t>(batch.persons.size() + batch.institutions.size());
     if (absl::Status s = store_->Write(batch); !s.ok()) return s;
   }
-  // Ready once caught up with what existed at start; current (not stale) while every partition is at its
-  // end. A feed that keeps delivering without ever reaching its end, or stops answering, ages.
+  // Ready once caught up with what existed at start; current (not stale) while every partition is
+  // at its end. A feed that keeps delivering without ever reaching its end, or stops answering,
+  // ages.
   bool caught_up = true;
   for (const auto& [key, high] : start_watermarks_) caught_up &= positions_[key] >= high;
   if (caught_up && !ready_) {
@@ -201,7 +212,8 @@ absl::StatusOr<int> GateService::RunOnce(int timeout_ms) {
     }
     decider_->context().source.set_partition(m->partition());
     decider_->context().source.set_offset(m->offset());
-    if (decided.ok()) decided = decider_->Decide(bytes, *store_, ledger_position_, now, &decision, &audit);
+    if (decided.ok())
+      decided = decider_->Decide(bytes, *store_, ledger_position_, now, &decision, &audit);
     if (absl::IsInvalidArgument(decided)) {
       ++stats_.dead_lettered;
       failed = producer_->Produce(

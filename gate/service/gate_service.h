@@ -1,7 +1,8 @@
-// The gate service: a consumer group on `claims`; every instance also reads all partitions of the status
-// topics into its status store (a global table) and reports ready once caught up to the high watermarks it
-// saw at start. Decisions go to `claim-decisions`, audit records to `claim-audit`, malformed input to
-// `claims-dlq` (original bytes, error in headers), all in one transaction with the consumed offsets.
+// The gate service: a consumer group on `claims`; every instance also reads all partitions of the
+// status topics into its status store (a global table) and reports ready once caught up to the high
+// watermarks it saw at start. Decisions go to `claim-decisions`, audit records to `claim-audit`,
+// malformed input to `claims-dlq` (original bytes, error in headers), all in one transaction with
+// the consumed offsets.
 #ifndef CLAIMGATE_GATE_SERVICE_GATE_SERVICE_H_
 #define CLAIMGATE_GATE_SERVICE_GATE_SERVICE_H_
 
@@ -31,7 +32,7 @@ struct GateServiceOptions {
   kafka::Format status_format = kafka::Format::kProtobuf;  // the ledger's output format
   std::string default_profile = "national";
   bool shadow = false;
-  StatusStoreOptions store;            // store.path: the gate's state directory
+  StatusStoreOptions store;  // store.path: the gate's state directory
   std::string group_id = "claimgate-gate";
   std::string transactional_id = "claimgate-gate-0";  // unique per instance
   absl::Duration staleness_bound = absl::Minutes(5);  // STATUS_STALE beyond this
@@ -50,7 +51,7 @@ struct GateServiceStats {
   int64_t aborted = 0;
   std::map<std::string, int64_t> outcomes;
   std::map<std::string, int64_t> reasons;  // reason code -> claims citing it
-  std::vector<double> latencies_ms;         // only with record_latency
+  std::vector<double> latencies_ms;        // only with record_latency
 };
 
 class GateService {
@@ -84,7 +85,7 @@ class GateService {
   std::unique_ptr<kafka::TransactionalProducer> producer_;
   std::map<std::string, int64_t> start_watermarks_;  // "topic/partition" -> high watermark at start
   std::map<std::string, int64_t> positions_;         // "topic/partition" -> next offset applied
-  std::map<std::string, bool> at_end_;               // "topic/partition" -> reached its end, nothing newer
+  std::map<std::string, bool> at_end_;  // "topic/partition" -> reached its end, nothing newer
   bool ready_ = false;
   int64_t ledger_position_ = 0;  // highest ledger position among the status records applied
   absl::Time last_caught_up_ = absl::InfinitePast();

@@ -59,9 +59,13 @@ absl::Status LoadServeConfig(const std::string& path, ServeOptions* o) {
   kafka::Topics topics = o->gate.topics;
   const YAML::Node t = root["topics"];
   for (auto [key, field] : std::vector<std::pair<const char*, std::string*>>{
-           {"ledger_events", &topics.ledger_events}, {"claims", &topics.claims},
-           {"person_status", &topics.person_status}, {"institution_status", &topics.institution_status},
-           {"decisions", &topics.decisions}, {"audit", &topics.audit}, {"notices", &topics.notices},
+           {"ledger_events", &topics.ledger_events},
+           {"claims", &topics.claims},
+           {"person_status", &topics.person_status},
+           {"institution_status", &topics.institution_status},
+           {"decisions", &topics.decisions},
+           {"audit", &topics.audit},
+           {"notices", &topics.notices},
            {"dlq", &topics.dlq}}) {
     if (absl::Status s = Read(t, key, field); !s.ok()) return s;
   }
@@ -69,7 +73,8 @@ absl::Status LoadServeConfig(const std::string& path, ServeOptions* o) {
   std::string profile = o->gate.default_profile, mode = o->gate.shadow ? "shadow" : "enforce";
   if (absl::Status s = Read(root, "profile", &profile); !s.ok()) return s;
   if (absl::Status s = Read(root, "mode", &mode); !s.ok()) return s;
-  if (mode != "enforce" && mode != "shadow") return absl::InvalidArgumentError("config key 'mode': enforce or shadow");
+  if (mode != "enforce" && mode != "shadow")
+    return absl::InvalidArgumentError("config key 'mode': enforce or shadow");
   o->gate.default_profile = o->ledger.default_profile = profile;
   o->gate.shadow = mode == "shadow";
   if (absl::Status s = Read(root, "create_topics", &o->create_topics); !s.ok()) return s;
@@ -100,7 +105,8 @@ absl::Status RunServe(const ServeOptions& o, const ledger::ProfileSet& profiles,
                       const std::atomic<bool>& stop, std::ostream& log) {
   if (o.create_topics) {
     if (absl::Status s = kafka::CreateTopics(o.gate.kafka, TopicSpecs(o)); !s.ok()) {
-      // A cluster without the admin API (librdkafka's mock) answers nothing: carry on with what exists.
+      // A cluster without the admin API (librdkafka's mock) answers nothing: carry on with what
+      // exists.
       log << "claimgate serve: creating topics: " << s.message() << " (continuing)\n";
     }
   }
@@ -119,7 +125,8 @@ absl::Status RunServe(const ServeOptions& o, const ledger::ProfileSet& profiles,
     gate_service = std::move(*g);
   }
   if (gate_service == nullptr && ledger_service == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("unknown role '", o.role, "' (all, ledger, gate)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown role '", o.role, "' (all, ledger, gate)"));
   }
   // One thread a role; the first error stops both.
   std::atomic<bool> halt = false;
@@ -159,7 +166,8 @@ absl::Status RunDemo(const DemoOptions& d, const ledger::ProfileSet& profiles, s
   auto cluster = kafka::MockCluster::Start(1);
   if (!cluster.ok()) return cluster.status();
   ServeOptions o;
-  o.gate.kafka.bootstrap_servers = o.ledger.kafka.bootstrap_servers = (*cluster)->bootstrap_servers();
+  o.gate.kafka.bootstrap_servers = o.ledger.kafka.bootstrap_servers =
+      (*cluster)->bootstrap_servers();
   for (const kafka::TopicSpec& t : TopicSpecs(o)) {
     if (absl::Status s = (*cluster)->CreateTopic(t.name, t.partitions); !s.ok()) return s;
   }
@@ -180,16 +188,17 @@ absl::Status RunDemo(const DemoOptions& d, const ledger::ProfileSet& profiles, s
     const std::string& topic = claim ? o.gate.topics.claims : o.gate.topics.ledger_events;
     const std::string key = claim ? e.claim().claim_id() : std::string();
     while ((*producer)->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-                                bytes.data(), bytes.size(), key.empty() ? nullptr : key.data(), key.size(),
-                                0, nullptr) == RdKafka::ERR__QUEUE_FULL) {
+                                bytes.data(), bytes.size(), key.empty() ? nullptr : key.data(),
+                                key.size(), 0, nullptr) == RdKafka::ERR__QUEUE_FULL) {
       (*producer)->poll(10);
     }
     ++(claim ? claims : ledger_events);
   });
   (*producer)->flush(30000);
-  out << absl::StrFormat("claimgate demo: mock cluster %s; %d persons, %d institutions; %d ledger events, "
-                         "%d claims\n",
-                         (*cluster)->bootstrap_servers(), pop.persons, pop.institutions, ledger_events, claims);
+  out << absl::StrFormat(
+      "claimgate demo: mock cluster %s; %d persons, %d institutions; %d ledger events, "
+      "%d claims\n",
+      (*cluster)->bootstrap_servers(), pop.persons, pop.institutions, ledger_events, claims);
 
   // The ledger publishes every status first (a gate is ready once it has caught up with them).
   auto ledger_service = ledger::LedgerService::Start(o.ledger, &profiles);
@@ -198,14 +207,15 @@ absl::Status RunDemo(const DemoOptions& d, const ledger::ProfileSet& profiles, s
   while ((*ledger_service)->stats().next_offset < ledger_events) {
     absl::StatusOr<int> n = (*ledger_service)->RunOnce(500);
     if (!n.ok()) return n.status();
-    if (absl::Now() - t0 > absl::Seconds(d.duration_seconds)) return absl::DeadlineExceededError("ledger");
+    if (absl::Now() - t0 > absl::Seconds(d.duration_seconds))
+      return absl::DeadlineExceededError("ledger");
   }
-  out << absl::StrFormat("ledger: %d events applied in %.1f s, %d refused\n",
-                         (*ledger_service)->stats().applied, absl::ToDoubleSeconds(absl::Now() - t0),
-                         (*ledger_service)->stats().refused);
+  out << absl::StrFormat(
+      "ledger: %d events applied in %.1f s, %d refused\n", (*ledger_service)->stats().applied,
+      absl::ToDoubleSeconds(absl::Now() - t0), (*ledger_service)->stats().refused);
 
-  const std::string state = absl::StrCat(std::filesystem::temp_directory_path().string(),
-                                         "/claimgate-demo-", getpid());
+  const std::string state =
+      absl::StrCat(std::filesystem::temp_directory_path().string(), "/claimgate-demo-", getpid());
   std::filesystem::remove_all(state);
   o.gate.store.path = state;
   o.gate.store.hot_tier_bytes = 64 << 20;
@@ -222,12 +232,13 @@ absl::Status RunDemo(const DemoOptions& d, const ledger::ProfileSet& profiles, s
     if (!n.ok()) return n.status();
     if (absl::Now() - last >= absl::Seconds(1)) {
       const auto& s = (*gate)->stats();
-      out << absl::StrFormat("\r%6.1f s  %8d decided  %8.0f claims/s  ACCEPT %d  REJECT %d  FLAG %d  DLQ %d   ",
-                             absl::ToDoubleSeconds(absl::Now() - start), s.decided,
-                             (done() - last_done) / absl::ToDoubleSeconds(absl::Now() - last),
-                             s.outcomes.count("ACCEPT") ? s.outcomes.at("ACCEPT") : 0,
-                             s.outcomes.count("REJECT") ? s.outcomes.at("REJECT") : 0,
-                             s.outcomes.count("FLAG") ? s.outcomes.at("FLAG") : 0, s.dead_lettered)
+      out << absl::StrFormat(
+                 "\r%6.1f s  %8d decided  %8.0f claims/s  ACCEPT %d  REJECT %d  FLAG %d  DLQ %d   ",
+                 absl::ToDoubleSeconds(absl::Now() - start), s.decided,
+                 (done() - last_done) / absl::ToDoubleSeconds(absl::Now() - last),
+                 s.outcomes.count("ACCEPT") ? s.outcomes.at("ACCEPT") : 0,
+                 s.outcomes.count("REJECT") ? s.outcomes.at("REJECT") : 0,
+                 s.outcomes.count("FLAG") ? s.outcomes.at("FLAG") : 0, s.dead_lettered)
           << std::flush;
       last = absl::Now();
       last_done = done();
@@ -235,18 +246,23 @@ absl::Status RunDemo(const DemoOptions& d, const ledger::ProfileSet& profiles, s
   }
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   const GateServiceStats& s = (*gate)->stats();
-  out << "\n\n" << absl::StrFormat("%-36s %10s\n", "claims by outcome", "count")
-      << std::string(47, '-') << "\n";
-  for (const auto& [outcome, count] : s.outcomes) out << absl::StrFormat("%-36s %10d\n", outcome, count);
-  out << absl::StrFormat("\n%-36s %10s\n", "claims by reason", "count") << std::string(47, '-') << "\n";
-  for (const auto& [reason, count] : s.reasons) out << absl::StrFormat("%-36s %10d\n", reason, count);
+  out << "\n\n"
+      << absl::StrFormat("%-36s %10s\n", "claims by outcome", "count") << std::string(47, '-')
+      << "\n";
+  for (const auto& [outcome, count] : s.outcomes)
+    out << absl::StrFormat("%-36s %10d\n", outcome, count);
+  out << absl::StrFormat("\n%-36s %10s\n", "claims by reason", "count") << std::string(47, '-')
+      << "\n";
+  for (const auto& [reason, count] : s.reasons)
+    out << absl::StrFormat("%-36s %10d\n", reason, count);
   out << absl::StrFormat("\n%-36s %10d\n%-36s %10d\n%-36s %10d\n%-36s %10.0f\n", "claims decided",
                          s.decided, "dead-lettered", s.dead_lettered, "transactions committed",
                          s.transactions, "claims/s (gate, end to end)", s.decided / seconds);
   const bool complete = done() >= claims;
   gate->reset();
   std::filesystem::remove_all(state);
-  if (!complete) return absl::DeadlineExceededError("the demo's claims were not all decided in time");
+  if (!complete)
+    return absl::DeadlineExceededError("the demo's claims were not all decided in time");
   return absl::OkStatus();
 }
 

@@ -1,5 +1,5 @@
-// `claimgate serve` and the embedded `claimgate demo`: wiring of the ledger and gate services, their
-// configuration file, and the signal-driven lifecycle. Edge code only.
+// `claimgate serve` and the embedded `claimgate demo`: wiring of the ledger and gate services,
+// their configuration file, and the signal-driven lifecycle. Edge code only.
 #ifndef CLAIMGATE_GATE_SERVICE_SERVE_H_
 #define CLAIMGATE_GATE_SERVICE_SERVE_H_
 
@@ -25,16 +25,16 @@ struct ServeOptions {
 
 // Reads the YAML configuration file into `options` (keys not in the file keep their values):
 //   kafka:   {<librdkafka property>: <value>, ...}     passed through verbatim (SASL, TLS, ...)
-//   topics:  {ledger_events, claims, person_status, institution_status, decisions, audit, notices, dlq}
-//   profile, mode (enforce|shadow), create_topics, claims_partitions, status_partitions
-//   gate:    {group_id, transactional_id, staleness_seconds, hot_tier_bytes, block_cache_bytes,
+//   topics:  {ledger_events, claims, person_status, institution_status, decisions, audit, notices,
+//   dlq} profile, mode (enforce|shadow), create_topics, claims_partitions, status_partitions gate:
+//   {group_id, transactional_id, staleness_seconds, hot_tier_bytes, block_cache_bytes,
 //             write_buffer_bytes, max_batch}
 //   ledger:  {group_id, transactional_id, max_batch}
 // InvalidArgument naming the key for anything it cannot read.
 absl::Status LoadServeConfig(const std::string& path, ServeOptions* options);
 
-// Creates missing topics (SPEC §2; status topics compacted), then runs the configured roles until `stop` is
-// set. Returns the first service error (the process exits non-zero for its supervisor).
+// Creates missing topics (SPEC §2; status topics compacted), then runs the configured roles until
+// `stop` is set. Returns the first service error (the process exits non-zero for its supervisor).
 absl::Status RunServe(const ServeOptions& options, const ledger::ProfileSet& profiles,
                       const std::atomic<bool>& stop, std::ostream& log);
 
@@ -44,9 +44,10 @@ struct DemoOptions {
   int duration_seconds = 120;  // upper bound on the claim phase
 };
 
-// The embedded default: an in-process mock cluster, a synthetic population (ledger events) and claim
-// stream, the ledger and gate services, a progress line a second, and a summary table.
-absl::Status RunDemo(const DemoOptions& options, const ledger::ProfileSet& profiles, std::ostream& out);
+// The embedded default: an in-process mock cluster, a synthetic population (ledger events) and
+// claim stream, the ledger and gate services, a progress line a second, and a summary table.
+absl::Status RunDemo(const DemoOptions& options, const ledger::ProfileSet& profiles,
+                     std::ostream& out);
 
 }  // namespace claimgate::gate
 

@@ -15,8 +15,8 @@ absl::Status Apply(RdKafka::Conf& conf, const std::string& key, const std::strin
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<RdKafka::Conf>> BaseConf(const ClientConfig& config,
-                                                        const std::map<std::string, std::string>& defaults) {
+absl::StatusOr<std::unique_ptr<RdKafka::Conf>> BaseConf(
+    const ClientConfig& config, const std::map<std::string, std::string>& defaults) {
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   std::map<std::string, std::string> all = defaults;
   all["bootstrap.servers"] = config.bootstrap_servers;
@@ -62,11 +62,10 @@ absl::Status ToStatus(const RdKafka::Error& error, absl::string_view context) {
   return absl::Status(s.code(), absl::StrCat(s.message(), " (", error.str(), ")"));
 }
 
-absl::StatusOr<std::unique_ptr<RdKafka::Producer>> MakeProducer(const ClientConfig& config,
-                                                                 const std::string& transactional_id) {
-  std::map<std::string, std::string> defaults = {{"enable.idempotence", "true"},
-                                                 {"linger.ms", "5"},
-                                                 {"compression.type", "lz4"}};
+absl::StatusOr<std::unique_ptr<RdKafka::Producer>> MakeProducer(
+    const ClientConfig& config, const std::string& transactional_id) {
+  std::map<std::string, std::string> defaults = {
+      {"enable.idempotence", "true"}, {"linger.ms", "5"}, {"compression.type", "lz4"}};
   if (!transactional_id.empty()) {
     defaults["transactional.id"] = transactional_id;
     defaults["transaction.timeout.ms"] = "60000";
@@ -86,8 +85,8 @@ absl::StatusOr<std::unique_ptr<RdKafka::KafkaConsumer>> MakeConsumer(const Clien
                                                  {"enable.auto.offset.store", "false"},
                                                  {"auto.offset.reset", "earliest"},
                                                  {"enable.partition.eof", "true"}};
-  // A consumer without a group still needs a group.id in librdkafka; it never joins or commits when it
-  // only assign()s.
+  // A consumer without a group still needs a group.id in librdkafka; it never joins or commits when
+  // it only assign()s.
   defaults["group.id"] = group_id.empty() ? "claimgate-unjoined" : group_id;
   absl::StatusOr<std::unique_ptr<RdKafka::Conf>> conf = BaseConf(config, defaults);
   if (!conf.ok()) return conf.status();
@@ -104,7 +103,8 @@ absl::Status CreateTopics(const ClientConfig& config, const std::vector<TopicSpe
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   char errstr[512];
   auto set = [&](const std::string& k, const std::string& v) {
-    return rd_kafka_conf_set(conf, k.c_str(), v.c_str(), errstr, sizeof(errstr)) == RD_KAFKA_CONF_OK;
+    return rd_kafka_conf_set(conf, k.c_str(), v.c_str(), errstr, sizeof(errstr)) ==
+           RD_KAFKA_CONF_OK;
   };
   if (!set("bootstrap.servers", config.bootstrap_servers)) {
     rd_kafka_conf_destroy(conf);
@@ -120,8 +120,8 @@ absl::Status CreateTopics(const ClientConfig& config, const std::vector<TopicSpe
   if (rk == nullptr) return absl::InvalidArgumentError(errstr);
   std::vector<rd_kafka_NewTopic_t*> new_topics;
   for (const TopicSpec& t : topics) {
-    rd_kafka_NewTopic_t* nt =
-        rd_kafka_NewTopic_new(t.name.c_str(), t.partitions, t.replication_factor, errstr, sizeof(errstr));
+    rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(t.name.c_str(), t.partitions,
+                                                    t.replication_factor, errstr, sizeof(errstr));
     if (nt == nullptr) {  // an invalid name or count: say so rather than skip it silently
       rd_kafka_NewTopic_destroy_array(new_topics.data(), new_topics.size());
       rd_kafka_destroy(rk);

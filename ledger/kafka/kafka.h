@@ -1,6 +1,6 @@
-// Thin adapters over librdkafka shared by the ledger and gate services: client construction from our
-// configuration (librdkafka properties pass through verbatim, so SASL/TLS work as in any client), topic
-// creation, and the one place RdKafka error codes become absl::Status.
+// Thin adapters over librdkafka shared by the ledger and gate services: client construction from
+// our configuration (librdkafka properties pass through verbatim, so SASL/TLS work as in any
+// client), topic creation, and the one place RdKafka error codes become absl::Status.
 #ifndef CLAIMGATE_LEDGER_KAFKA_KAFKA_H_
 #define CLAIMGATE_LEDGER_KAFKA_KAFKA_H_
 
@@ -33,19 +33,20 @@ struct TopicSpec {
 absl::Status ToStatus(RdKafka::ErrorCode code, absl::string_view context);
 absl::Status ToStatus(const RdKafka::Error& error, absl::string_view context);
 
-// A producer; with a transactional id it is transactional (init_transactions() is the caller's, so that it
-// can apply its own timeout and retry policy). InvalidArgument for a bad property.
-absl::StatusOr<std::unique_ptr<RdKafka::Producer>> MakeProducer(const ClientConfig& config,
-                                                                 const std::string& transactional_id);
+// A producer; with a transactional id it is transactional (init_transactions() is the caller's, so
+// that it can apply its own timeout and retry policy). InvalidArgument for a bad property.
+absl::StatusOr<std::unique_ptr<RdKafka::Producer>> MakeProducer(
+    const ClientConfig& config, const std::string& transactional_id);
 
-// A KafkaConsumer; `group_id` empty: an assign()-only consumer that never commits (global tables, replay).
-// isolation.level=read_committed and enable.auto.commit=false unless `config` says otherwise.
+// A KafkaConsumer; `group_id` empty: an assign()-only consumer that never commits (global tables,
+// replay). isolation.level=read_committed and enable.auto.commit=false unless `config` says
+// otherwise.
 absl::StatusOr<std::unique_ptr<RdKafka::KafkaConsumer>> MakeConsumer(const ClientConfig& config,
                                                                      const std::string& group_id);
 
-// Creates the topics that do not exist yet (existing ones are left as they are) with the admin API of a
-// real cluster. Unavailable when the cluster does not answer within `timeout_ms` (librdkafka's mock cluster
-// implements no CreateTopics: use MockCluster::CreateTopic there).
+// Creates the topics that do not exist yet (existing ones are left as they are) with the admin API
+// of a real cluster. Unavailable when the cluster does not answer within `timeout_ms` (librdkafka's
+// mock cluster implements no CreateTopics: use MockCluster::CreateTopic there).
 absl::Status CreateTopics(const ClientConfig& config, const std::vector<TopicSpec>& topics,
                           int timeout_ms = 10000);
 

@@ -1,8 +1,8 @@
-// librdkafka's mock cluster: a real Kafka-protocol broker set in-process on loopback, for tests, the
-// benchmarks, the embedded demo and `claimgate mock-broker`. Never used in production.
+// librdkafka's mock cluster: a real Kafka-protocol broker set in-process on loopback, for tests,
+// the benchmarks, the embedded demo and `claimgate mock-broker`. Never used in production.
 //
-// Known limit (librdkafka 2.0.2): the mock accepts transactions but writes no commit/abort markers, so a
-// read_committed consumer also sees data of aborted transactions (docs/streaming.md).
+// Known limit (librdkafka 2.0.2): the mock accepts transactions but writes no commit/abort markers,
+// so a read_committed consumer also sees data of aborted transactions (docs/streaming.md).
 #ifndef CLAIMGATE_LEDGER_KAFKA_MOCK_CLUSTER_H_
 #define CLAIMGATE_LEDGER_KAFKA_MOCK_CLUSTER_H_
 
@@ -21,9 +21,9 @@ class MockCluster {
   // Starts `brokers` brokers on loopback ports chosen by the system. Internal on failure.
   static absl::StatusOr<std::unique_ptr<MockCluster>> Start(int brokers);
 
-  // Creates a topic. The mock implements no CreateTopics request (librdkafka 2.0.2), so topics of a mock
-  // cluster are made here; an unknown topic would otherwise be auto-created with the mock's default
-  // partition count.
+  // Creates a topic. The mock implements no CreateTopics request (librdkafka 2.0.2), so topics of a
+  // mock cluster are made here; an unknown topic would otherwise be auto-created with the mock's
+  // default partition count.
   absl::Status CreateTopic(const std::string& name, int partitions);
   ~MockCluster();
   MockCluster(const MockCluster&) = delete;

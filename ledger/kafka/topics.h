@@ -7,7 +7,7 @@
 namespace claimgate::kafka {
 
 struct Topics {
-  std::string ledger_events = "ledger-events";            // one partition: the ledger's total order
+  std::string ledger_events = "ledger-events";  // one partition: the ledger's total order
   std::string claims = "claims";
   std::string person_status = "person-status";            // compacted, keyed by person id
   std::string institution_status = "institution-status";  // compacted, keyed by institution id

@@ -24,29 +24,31 @@ TransactionalProducer::~TransactionalProducer() {
   producer_->flush(5000);
 }
 
-absl::Status TransactionalProducer::Handle(std::unique_ptr<RdKafka::Error> error, absl::string_view what) {
+absl::Status TransactionalProducer::Handle(std::unique_ptr<RdKafka::Error> error,
+                                           absl::string_view what) {
   if (error == nullptr) return absl::OkStatus();
   if (error->is_fatal()) {
     return absl::FailedPreconditionError(absl::StrCat(what, ": fatal: ", error->str()));
   }
   if (error->txn_requires_abort()) {
     absl::Status aborted = Abort();
-    return absl::AbortedError(absl::StrCat(what, ": transaction aborted: ", error->str(),
-                                           aborted.ok() ? "" : absl::StrCat(" (", aborted.message(), ")")));
+    return absl::AbortedError(
+        absl::StrCat(what, ": transaction aborted: ", error->str(),
+                     aborted.ok() ? "" : absl::StrCat(" (", aborted.message(), ")")));
   }
   return ToStatus(*error, what);
 }
 
 absl::Status TransactionalProducer::Begin() {
-  absl::Status s = Handle(std::unique_ptr<RdKafka::Error>(producer_->begin_transaction()),
-                          "begin_transaction");
+  absl::Status s =
+      Handle(std::unique_ptr<RdKafka::Error>(producer_->begin_transaction()), "begin_transaction");
   in_transaction_ = s.ok();
   return s;
 }
 
-absl::Status TransactionalProducer::Produce(const std::string& topic, absl::string_view key,
-                                            absl::string_view value,
-                                            const std::vector<std::pair<std::string, std::string>>& headers) {
+absl::Status TransactionalProducer::Produce(
+    const std::string& topic, absl::string_view key, absl::string_view value,
+    const std::vector<std::pair<std::string, std::string>>& headers) {
   for (;;) {
     RdKafka::Headers* h = nullptr;
     if (!headers.empty()) {
@@ -63,8 +65,9 @@ absl::Status TransactionalProducer::Produce(const std::string& topic, absl::stri
   }
 }
 
-absl::Status TransactionalProducer::Commit(const std::vector<RdKafka::TopicPartition*>& next_offsets,
-                                           RdKafka::KafkaConsumer* consumer, int timeout_ms) {
+absl::Status TransactionalProducer::Commit(
+    const std::vector<RdKafka::TopicPartition*>& next_offsets, RdKafka::KafkaConsumer* consumer,
+    int timeout_ms) {
   if (!next_offsets.empty()) {
     std::unique_ptr<RdKafka::ConsumerGroupMetadata> md(consumer->groupMetadata());
     for (int attempt = 0;; ++attempt) {
@@ -90,7 +93,8 @@ absl::Status TransactionalProducer::Abort(int timeout_ms) {
   in_transaction_ = false;
   std::unique_ptr<RdKafka::Error> err(producer_->abort_transaction(timeout_ms));
   if (err == nullptr) return absl::OkStatus();
-  if (err->is_fatal()) return absl::FailedPreconditionError(absl::StrCat("abort_transaction: ", err->str()));
+  if (err->is_fatal())
+    return absl::FailedPreconditionError(absl::StrCat("abort_transaction: ", err->str()));
   return ToStatus(*err, "abort_transaction");
 }
 

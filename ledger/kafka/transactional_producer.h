@@ -1,7 +1,7 @@
-// A transactional producer with librdkafka's documented error handling: retriable errors are retried,
-// abortable ones abort the transaction and are reported as kAborted (the caller rewinds its input to the
-// committed offsets), fatal or fenced ones are reported as kFailedPrecondition (the process must exit and
-// let its supervisor restart it).
+// A transactional producer with librdkafka's documented error handling: retriable errors are
+// retried, abortable ones abort the transaction and are reported as kAborted (the caller rewinds
+// its input to the committed offsets), fatal or fenced ones are reported as kFailedPrecondition
+// (the process must exit and let its supervisor restart it).
 #ifndef CLAIMGATE_LEDGER_KAFKA_TRANSACTIONAL_PRODUCER_H_
 #define CLAIMGATE_LEDGER_KAFKA_TRANSACTIONAL_PRODUCER_H_
 
@@ -19,9 +19,8 @@ namespace claimgate::kafka {
 class TransactionalProducer {
  public:
   // Creates the producer and runs init_transactions (fencing any older instance with the same id).
-  static absl::StatusOr<std::unique_ptr<TransactionalProducer>> Create(const ClientConfig& config,
-                                                                       const std::string& transactional_id,
-                                                                       int timeout_ms = 30000);
+  static absl::StatusOr<std::unique_ptr<TransactionalProducer>> Create(
+      const ClientConfig& config, const std::string& transactional_id, int timeout_ms = 30000);
   ~TransactionalProducer();
   TransactionalProducer(const TransactionalProducer&) = delete;
   TransactionalProducer& operator=(const TransactionalProducer&) = delete;

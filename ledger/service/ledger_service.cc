@@ -19,8 +19,8 @@ LedgerService::~LedgerService() {
   if (consumer_ != nullptr) consumer_->close();
 }
 
-absl::StatusOr<std::unique_ptr<LedgerService>> LedgerService::Start(const LedgerServiceOptions& options,
-                                                                     const ProfileSet* profiles) {
+absl::StatusOr<std::unique_ptr<LedgerService>> LedgerService::Start(
+    const LedgerServiceOptions& options, const ProfileSet* profiles) {
   std::unique_ptr<LedgerService> s(new LedgerService());
   s->options_ = options;
   auto ledger = Ledger::Create(profiles, options.default_profile);
@@ -39,7 +39,8 @@ absl::StatusOr<std::unique_ptr<LedgerService>> LedgerService::Start(const Ledger
   const RdKafka::ErrorCode err = s->consumer_->committed(parts, 10000);
   const int64_t committed = parts[0]->offset() < 0 ? 0 : parts[0]->offset();
   RdKafka::TopicPartition::destroy(parts);
-  if (err != RdKafka::ERR_NO_ERROR) return kafka::ToStatus(err, "reading the committed ledger offset");
+  if (err != RdKafka::ERR_NO_ERROR)
+    return kafka::ToStatus(err, "reading the committed ledger offset");
   if (absl::Status st = s->Replay(committed); !st.ok()) return st;
   return s;
 }
@@ -68,7 +69,8 @@ absl::Status LedgerService::Replay(int64_t until) {
   while (next < until) {
     std::unique_ptr<RdKafka::Message> m(consumer_->consume(1000));
     if (m->err() == RdKafka::ERR__TIMED_OUT || m->err() == RdKafka::ERR__PARTITION_EOF) continue;
-    if (m->err() != RdKafka::ERR_NO_ERROR) return kafka::ToStatus(m->err(), "replaying ledger-events");
+    if (m->err() != RdKafka::ERR_NO_ERROR)
+      return kafka::ToStatus(m->err(), "replaying ledger-events");
     next = m->offset() + 1;
     v1::Event e;
     std::string error;
@@ -86,7 +88,8 @@ absl::StatusOr<int> LedgerService::RunOnce(int timeout_ms) {
   for (int wait = timeout_ms; static_cast<int>(batch.size()) < options_.max_batch; wait = 0) {
     std::unique_ptr<RdKafka::Message> m(consumer_->consume(wait));
     if (m->err() == RdKafka::ERR__TIMED_OUT || m->err() == RdKafka::ERR__PARTITION_EOF) break;
-    if (m->err() != RdKafka::ERR_NO_ERROR) return kafka::ToStatus(m->err(), "consuming ledger-events");
+    if (m->err() != RdKafka::ERR_NO_ERROR)
+      return kafka::ToStatus(m->err(), "consuming ledger-events");
     batch.push_back(std::move(m));
   }
   if (batch.empty()) return 0;
@@ -103,26 +106,29 @@ absl::StatusOr<int> LedgerService::RunOnce(int timeout_ms) {
       n.set_notice("EVENT_REFUSED");
       n.set_error(v1::MALFORMED);
       n.set_message(absl::StrCat(error, " (ledger-events offset ", m->offset(), ")"));
-      if (absl::Status s = producer_->Produce(t.notices, e.event_id(), Encode(n, out)); !s.ok()) return s;
+      if (absl::Status s = producer_->Produce(t.notices, e.event_id(), Encode(n, out)); !s.ok())
+        return s;
       continue;
     }
     const ApplyResult r = ledger_->Apply(e);
     if (r.refused) ++stats_.refused;
     for (const std::string& id : r.changed_persons) {
-      if (absl::Status s = producer_->Produce(t.person_status, id, Encode(*ledger_->FindPerson(id), out));
+      if (absl::Status s =
+              producer_->Produce(t.person_status, id, Encode(*ledger_->FindPerson(id), out));
           !s.ok()) {
         return s;
       }
     }
     for (const std::string& id : r.changed_institutions) {
-      if (absl::Status s =
-              producer_->Produce(t.institution_status, id, Encode(*ledger_->FindInstitution(id), out));
+      if (absl::Status s = producer_->Produce(t.institution_status, id,
+                                              Encode(*ledger_->FindInstitution(id), out));
           !s.ok()) {
         return s;
       }
     }
     for (const v1::LedgerNotice& n : r.notices) {
-      if (absl::Status s = producer_->Produce(t.notices, n.event_id(), Encode(n, out)); !s.ok()) return s;
+      if (absl::Status s = producer_->Produce(t.notices, n.event_id(), Encode(n, out)); !s.ok())
+        return s;
     }
   }
   const int64_t next = batch.back()->offset() + 1;

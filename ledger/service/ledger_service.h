@@ -1,11 +1,12 @@
-// The ledger service: consumes `ledger-events` (one partition), applies each event to the ledger, and
-// publishes the changed status records (`person-status`, `institution-status`, keyed by id, full timelines)
-// and the notices and refusals (`ledger-notices`), in one Kafka transaction with the consumed offset.
+// The ledger service: consumes `ledger-events` (one partition), applies each event to the ledger,
+// and publishes the changed status records (`person-status`, `institution-status`, keyed by id,
+// full timelines) and the notices and refusals (`ledger-notices`), in one Kafka transaction with
+// the consumed offset.
 //
-// State: the ledger is rebuilt at start by replaying `ledger-events` up to the committed offset without
-// publishing (event sourcing: the topic is the source of truth; publishing resumes exactly after it). A
-// failed transaction is not recoverable in place (the in-memory ledger applied it): Run() returns the error
-// and the process exits for its supervisor to restart it.
+// State: the ledger is rebuilt at start by replaying `ledger-events` up to the committed offset
+// without publishing (event sourcing: the topic is the source of truth; publishing resumes exactly
+// after it). A failed transaction is not recoverable in place (the in-memory ledger applied it):
+// Run() returns the error and the process exits for its supervisor to restart it.
 #ifndef CLAIMGATE_LEDGER_SERVICE_LEDGER_SERVICE_H_
 #define CLAIMGATE_LEDGER_SERVICE_LEDGER_SERVICE_H_
 
@@ -34,12 +35,12 @@ struct LedgerServiceOptions {
 };
 
 struct LedgerServiceStats {
-  int64_t replayed = 0;    // events re-applied at start
-  int64_t applied = 0;     // events applied and published since start
+  int64_t replayed = 0;  // events re-applied at start
+  int64_t applied = 0;   // events applied and published since start
   int64_t refused = 0;
   int64_t malformed = 0;
   int64_t transactions = 0;
-  int64_t next_offset = 0; // next ledger-events offset to read
+  int64_t next_offset = 0;  // next ledger-events offset to read
 };
 
 class LedgerService {
@@ -49,8 +50,8 @@ class LedgerService {
                                                               const ProfileSet* profiles);
   ~LedgerService();
 
-  // Consumes and publishes one batch (waits up to `timeout_ms` for the first event). Returns the number of
-  // events handled; an error ends the service (see the file comment).
+  // Consumes and publishes one batch (waits up to `timeout_ms` for the first event). Returns the
+  // number of events handled; an error ends the service (see the file comment).
   absl::StatusOr<int> RunOnce(int timeout_ms);
   // Loops until `stop` is set or an error occurs.
   absl::Status Run(const std::atomic<bool>& stop);

@@ -1,11 +1,13 @@
-// Golden tests of `claimgate check` (SPEC §7): decisions on stdout in input order, refusals on stderr, a bad
-// line never stops the run. Set CLAIMGATE_UPDATE_GOLDEN=1 to rewrite the expected files (then review them).
+// Golden tests of `claimgate check` (SPEC §7): decisions on stdout in input order, refusals on
+// stderr, a bad line never stops the run. Set CLAIMGATE_UPDATE_GOLDEN=1 to rewrite the expected
+// files (then review them).
+#include <sys/wait.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <sys/wait.h>
 
 #include "absl/strings/str_cat.h"
 #include "gate/check.h"
@@ -88,8 +90,9 @@ TEST(CheckBinaryTest, SeparatesDecisionsFromRefusals) {
 
 TEST(CheckBinaryTest, UnknownProfileAndMissingFileFailLoudly) {
   const std::string bin = std::string(CLAIMGATE_BINARY_DIR) + "/gate/claimgate";
-  int status = std::system(absl::StrCat(bin, " check --profile atlantis ", kGolden,
-                                        "refusals.jsonl > /dev/null 2>&1").c_str());
+  int status = std::system(
+      absl::StrCat(bin, " check --profile atlantis ", kGolden, "refusals.jsonl > /dev/null 2>&1")
+          .c_str());
   EXPECT_NE(WEXITSTATUS(status), 0);
   status = std::system(absl::StrCat(bin, " check /nonexistent.jsonl > /dev/null 2>&1").c_str());
   EXPECT_NE(WEXITSTATUS(status), 0);

@@ -46,8 +46,8 @@ class DecisionTest : public LedgerFixture {
     }
     return absl::StrJoin(parts, " ");
   }
-  std::string Judge(const std::string& inst, const std::string& time, std::vector<std::string> persons,
-                    Claim::VisitType visit = Claim::OUTPATIENT) {
+  std::string Judge(const std::string& inst, const std::string& time,
+                    std::vector<std::string> persons, Claim::VisitType visit = Claim::OUTPATIENT) {
     return Judge(ev_.Claim("C", inst, time, std::move(persons), visit).claim());
   }
   // A registered, committed physician at `inst`.
@@ -76,7 +76,8 @@ TEST_F(DecisionTest, EligiblePractitionerIsAccepted) {
 TEST_F(DecisionTest, NotRegisteredAtTheClaimsInstitution) {
   Staff("D1", "H1");
   EXPECT_EQ(Judge("H2", "2025-03-20T10:30", {"D1"}), "REJECT PRACTITIONER_NOT_REGISTERED:D1");
-  EXPECT_EQ(Judge("H1", "2025-03-20T10:30", {"NOBODY"}), "REJECT PRACTITIONER_NOT_REGISTERED:NOBODY");
+  EXPECT_EQ(Judge("H1", "2025-03-20T10:30", {"NOBODY"}),
+            "REJECT PRACTITIONER_NOT_REGISTERED:NOBODY");
   EXPECT_EQ(Judge("H1", "2025-01-02T08:59", {"D1"}), "REJECT PRACTITIONER_NOT_REGISTERED:D1");
   Apply(ev_.Deregister("D1", "H1", "2025-06-01T00:00"));
   EXPECT_EQ(Judge("H1", "2025-05-31T23:59", {"D1"}), "ACCEPT");
@@ -110,11 +111,14 @@ TEST_F(DecisionTest, EmergencyAndRescueAreFlaggedNotRejected) {
   Staff("D2", "H1");
   Apply(ev_.Score("A1", "D1", "H1", 9, "2025-03-10T10:00"));
   Apply(ev_.Score("A2", "D2", "H1", 12, "2025-03-10T10:00"));
-  EXPECT_EQ(Judge("H1", "2025-03-20T10:30", {"D1"}, Claim::EMERGENCY), "FLAG EMERGENCY_EXEMPTION:D1");
+  EXPECT_EQ(Judge("H1", "2025-03-20T10:30", {"D1"}, Claim::EMERGENCY),
+            "FLAG EMERGENCY_EXEMPTION:D1");
   EXPECT_EQ(Judge("H1", "2025-03-20T10:30", {"D2"}, Claim::RESCUE), "FLAG EMERGENCY_EXEMPTION:D2");
-  EXPECT_EQ(Judge("H1", "2025-03-20T10:30", {"D1"}, Claim::INPATIENT), "REJECT PRACTITIONER_SUSPENDED:D1");
+  EXPECT_EQ(Judge("H1", "2025-03-20T10:30", {"D1"}, Claim::INPATIENT),
+            "REJECT PRACTITIONER_SUSPENDED:D1");
   // The exemption covers sanctions only, not a missing registration.
-  EXPECT_EQ(Judge("H2", "2025-03-20T10:30", {"D1"}, Claim::EMERGENCY), "REJECT PRACTITIONER_NOT_REGISTERED:D1");
+  EXPECT_EQ(Judge("H2", "2025-03-20T10:30", {"D1"}, Claim::EMERGENCY),
+            "REJECT PRACTITIONER_NOT_REGISTERED:D1");
 }
 
 TEST_F(DecisionTest, SuspensionAppliesAtEveryRegisteredInstitution) {
@@ -129,8 +133,9 @@ TEST_F(DecisionTest, EveryPractitionerIsJudgedAndEveryReasonListed) {
   Staff("D2", "H1");
   Apply(ev_.Register("N1", "H1", "2025-01-02T09:00"));
   Apply(ev_.Score("A1", "D2", "H1", 10, "2025-03-10T10:00"));
-  EXPECT_EQ(Judge("H1", "2025-03-20T10:30", {"D1", "D2", "N1", "X9", "D1"}),
-            "REJECT PRACTITIONER_SUSPENDED:D2 NO_SERVICE_COMMITMENT:N1 PRACTITIONER_NOT_REGISTERED:X9");
+  EXPECT_EQ(
+      Judge("H1", "2025-03-20T10:30", {"D1", "D2", "N1", "X9", "D1"}),
+      "REJECT PRACTITIONER_SUSPENDED:D2 NO_SERVICE_COMMITMENT:N1 PRACTITIONER_NOT_REGISTERED:X9");
   Apply(ev_.Score("A2", "N1", "H1", 9, "2025-03-10T10:00"));
   EXPECT_EQ(Judge("H1", "2025-03-20T10:30", {"N1"}, Claim::EMERGENCY),
             "REJECT NO_SERVICE_COMMITMENT:N1 EMERGENCY_EXEMPTION:N1");
@@ -157,10 +162,11 @@ TEST_F(DecisionTest, InstitutionAgreement) {
 }
 
 TEST_F(DecisionTest, InstitutionEmergencyExemptionIsAProfileSetting) {
-  ASSERT_TRUE(profiles_
-                  ->AddText("exempt.textproto",
-                            "name: 'exempt' utc_offset_minutes: 480 institution_emergency_exempt: true")
-                  .ok());
+  ASSERT_TRUE(
+      profiles_
+          ->AddText("exempt.textproto",
+                    "name: 'exempt' utc_offset_minutes: 480 institution_emergency_exempt: true")
+          .ok());
   Apply(ev_.Institution("H9", "exempt"));
   Staff("D1", "H9");
   Apply(ev_.Agreement("H9", AgreementChanged::SUSPENDED, {}, "2025-04-01T00:00"));
@@ -185,26 +191,33 @@ TEST_P(TraceabilityTest, HebeiMandateDates) {
   const v1::Claim due = WithDrug(ev_.Claim("C", "I1", c.first_due, {"D1"}).claim(), {});
   EXPECT_EQ(Judge(before), "ACCEPT");
   EXPECT_EQ(Judge(due), "REJECT MISSING_TRACEABILITY_CODE:#X1");
-  EXPECT_EQ(Judge(WithDrug(ev_.Claim("C", "I1", c.first_due, {"D1"}).claim(), {"81234560000000000001"})),
-            "ACCEPT");
+  EXPECT_EQ(
+      Judge(WithDrug(ev_.Claim("C", "I1", c.first_due, {"D1"}).claim(), {"81234560000000000001"})),
+      "ACCEPT");
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Chengde, TraceabilityTest,
-    ::testing::Values(
-        MandateCase{v1::InstitutionRegistered::PHARMACY, 0, "2025-03-20T23:59:59", "2025-03-21T00:00"},
-        MandateCase{v1::InstitutionRegistered::PRIMARY_CARE, 0, "2025-04-30T23:59:59", "2025-05-01T00:00"},
-        MandateCase{v1::InstitutionRegistered::CLINIC, 1, "2025-04-30T23:59:59", "2025-05-01T00:00"},
-        MandateCase{v1::InstitutionRegistered::HOSPITAL, 1, "2025-04-30T23:59:59", "2025-05-01T00:00"},
-        MandateCase{v1::InstitutionRegistered::HOSPITAL, 0, "2025-04-30T23:59:59", "2025-05-01T00:00"},
-        MandateCase{v1::InstitutionRegistered::HOSPITAL, 2, "2025-05-31T23:59:59", "2025-06-01T00:00"},
-        MandateCase{v1::InstitutionRegistered::HOSPITAL, 3, "2025-06-30T23:59:59", "2025-07-01T00:00"}));
+INSTANTIATE_TEST_SUITE_P(Chengde, TraceabilityTest,
+                         ::testing::Values(MandateCase{v1::InstitutionRegistered::PHARMACY, 0,
+                                                       "2025-03-20T23:59:59", "2025-03-21T00:00"},
+                                           MandateCase{v1::InstitutionRegistered::PRIMARY_CARE, 0,
+                                                       "2025-04-30T23:59:59", "2025-05-01T00:00"},
+                                           MandateCase{v1::InstitutionRegistered::CLINIC, 1,
+                                                       "2025-04-30T23:59:59", "2025-05-01T00:00"},
+                                           MandateCase{v1::InstitutionRegistered::HOSPITAL, 1,
+                                                       "2025-04-30T23:59:59", "2025-05-01T00:00"},
+                                           MandateCase{v1::InstitutionRegistered::HOSPITAL, 0,
+                                                       "2025-04-30T23:59:59", "2025-05-01T00:00"},
+                                           MandateCase{v1::InstitutionRegistered::HOSPITAL, 2,
+                                                       "2025-05-31T23:59:59", "2025-06-01T00:00"},
+                                           MandateCase{v1::InstitutionRegistered::HOSPITAL, 3,
+                                                       "2025-06-30T23:59:59", "2025-07-01T00:00"}));
 
 TEST_F(DecisionTest, TraceabilityCodeMustBeTwentyDigits) {
   Apply(ev_.Institution("PH", "hebei", v1::InstitutionRegistered::PHARMACY, 0, "130800"));
   Staff("P1", "PH");
   auto judge = [&](std::vector<std::string> codes) {
-    return Judge(WithDrug(ev_.Claim("C", "PH", "2025-04-01T10:00", {"P1"}).claim(), std::move(codes)));
+    return Judge(
+        WithDrug(ev_.Claim("C", "PH", "2025-04-01T10:00", {"P1"}).claim(), std::move(codes)));
   };
   EXPECT_EQ(judge({"12345678901234567890"}), "ACCEPT");
   EXPECT_EQ(judge({"1234567890123456789"}), "REJECT MISSING_TRACEABILITY_CODE:#X1");
@@ -215,7 +228,8 @@ TEST_F(DecisionTest, TraceabilityCodeMustBeTwentyDigits) {
   // The mandate is the profile's: national carries none.
   Apply(ev_.Institution("PN", "national", v1::InstitutionRegistered::PHARMACY, 0, "110000"));
   Staff("P2", "PN");
-  EXPECT_EQ(Judge(WithDrug(ev_.Claim("C", "PN", "2025-08-01T10:00", {"P2"}).claim(), {})), "ACCEPT");
+  EXPECT_EQ(Judge(WithDrug(ev_.Claim("C", "PN", "2025-08-01T10:00", {"P2"}).claim(), {})),
+            "ACCEPT");
   // Service and consumable items need no code.
   EXPECT_EQ(Judge(ev_.Claim("C", "PH", "2025-08-01T10:00", {"P1"}).claim()), "ACCEPT");
 }
@@ -224,7 +238,8 @@ TEST_F(DecisionTest, ShadowModeFlagsInsteadOfRejecting) {
   Staff("D1", "H1");
   Apply(ev_.Score("A1", "D1", "H1", 9, "2025-03-10T10:00"));
   shadow_ = true;
-  EXPECT_EQ(Judge("H1", "2025-03-20T10:30", {"D1"}), "FLAG PRACTITIONER_SUSPENDED:D1 SHADOW_REJECT");
+  EXPECT_EQ(Judge("H1", "2025-03-20T10:30", {"D1"}),
+            "FLAG PRACTITIONER_SUSPENDED:D1 SHADOW_REJECT");
   EXPECT_EQ(Judge("H1", "2025-01-20T10:30", {"D1"}), "ACCEPT");
   EXPECT_EQ(DecideClaim(ev_.Claim("C", "H1", "2025-03-20T10:30", {"D1"}).claim()).audit().mode(),
             v1::AuditRecord::SHADOW);

@@ -1,4 +1,5 @@
-// The hot tier stays within its byte bound under churn, keeps what is used, never evicts what is pinned.
+// The hot tier stays within its byte bound under churn, keeps what is used, never evicts what is
+// pinned.
 #include "gate/hot_tier.h"
 
 #include <random>

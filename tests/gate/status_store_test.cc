@@ -1,5 +1,6 @@
-// The RocksDB-backed status store: durable records and positions, as-of answers through the store, updates,
-// atomic resume after a crash, and decisions identical to those made from the in-memory ledger.
+// The RocksDB-backed status store: durable records and positions, as-of answers through the store,
+// updates, atomic resume after a crash, and decisions identical to those made from the in-memory
+// ledger.
 #include "gate/status_store.h"
 
 #include <signal.h>
@@ -98,7 +99,8 @@ TEST_F(StatusStoreTest, AsOfAnswersAcrossIntervalEdges) {
   EXPECT_EQ(state("2025-03-10T10:00"), v1::PersonStatus::SUSPENDED);
   EXPECT_EQ(state("2025-07-10T09:59:59"), v1::PersonStatus::SUSPENDED);
   EXPECT_EQ(state("2025-07-10T10:00"), v1::PersonStatus::NORMAL);
-  EXPECT_EQ(ledger::StandingAt(p, "H1", T("2025-01-02T09:30")).registration, v1::NO_SERVICE_COMMITMENT);
+  EXPECT_EQ(ledger::StandingAt(p, "H1", T("2025-01-02T09:30")).registration,
+            v1::NO_SERVICE_COMMITMENT);
 }
 
 TEST_F(StatusStoreTest, UpdatesReplaceTimelinesInBothTiers) {
@@ -119,16 +121,18 @@ TEST_F(StatusStoreTest, UpdatesReplaceTimelinesInBothTiers) {
 
 TEST_F(StatusStoreTest, ResolvePinsAClaimsRecordsWithOneMultiGet) {
   const std::string dir = FreshDir("resolve");
-  for (const char* d : {"D1", "D2", "D3"}) ledger_->Apply(ev_.Register(d, "H1", "2025-01-02T09:00"));
+  for (const char* d : {"D1", "D2", "D3"})
+    ledger_->Apply(ev_.Register(d, "H1", "2025-01-02T09:00"));
   {
     auto store = OpenStore(dir);
     ASSERT_TRUE(store->Write(Snapshot(*ledger_)).ok());
   }
   auto store = OpenStore(dir, /*hot_bytes=*/1 << 20);
-  const v1::Claim claim = ev_.Claim("C1", "H1", "2025-03-01T10:00", {"D1", "D2", "D3", "D1", "X9"}).claim();
+  const v1::Claim claim =
+      ev_.Claim("C1", "H1", "2025-03-01T10:00", {"D1", "D2", "D3", "D1", "X9"}).claim();
   ASSERT_TRUE(store->Resolve(claim).ok());
   const StatusStoreStats after_first = store->stats();
-  EXPECT_EQ(after_first.rocksdb_reads, 5u);  // institution + 4 distinct persons
+  EXPECT_EQ(after_first.rocksdb_reads, 5u);   // institution + 4 distinct persons
   EXPECT_EQ(after_first.persons.misses, 5u);  // every listed practitioner, none resident yet
   ASSERT_TRUE(store->Resolve(claim).ok());
   EXPECT_EQ(store->stats().rocksdb_reads, 5u);
@@ -137,8 +141,8 @@ TEST_F(StatusStoreTest, ResolvePinsAClaimsRecordsWithOneMultiGet) {
   EXPECT_EQ(store->FindPerson("X9"), nullptr);
 }
 
-// Decisions from the store (with a hot tier small enough to evict constantly) equal decisions from the
-// in-memory ledger, for random ledgers and random claims.
+// Decisions from the store (with a hot tier small enough to evict constantly) equal decisions from
+// the in-memory ledger, for random ledgers and random claims.
 TEST_F(StatusStoreTest, DecidesLikeTheLedger) {
   for (int seed = 0; seed < 30; ++seed) {
     claimgate::testing::Random r(seed);
@@ -161,9 +165,9 @@ TEST_F(StatusStoreTest, DecidesLikeTheLedger) {
   }
 }
 
-// A writer killed between (or inside) batches leaves records and position consistent: each batch k writes
-// every record with ledger_position k and the position k; after a SIGKILL the store holds exactly the
-// state of the last batch whose position it holds.
+// A writer killed between (or inside) batches leaves records and position consistent: each batch k
+// writes every record with ledger_position k and the position k; after a SIGKILL the store holds
+// exactly the state of the last batch whose position it holds.
 TEST(StatusStoreCrashTest, ResumePositionIsAtomicWithTheData) {
   const std::string dir = FreshDir("crash");
   std::mt19937 rng(11);

@@ -1,5 +1,8 @@
-// The hot path's hand-written wire code against Protobuf's own: claim parsing, canonical claim bytes,
-// decision and audit encoding, byte for byte, on random ledgers and claims, and on corrupted bytes.
+// The hot path's hand-written wire code against Protobuf's own: claim parsing, canonical claim
+// bytes, decision and audit encoding, byte for byte, on random ledgers and claims, and on corrupted
+// bytes.
+#include "gate/wire.h"
+
 #include <random>
 #include <string>
 
@@ -7,7 +10,6 @@
 #include "gate/claim_view.h"
 #include "gate/decision.h"
 #include "gate/ledger_lookup.h"
-#include "gate/wire.h"
 #include "gtest/gtest.h"
 #include "ledger/codec.h"
 #include "ledger/digest.h"
@@ -41,7 +43,8 @@ TEST(WireTest, EncodingsEqualProtobufSerialization) {
       event.set_event_id(absl::StrCat("EV", ++k));
       event.mutable_time()->set_seconds(1767225600 + k);
       *event.mutable_claim() = claim;
-      if (k % 3 == 0) event.mutable_claim()->mutable_items(0)->set_amount_fen(-5);  // negative varint
+      if (k % 3 == 0)
+        event.mutable_claim()->mutable_items(0)->set_amount_fen(-5);  // negative varint
       const std::string bytes = event.SerializeAsString();
 
       ClaimView view;
@@ -69,8 +72,8 @@ TEST(WireTest, EncodingsEqualProtobufSerialization) {
   }
 }
 
-// Corrupted bytes: the wire parser accepts exactly what Protobuf parsing plus ValidateEvent accepts, for
-// claims (no crash, no read past the end).
+// Corrupted bytes: the wire parser accepts exactly what Protobuf parsing plus ValidateEvent
+// accepts, for claims (no crash, no read past the end).
 TEST(WireTest, ParserAgreesWithProtobufOnCorruptedBytes) {
   claimgate::testing::Random r(99);
   std::mt19937 rng(5);
@@ -95,12 +98,14 @@ TEST(WireTest, ParserAgreesWithProtobufOnCorruptedBytes) {
           break;
       }
       v1::Event parsed;
-      const bool protobuf_ok = parsed.ParseFromString(bytes) && ledger::ValidateEvent(parsed).ok() &&
+      const bool protobuf_ok = parsed.ParseFromString(bytes) &&
+                               ledger::ValidateEvent(parsed).ok() &&
                                parsed.body_case() == v1::Event::kClaim;
       ClaimView view;
       const bool wire_ok = ParseClaimEvent(bytes, &view).ok();
       if (protobuf_ok && wire_ok) {
-        // Canonical bytes carry known fields only: fields a newer producer added do not change a digest.
+        // Canonical bytes carry known fields only: fields a newer producer added do not change a
+        // digest.
         std::string canonical;
         CanonicalClaimBytes(view, &canonical);
         parsed.DiscardUnknownFields();
@@ -109,8 +114,8 @@ TEST(WireTest, ParserAgreesWithProtobufOnCorruptedBytes) {
       } else if (!protobuf_ok && !wire_ok) {
         ++agreed_bad;
       } else {
-        // The only tolerated difference: a body field (10-29) before the claim, which Protobuf's oneof
-        // overwrites and the wire parser refuses.
+        // The only tolerated difference: a body field (10-29) before the claim, which Protobuf's
+        // oneof overwrites and the wire parser refuses.
         ASSERT_FALSE(wire_ok) << "wire parser accepted what Protobuf refused";
       }
     }
@@ -123,9 +128,9 @@ TEST(WireTest, Utf8) {
   EXPECT_TRUE(wire::IsValidUtf8("D001"));
   EXPECT_TRUE(wire::IsValidUtf8("医保"));
   EXPECT_FALSE(wire::IsValidUtf8("\xff"));
-  EXPECT_FALSE(wire::IsValidUtf8("\xe5\x8c"));          // truncated
-  EXPECT_FALSE(wire::IsValidUtf8("\xc0\x80"));          // overlong
-  EXPECT_FALSE(wire::IsValidUtf8("\xed\xa0\x80"));      // surrogate
+  EXPECT_FALSE(wire::IsValidUtf8("\xe5\x8c"));      // truncated
+  EXPECT_FALSE(wire::IsValidUtf8("\xc0\x80"));      // overlong
+  EXPECT_FALSE(wire::IsValidUtf8("\xed\xa0\x80"));  // surrogate
 }
 
 }  // namespace

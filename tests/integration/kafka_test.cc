@@ -1,5 +1,7 @@
 // The Kafka adapters against librdkafka's mock cluster (a real Kafka-protocol broker on loopback):
 // topic creation, a transactional producer, a read_committed consumer, and `claimgate mock-broker`.
+#include "ledger/kafka/kafka.h"
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,7 +12,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
-#include "ledger/kafka/kafka.h"
 #include "ledger/kafka/mock_cluster.h"
 #include "tests/testing/kafka_testing.h"
 
@@ -27,9 +28,9 @@ void ProduceInTransaction(const ClientConfig& config, const std::string& topic, 
   ASSERT_EQ(err, nullptr) << err->str();
   for (int i = 0; i < n; ++i) {
     const std::string key = absl::StrCat("k", i), value = absl::StrCat("v", i);
-    ASSERT_EQ((*producer)->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-                                   const_cast<char*>(value.data()), value.size(), key.data(), key.size(),
-                                   0, nullptr),
+    ASSERT_EQ((*producer)->produce(topic, RdKafka::Topic::PARTITION_UA,
+                                   RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()),
+                                   value.size(), key.data(), key.size(), 0, nullptr),
               RdKafka::ERR_NO_ERROR);
   }
   err.reset((*producer)->commit_transaction(10000));

@@ -1,5 +1,7 @@
-// `claimgate serve` end to end as scripts run it: against `claimgate mock-broker`, JSON claims in, decisions
-// out, SIGTERM for a graceful stop (exit 0). And the configuration file.
+// `claimgate serve` end to end as scripts run it: against `claimgate mock-broker`, JSON claims in,
+// decisions out, SIGTERM for a graceful stop (exit 0). And the configuration file.
+#include "gate/service/serve.h"
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,7 +14,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "gate/service/serve.h"
 #include "gtest/gtest.h"
 #include "ledger/kafka/kafka.h"
 #include "tests/testing/kafka_testing.h"
@@ -33,13 +34,15 @@ TEST(ServeTest, DecidesFromMockBrokerAndStopsGracefullyOnSigterm) {
 
   std::ifstream sample(std::string(CLAIMGATE_SOURCE_DIR) + "/tests/golden/spec_example.jsonl");
   std::vector<std::string> ledger, claims;
-  for (std::string l; std::getline(sample, l);) (l.find("\"claim\"") != std::string::npos ? claims : ledger).push_back(l);
+  for (std::string l; std::getline(sample, l);)
+    (l.find("\"claim\"") != std::string::npos ? claims : ledger).push_back(l);
   auto producer = kafka::MakeProducer(config, "");
   ASSERT_TRUE(producer.ok());
   auto send = [&](const std::string& topic, const std::string& v) {
-    ASSERT_EQ((*producer)->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-                                   const_cast<char*>(v.data()), v.size(), nullptr, 0, 0, nullptr),
-              RdKafka::ERR_NO_ERROR);
+    ASSERT_EQ(
+        (*producer)->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                             const_cast<char*>(v.data()), v.size(), nullptr, 0, 0, nullptr),
+        RdKafka::ERR_NO_ERROR);
   };
   for (const auto& l : ledger) send("ledger-events", l);
   (*producer)->flush(10000);
@@ -47,16 +50,18 @@ TEST(ServeTest, DecidesFromMockBrokerAndStopsGracefullyOnSigterm) {
   const std::string state = ::testing::TempDir() + "/serve_test_state";
   std::filesystem::remove_all(state);
   Child serve;
-  SpawnClaimgate({"serve", "--bootstrap-servers", bootstrap, "--input-format", "json", "--state-dir", state,
-         "--no-create-topics"},
-        &serve);
-  // The ledger publishes before the gate reads its first claim: give the status records a head start.
+  SpawnClaimgate({"serve", "--bootstrap-servers", bootstrap, "--input-format", "json",
+                  "--state-dir", state, "--no-create-topics"},
+                 &serve);
+  // The ledger publishes before the gate reads its first claim: give the status records a head
+  // start.
   absl::SleepFor(absl::Seconds(3));
   for (const auto& l : claims) send("claims", l);
   (*producer)->flush(10000);
 
   int decided = 0;
-  for (absl::Time deadline = absl::Now() + absl::Seconds(60); decided < 3 && absl::Now() < deadline;) {
+  for (absl::Time deadline = absl::Now() + absl::Seconds(60);
+       decided < 3 && absl::Now() < deadline;) {
     absl::SleepFor(absl::Milliseconds(500));
     decided = static_cast<int>(ReadTopic(config, "claim-decisions", 3).size());
   }

@@ -1,6 +1,6 @@
-// The streaming path against librdkafka's mock cluster: ledger service -> status topics -> gate service,
-// deciding exactly what `claimgate check` decides on the same events (ledger events first, then claims),
-// each claim once, malformed claims dead-lettered with their error.
+// The streaming path against librdkafka's mock cluster: ledger service -> status topics -> gate
+// service, deciding exactly what `claimgate check` decides on the same events (ledger events first,
+// then claims), each claim once, malformed claims dead-lettered with their error.
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -44,8 +44,8 @@ Lines SplitDemo() {
   return out;
 }
 
-void Produce(const kafka::ClientConfig& config, const std::string& topic, const std::vector<std::string>& values,
-             bool keyed_by_claim) {
+void Produce(const kafka::ClientConfig& config, const std::string& topic,
+             const std::vector<std::string>& values, bool keyed_by_claim) {
   auto p = kafka::MakeProducer(config, "");
   ASSERT_TRUE(p.ok());
   for (const std::string& v : values) {
@@ -53,8 +53,8 @@ void Produce(const kafka::ClientConfig& config, const std::string& topic, const 
     v1::Event e;
     if (keyed_by_claim && ledger::ParseEventJson(v, &e).ok()) key = e.claim().claim_id();
     ASSERT_EQ((*p)->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-                            const_cast<char*>(v.data()), v.size(), key.empty() ? nullptr : key.data(),
-                            key.size(), 0, nullptr),
+                            const_cast<char*>(v.data()), v.size(),
+                            key.empty() ? nullptr : key.data(), key.size(), 0, nullptr),
               RdKafka::ERR_NO_ERROR);
   }
   (*p)->flush(10000);
@@ -94,10 +94,15 @@ TEST(StreamingTest, DecidesLikeCheckEachClaimOnceAndDeadLettersMalformed) {
 
   auto cluster = std::move(*kafka::MockCluster::Start(1));
   const kafka::Topics topics;
-  for (const auto& [name, n] : std::vector<std::pair<std::string, int>>{
-           {topics.ledger_events, 1}, {topics.claims, 3}, {topics.person_status, 3},
-           {topics.institution_status, 3}, {topics.decisions, 3}, {topics.audit, 3},
-           {topics.notices, 1}, {topics.dlq, 1}}) {
+  for (const auto& [name, n] :
+       std::vector<std::pair<std::string, int>>{{topics.ledger_events, 1},
+                                                {topics.claims, 3},
+                                                {topics.person_status, 3},
+                                                {topics.institution_status, 3},
+                                                {topics.decisions, 3},
+                                                {topics.audit, 3},
+                                                {topics.notices, 1},
+                                                {topics.dlq, 1}}) {
     ASSERT_TRUE(cluster->CreateTopic(name, n).ok());
   }
   const kafka::ClientConfig config{cluster->bootstrap_servers(), {}};
@@ -161,19 +166,20 @@ TEST(StreamingTest, DecidesLikeCheckEachClaimOnceAndDeadLettersMalformed) {
     EXPECT_FALSE(r.headers.at("error_message").empty());
   }
 
-  // A restarted gate (same state directory) cites the ledger position of the statuses it holds before any
-  // new status arrives. (librdkafka 2.0.2's mock does not store offsets committed through a transaction, so
-  // the restarted member also re-reads claims decided before: docs/streaming.md. Only the new claim is
-  // checked here.)
-  // The gate knows the ledger position of the newest status record it applied: the position of the last
-  // ledger event that changed a record (refused events publish no record).
+  // A restarted gate (same state directory) cites the ledger position of the statuses it holds
+  // before any new status arrives. (librdkafka 2.0.2's mock does not store offsets committed
+  // through a transaction, so the restarted member also re-reads claims decided before:
+  // docs/streaming.md. Only the new claim is checked here.) The gate knows the ledger position of
+  // the newest status record it applied: the position of the last ledger event that changed a
+  // record (refused events publish no record).
   int64_t ledger_position = 0;
   for (const std::string& id : (*ledger_service)->ledger().PersonIds()) {
-    ledger_position = std::max(ledger_position, (*ledger_service)->ledger().FindPerson(id)->ledger_position());
+    ledger_position =
+        std::max(ledger_position, (*ledger_service)->ledger().FindPerson(id)->ledger_position());
   }
   for (const std::string& id : (*ledger_service)->ledger().InstitutionIds()) {
-    ledger_position =
-        std::max(ledger_position, (*ledger_service)->ledger().FindInstitution(id)->ledger_position());
+    ledger_position = std::max(ledger_position,
+                               (*ledger_service)->ledger().FindInstitution(id)->ledger_position());
   }
   gate_service->reset();
   go.transactional_id = "claimgate-gate-1";
@@ -200,7 +206,6 @@ TEST(StreamingTest, DecidesLikeCheckEachClaimOnceAndDeadLettersMalformed) {
     }
   }
   EXPECT_TRUE(found);
-
 }
 
 }  // namespace

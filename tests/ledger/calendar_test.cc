@@ -34,23 +34,23 @@ TEST_P(AddMonthsTest, SameClockTimeClampedToMonthEnd) {
   EXPECT_EQ(RenderTime(cst.AddMonths(T(GetParam().from), GetParam().months)), GetParam().want);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Clamping, AddMonthsTest,
-    ::testing::Values(MonthCase{"2025-01-31T10:00", 1, "2025-02-28T10:00"},
-                      MonthCase{"2024-01-31T10:00", 1, "2024-02-29T10:00"},
-                      MonthCase{"2025-03-31T10:00", 2, "2025-05-31T10:00"},
-                      MonthCase{"2025-03-31T10:00", 3, "2025-06-30T10:00"},
-                      MonthCase{"2025-08-31T23:30", 6, "2026-02-28T23:30"},
-                      MonthCase{"2025-10-31T00:00", 4, "2026-02-28T00:00"},
-                      MonthCase{"2025-12-31T23:59:59", 2, "2026-02-28T23:59:59"},
-                      MonthCase{"2025-03-10T10:00", 10, "2026-01-10T10:00"},
-                      MonthCase{"2024-02-29T08:00", 12, "2025-02-28T08:00"},
-                      MonthCase{"2025-05-15T12:00", 0, "2025-05-15T12:00"}));
+INSTANTIATE_TEST_SUITE_P(Clamping, AddMonthsTest,
+                         ::testing::Values(MonthCase{"2025-01-31T10:00", 1, "2025-02-28T10:00"},
+                                           MonthCase{"2024-01-31T10:00", 1, "2024-02-29T10:00"},
+                                           MonthCase{"2025-03-31T10:00", 2, "2025-05-31T10:00"},
+                                           MonthCase{"2025-03-31T10:00", 3, "2025-06-30T10:00"},
+                                           MonthCase{"2025-08-31T23:30", 6, "2026-02-28T23:30"},
+                                           MonthCase{"2025-10-31T00:00", 4, "2026-02-28T00:00"},
+                                           MonthCase{"2025-12-31T23:59:59", 2,
+                                                     "2026-02-28T23:59:59"},
+                                           MonthCase{"2025-03-10T10:00", 10, "2026-01-10T10:00"},
+                                           MonthCase{"2024-02-29T08:00", 12, "2025-02-28T08:00"},
+                                           MonthCase{"2025-05-15T12:00", 0, "2025-05-15T12:00"}));
 
 TEST(CalendarTest, AddMonthsWorksInTheProfileZoneNotUtc) {
   Calendar cst;
-  // 2025-01-31 01:00 in China is 2025-01-30 17:00 UTC. In China's calendar +1 month clamps to 28 Feb
-  // 01:00; a UTC calendar would give 28 Feb 17:00 UTC = 1 Mar 01:00 China time.
+  // 2025-01-31 01:00 in China is 2025-01-30 17:00 UTC. In China's calendar +1 month clamps to 28
+  // Feb 01:00; a UTC calendar would give 28 Feb 17:00 UTC = 1 Mar 01:00 China time.
   EXPECT_EQ(RenderTime(cst.AddMonths(T("2025-01-31T01:00"), 1)), "2025-02-28T01:00");
 }
 

@@ -14,12 +14,13 @@ absl::Status Parse(const std::string& line) {
 
 TEST(CodecTest, ParsesTheSpecExample) {
   v1::Event e;
-  ASSERT_TRUE(ParseEventJson(
-                  R"({"event_id":"L4","time":"2025-03-10T10:00:00+08:00","score_assessed":{"assessment_id":"A1",)"
-                  R"("person_id":"D001","institution_id":"H001","points":9,"responsibility":"MAIN",)"
-                  R"("violation":"OVER_TREATMENT","basis":"ADMINISTRATIVE_PENALTY","decision_id":"P-2025-17"}})",
-                  &e)
-                  .ok());
+  ASSERT_TRUE(
+      ParseEventJson(
+          R"({"event_id":"L4","time":"2025-03-10T10:00:00+08:00","score_assessed":{"assessment_id":"A1",)"
+          R"("person_id":"D001","institution_id":"H001","points":9,"responsibility":"MAIN",)"
+          R"("violation":"OVER_TREATMENT","basis":"ADMINISTRATIVE_PENALTY","decision_id":"P-2025-17"}})",
+          &e)
+          .ok());
   EXPECT_EQ(e.event_id(), "L4");
   EXPECT_EQ(FromProto(e.time()), *ParseRfc3339("2025-03-10T02:00:00Z"));
   EXPECT_EQ(e.score_assessed().points(), 9);
@@ -34,36 +35,86 @@ TEST(CodecTest, RefusesMalformedLines) {
   EXPECT_FALSE(Parse("[1,2]").ok());
   EXPECT_FALSE(Parse(R"({"event_id":"E","time":"2025-01-01T00:00:00+08:00"})").ok());  // no body
   EXPECT_FALSE(Parse(R"({"event_id":"E","time":"2025-01-01T00:00:00+08:00","martian":{}})").ok());
-  EXPECT_FALSE(Parse(R"({"time":"2025-01-01T00:00:00+08:00","commitment_signed":{"person_id":"D","institution_id":"H"}})").ok());
-  EXPECT_FALSE(Parse(R"({"event_id":"E","commitment_signed":{"person_id":"D","institution_id":"H"}})").ok());
-  EXPECT_FALSE(Parse(R"({"event_id":"E","time":"2025-01-01T00:00:00","commitment_signed":{"person_id":"D","institution_id":"H"}})").ok());
-  EXPECT_FALSE(Parse(R"({"event_id":"E","time":"2025-01-01T00:00:00+08:00","commitment_signed":{"person_id":"D"}})").ok());
-  EXPECT_FALSE(Parse(R"({"event_id":"E","time":"2025-01-01T00:00:00+08:00","sanction_shortened":{"person_id":"D","days":0}})").ok());
-  EXPECT_FALSE(Parse(R"({"event_id":"E","time":"2025-01-01T00:00:00+08:00","agreement_changed":{"institution_id":"H"}})").ok());
+  EXPECT_FALSE(
+      Parse(
+          R"({"time":"2025-01-01T00:00:00+08:00","commitment_signed":{"person_id":"D","institution_id":"H"}})")
+          .ok());
+  EXPECT_FALSE(
+      Parse(R"({"event_id":"E","commitment_signed":{"person_id":"D","institution_id":"H"}})").ok());
+  EXPECT_FALSE(
+      Parse(
+          R"({"event_id":"E","time":"2025-01-01T00:00:00","commitment_signed":{"person_id":"D","institution_id":"H"}})")
+          .ok());
+  EXPECT_FALSE(
+      Parse(
+          R"({"event_id":"E","time":"2025-01-01T00:00:00+08:00","commitment_signed":{"person_id":"D"}})")
+          .ok());
+  EXPECT_FALSE(
+      Parse(
+          R"({"event_id":"E","time":"2025-01-01T00:00:00+08:00","sanction_shortened":{"person_id":"D","days":0}})")
+          .ok());
+  EXPECT_FALSE(
+      Parse(
+          R"({"event_id":"E","time":"2025-01-01T00:00:00+08:00","agreement_changed":{"institution_id":"H"}})")
+          .ok());
   // Two bodies: protobuf's oneof refuses it.
-  EXPECT_FALSE(Parse(R"({"event_id":"E","time":"2025-01-01T00:00:00+08:00","commitment_signed":{"person_id":"D","institution_id":"H"},"person_registered":{"person_id":"D","institution_id":"H"}})").ok());
+  EXPECT_FALSE(
+      Parse(
+          R"({"event_id":"E","time":"2025-01-01T00:00:00+08:00","commitment_signed":{"person_id":"D","institution_id":"H"},"person_registered":{"person_id":"D","institution_id":"H"}})")
+          .ok());
 }
 
 TEST(CodecTest, ClaimNeedsItsKeyFields) {
-  const std::string head = R"({"event_id":"C","time":"2025-03-20T11:00:00+08:00","claim":{"claim_id":"C")";
+  const std::string head =
+      R"({"event_id":"C","time":"2025-03-20T11:00:00+08:00","claim":{"claim_id":"C")";
   const std::string ok_rest =
       R"(,"institution_id":"H","service_time":"2025-03-20T10:30:00+08:00","visit_type":"OUTPATIENT","practitioners":[{"person_id":"D"}]}})";
   EXPECT_TRUE(Parse(head + ok_rest).ok());
-  EXPECT_FALSE(Parse(R"({"event_id":"C","time":"2025-03-20T11:00:00+08:00","claim":{"institution_id":"H","service_time":"2025-03-20T10:30:00+08:00","visit_type":"OUTPATIENT","practitioners":[{"person_id":"D"}]}})").ok());
-  EXPECT_FALSE(Parse(head + R"(,"service_time":"2025-03-20T10:30:00+08:00","visit_type":"OUTPATIENT","practitioners":[{"person_id":"D"}]}})").ok());
-  EXPECT_FALSE(Parse(head + R"(,"institution_id":"H","visit_type":"OUTPATIENT","practitioners":[{"person_id":"D"}]}})").ok());
-  EXPECT_FALSE(Parse(head + R"(,"institution_id":"H","service_time":"2025-03-20T10:30:00+08:00","practitioners":[{"person_id":"D"}]}})").ok());
-  EXPECT_FALSE(Parse(head + R"(,"institution_id":"H","service_time":"2025-03-20T10:30:00+08:00","visit_type":"OUTPATIENT","practitioners":[]}})").ok());
-  EXPECT_FALSE(Parse(head + R"(,"institution_id":"H","service_time":"2025-03-20T10:30:00+08:00","visit_type":"OUTPATIENT","practitioners":[{"role":"PRESCRIBER"}]}})").ok());
+  EXPECT_FALSE(
+      Parse(
+          R"({"event_id":"C","time":"2025-03-20T11:00:00+08:00","claim":{"institution_id":"H","service_time":"2025-03-20T10:30:00+08:00","visit_type":"OUTPATIENT","practitioners":[{"person_id":"D"}]}})")
+          .ok());
+  EXPECT_FALSE(
+      Parse(
+          head +
+          R"(,"service_time":"2025-03-20T10:30:00+08:00","visit_type":"OUTPATIENT","practitioners":[{"person_id":"D"}]}})")
+          .ok());
+  EXPECT_FALSE(
+      Parse(
+          head +
+          R"(,"institution_id":"H","visit_type":"OUTPATIENT","practitioners":[{"person_id":"D"}]}})")
+          .ok());
+  EXPECT_FALSE(
+      Parse(
+          head +
+          R"(,"institution_id":"H","service_time":"2025-03-20T10:30:00+08:00","practitioners":[{"person_id":"D"}]}})")
+          .ok());
+  EXPECT_FALSE(
+      Parse(
+          head +
+          R"(,"institution_id":"H","service_time":"2025-03-20T10:30:00+08:00","visit_type":"OUTPATIENT","practitioners":[]}})")
+          .ok());
+  EXPECT_FALSE(
+      Parse(
+          head +
+          R"(,"institution_id":"H","service_time":"2025-03-20T10:30:00+08:00","visit_type":"OUTPATIENT","practitioners":[{"role":"PRESCRIBER"}]}})")
+          .ok());
 }
 
 TEST(CodecTest, UnknownFieldsAreIgnoredForForwardCompatibility) {
-  EXPECT_TRUE(Parse(R"({"event_id":"E","time":"2025-01-01T00:00:00+08:00","trace":"x","commitment_signed":{"person_id":"D","institution_id":"H","channel":"web"}})").ok());
+  EXPECT_TRUE(
+      Parse(
+          R"({"event_id":"E","time":"2025-01-01T00:00:00+08:00","trace":"x","commitment_signed":{"person_id":"D","institution_id":"H","channel":"web"}})")
+          .ok());
 }
 
 TEST(CodecTest, JsonRoundTripUsesProtoFieldNames) {
   v1::Event e;
-  ASSERT_TRUE(ParseEventJson(R"({"event_id":"E","time":"2025-01-01T00:00:00+08:00","agreement_changed":{"institution_id":"H","state":"SUSPENDED","responsible_person_ids":["D1","D2"]}})", &e).ok());
+  ASSERT_TRUE(
+      ParseEventJson(
+          R"({"event_id":"E","time":"2025-01-01T00:00:00+08:00","agreement_changed":{"institution_id":"H","state":"SUSPENDED","responsible_person_ids":["D1","D2"]}})",
+          &e)
+          .ok());
   const std::string json = ToJson(e);
   EXPECT_NE(json.find("\"responsible_person_ids\":[\"D1\",\"D2\"]"), std::string::npos) << json;
   EXPECT_NE(json.find("\"state\":\"SUSPENDED\""), std::string::npos) << json;
@@ -74,7 +125,11 @@ TEST(CodecTest, JsonRoundTripUsesProtoFieldNames) {
 
 TEST(CodecTest, BinaryRoundTrip) {
   v1::Event e;
-  ASSERT_TRUE(ParseEventJson(R"({"event_id":"E","time":"2025-01-01T00:00:00+08:00","commitment_signed":{"person_id":"D","institution_id":"H"}})", &e).ok());
+  ASSERT_TRUE(
+      ParseEventJson(
+          R"({"event_id":"E","time":"2025-01-01T00:00:00+08:00","commitment_signed":{"person_id":"D","institution_id":"H"}})",
+          &e)
+          .ok());
   auto back = ParseEventBinary(e.SerializeAsString());
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->SerializeAsString(), e.SerializeAsString());

@@ -1,4 +1,5 @@
-// The ledger rules of SPEC §4, table-driven where the policy is a table: every row of every profile.
+// The ledger rules of SPEC §4, table-driven where the policy is a table: every row of every
+// profile.
 #include "ledger/ledger.h"
 
 #include <string>
@@ -48,15 +49,16 @@ std::vector<SingleCase> SingleCases() {
   for (const char* p : {"national", "hebei", "tibet", "guizhou"}) {
     for (int points = 1; points <= 8; ++points) cases.push_back({p, points, ""});
   }
-  // national / hebei / guizhou: single 9 -> 4 months, 10 -> 6, 11 -> 10 (each beats cumulative 2/3/5),
-  // 12 -> terminate with a 3-year bar (beats the cumulative 1-year bar).
+  // national / hebei / guizhou: single 9 -> 4 months, 10 -> 6, 11 -> 10 (each beats cumulative
+  // 2/3/5), 12 -> terminate with a 3-year bar (beats the cumulative 1-year bar).
   for (const char* p : {"national", "hebei", "guizhou"}) {
     cases.push_back({p, 9, " susp[2025-03-10T10:00..2025-07-10T10:00 single:A1]"});
     cases.push_back({p, 10, " susp[2025-03-10T10:00..2025-09-10T10:00 single:A1]"});
     cases.push_back({p, 11, " susp[2025-03-10T10:00..2026-01-10T10:00 single:A1]"});
     cases.push_back({p, 12, " term[2025-03-10T10:00 bar..2028-03-10T10:00 single:A1]"});
   }
-  // tibet: no single suspensions; the cumulative 9/10/11 rows (2/4/6 months) apply; single 12 -> 3 years.
+  // tibet: no single suspensions; the cumulative 9/10/11 rows (2/4/6 months) apply; single 12 -> 3
+  // years.
   cases.push_back({"tibet", 9, " susp[2025-03-10T10:00..2025-05-10T10:00 cumulative:A1]"});
   cases.push_back({"tibet", 10, " susp[2025-03-10T10:00..2025-07-10T10:00 cumulative:A1]"});
   cases.push_back({"tibet", 11, " susp[2025-03-10T10:00..2025-09-10T10:00 cumulative:A1]"});
@@ -74,7 +76,8 @@ struct LadderCase {
   const char* want;
 };
 
-class CumulativeTableTest : public LedgerFixture, public ::testing::WithParamInterface<LadderCase> {};
+class CumulativeTableTest : public LedgerFixture,
+                            public ::testing::WithParamInterface<LadderCase> {};
 
 TEST_P(CumulativeTableTest, Ladder) {
   const LadderCase& c = GetParam();
@@ -97,17 +100,21 @@ INSTANTIATE_TEST_SUITE_P(
         // 9 -> 2 months; 10 -> 3 months from 04-10, extending the running suspension (no stacking);
         // 11 -> 5 months; 12 -> terminate, 1-year bar.
         LadderCase{"national",
-                   " susp[2025-03-10T10:00..2025-07-10T10:00 cumulative:A2; 2025-09-01T10:00..2026-02-01T10:00 "
+                   " susp[2025-03-10T10:00..2025-07-10T10:00 cumulative:A2; "
+                   "2025-09-01T10:00..2026-02-01T10:00 "
                    "cumulative:A4] term[2025-10-01T10:00 bar..2026-10-01T10:00 cumulative:A5]"},
         LadderCase{"hebei",
-                   " susp[2025-03-10T10:00..2025-07-10T10:00 cumulative:A2; 2025-09-01T10:00..2026-02-01T10:00 "
+                   " susp[2025-03-10T10:00..2025-07-10T10:00 cumulative:A2; "
+                   "2025-09-01T10:00..2026-02-01T10:00 "
                    "cumulative:A4] term[2025-10-01T10:00 bar..2026-10-01T10:00 cumulative:A5]"},
         LadderCase{"guizhou",
-                   " susp[2025-03-10T10:00..2025-07-10T10:00 cumulative:A2; 2025-09-01T10:00..2026-02-01T10:00 "
+                   " susp[2025-03-10T10:00..2025-07-10T10:00 cumulative:A2; "
+                   "2025-09-01T10:00..2026-02-01T10:00 "
                    "cumulative:A4] term[2025-10-01T10:00 bar..2026-10-01T10:00 cumulative:A5]"},
         // tibet: 9 -> 2, 10 -> 4, 11 -> 6 months.
         LadderCase{"tibet",
-                   " susp[2025-03-10T10:00..2025-08-10T10:00 cumulative:A2; 2025-09-01T10:00..2026-03-01T10:00 "
+                   " susp[2025-03-10T10:00..2025-08-10T10:00 cumulative:A2; "
+                   "2025-09-01T10:00..2026-03-01T10:00 "
                    "cumulative:A4] term[2025-10-01T10:00 bar..2026-10-01T10:00 cumulative:A5]"}));
 
 TEST_F(LedgerFixture, NoStackingKeepsTheLaterEnd) {
@@ -115,9 +122,10 @@ TEST_F(LedgerFixture, NoStackingKeepsTheLaterEnd) {
   Apply(ev_.Score("A1", "D1", "H1", 11, "2025-01-10T10:00"));  // single 11: 10 months -> 2025-11-10
   Apply(ev_.Score("A2", "D1", "H1", 1, "2025-02-10T10:00"));   // 12: terminate
   Apply(ev_.Register("D2", "H1", "2025-01-02T09:00"));
-  Apply(ev_.Score("B1", "D2", "H1", 9, "2025-01-10T10:00"));   // single 9: 4 months -> 05-10
-  Apply(ev_.Score("B2", "D2", "H1", 1, "2025-02-10T10:00"));   // cumulative 10: 3 months -> 05-10 (same)
-  Apply(ev_.Score("B3", "D2", "H1", 1, "2025-02-20T10:00"));   // cumulative 11: 5 months -> 07-20
+  Apply(ev_.Score("B1", "D2", "H1", 9, "2025-01-10T10:00"));  // single 9: 4 months -> 05-10
+  Apply(ev_.Score("B2", "D2", "H1", 1,
+                  "2025-02-10T10:00"));  // cumulative 10: 3 months -> 05-10 (same)
+  Apply(ev_.Score("B3", "D2", "H1", 1, "2025-02-20T10:00"));  // cumulative 11: 5 months -> 07-20
   EXPECT_EQ(Sanctions("D2"), " susp[2025-01-10T10:00..2025-07-20T10:00 single:B1]");
   EXPECT_EQ(Sanctions("D1"),
             " susp[2025-01-10T10:00..2025-11-10T10:00 single:A1] "
@@ -130,7 +138,7 @@ TEST_F(LedgerFixture, TierCrossingOnlyCountsUpward) {
   Apply(ev_.Score("A1", "D1", "H1", 5, "2025-01-10T10:00"));
   Apply(ev_.Score("A2", "D1", "H1", 4, "2025-02-10T10:00"));  // 9 -> 2 months to 04-10
   Apply(ev_.Credit("D1", RestorationCredited::TRAINING_EXAM, 3, "2025-06-01T10:00"));  // 6
-  Apply(ev_.Score("A3", "D1", "H1", 3, "2025-07-01T10:00"));  // 9 again
+  Apply(ev_.Score("A3", "D1", "H1", 3, "2025-07-01T10:00"));                           // 9 again
   EXPECT_EQ(Sanctions("D1"),
             " susp[2025-02-10T10:00..2025-04-10T10:00 cumulative:A2; "
             "2025-07-01T10:00..2025-09-01T10:00 cumulative:A3]");
@@ -167,7 +175,8 @@ TEST_F(LedgerFixture, IntervalsAreHalfOpen) {
 TEST_F(LedgerFixture, DecisionTimeFieldOverridesEventTime) {
   Apply(ev_.Register("D1", "H1", "2025-01-02T09:00"));
   v1::Event e = ev_.Score("A1", "D1", "H1", 9, "2026-01-05T10:00");  // learnt in 2026
-  SetProto(claimgate::testing::T("2025-12-20T10:00"), e.mutable_score_assessed()->mutable_decision_time());
+  SetProto(claimgate::testing::T("2025-12-20T10:00"),
+           e.mutable_score_assessed()->mutable_decision_time());
   Apply(e);
   EXPECT_EQ(Sanctions("D1"), " susp[2025-12-20T10:00..2026-04-20T10:00 single:A1]");
   EXPECT_EQ(YearTotal("D1", 2025, "2026-02-01T00:00"), 9);
@@ -184,7 +193,8 @@ struct PointsCase {
   const char* want;
 };
 
-class PointsValidationTest : public LedgerFixture, public ::testing::WithParamInterface<PointsCase> {};
+class PointsValidationTest : public LedgerFixture,
+                             public ::testing::WithParamInterface<PointsCase> {};
 
 TEST_P(PointsValidationTest, RangeAndFraudBand) {
   const PointsCase& c = GetParam();
@@ -209,7 +219,8 @@ std::vector<PointsCase> PointsCases() {
     cases.push_back({p, "FRAUD", v1::ScoreAssessed::MAIN, 10, "POINTS_OUTSIDE_BAND"});
     cases.push_back({p, "FRAUD", v1::ScoreAssessed::GENERAL, 12, "POINTS_OUTSIDE_BAND"});
     cases.push_back({p, "FRAUD", v1::ScoreAssessed::IMPORTANT, 9, "POINTS_OUTSIDE_BAND"});
-    cases.push_back({p, "FRAUD", v1::ScoreAssessed::RESPONSIBILITY_UNSPECIFIED, 12, "POINTS_OUTSIDE_BAND"});
+    cases.push_back(
+        {p, "FRAUD", v1::ScoreAssessed::RESPONSIBILITY_UNSPECIFIED, 12, "POINTS_OUTSIDE_BAND"});
     cases.push_back({p, "FRAUD", v1::ScoreAssessed::MAIN, 13, "INVALID_POINTS"});
   }
   return cases;
@@ -287,21 +298,30 @@ TEST_F(LedgerFixture, NationalNeedsNoReview) {
 TEST_F(LedgerFixture, RestorationCaps) {
   Apply(ev_.Register("D1", "H1", "2025-01-02T09:00"));
   Apply(ev_.Score("A1", "D1", "H1", 8, "2025-01-10T10:00"));
-  EXPECT_EQ(Outcome(ev_.Credit("D1", RestorationCredited::TRAINING_EXAM, 2, "2025-02-01T10:00")), "applied");
+  EXPECT_EQ(Outcome(ev_.Credit("D1", RestorationCredited::TRAINING_EXAM, 2, "2025-02-01T10:00")),
+            "applied");
   EXPECT_EQ(Outcome(ev_.Credit("D1", RestorationCredited::TRAINING_EXAM, 2, "2025-02-02T10:00")),
             "RESTORATION_CAP_EXCEEDED");  // 2 + 2 > 3: the whole event is refused
-  EXPECT_EQ(Outcome(ev_.Credit("D1", RestorationCredited::TRAINING_EXAM, 1, "2025-02-03T10:00")), "applied");
+  EXPECT_EQ(Outcome(ev_.Credit("D1", RestorationCredited::TRAINING_EXAM, 1, "2025-02-03T10:00")),
+            "applied");
   EXPECT_EQ(Outcome(ev_.Credit("D1", RestorationCredited::POLICY_PUBLICITY, 2, "2025-02-04T10:00")),
             "INVALID_POINTS");  // each activity is one point
-  EXPECT_EQ(Outcome(ev_.Credit("D1", RestorationCredited::POLICY_PUBLICITY, 0, "2025-02-04T10:00")), "applied");
-  EXPECT_EQ(Outcome(ev_.Credit("D1", RestorationCredited::FLYING_INSPECTION, 1, "2025-02-05T10:00")), "applied");
-  EXPECT_EQ(Outcome(ev_.Credit("D1", RestorationCredited::RESEARCH, 1, "2025-02-06T10:00")), "applied");
-  EXPECT_EQ(Outcome(ev_.Credit("D1", RestorationCredited::SPECIAL_INSPECTION, 1, "2025-02-07T10:00")),
-            "RESTORATION_CAP_EXCEEDED");  // fourth activity point of the year
+  EXPECT_EQ(Outcome(ev_.Credit("D1", RestorationCredited::POLICY_PUBLICITY, 0, "2025-02-04T10:00")),
+            "applied");
+  EXPECT_EQ(
+      Outcome(ev_.Credit("D1", RestorationCredited::FLYING_INSPECTION, 1, "2025-02-05T10:00")),
+      "applied");
+  EXPECT_EQ(Outcome(ev_.Credit("D1", RestorationCredited::RESEARCH, 1, "2025-02-06T10:00")),
+            "applied");
+  EXPECT_EQ(
+      Outcome(ev_.Credit("D1", RestorationCredited::SPECIAL_INSPECTION, 1, "2025-02-07T10:00")),
+      "RESTORATION_CAP_EXCEEDED");                          // fourth activity point of the year
   EXPECT_EQ(YearTotal("D1", 2025, "2025-03-01T00:00"), 2);  // 8 - 3 - 3
   // A new year has new caps.
   Apply(ev_.Score("A2", "D1", "H1", 3, "2026-01-10T10:00"));
-  EXPECT_EQ(Outcome(ev_.Credit("D1", RestorationCredited::SPECIAL_INSPECTION, 1, "2026-02-07T10:00")), "applied");
+  EXPECT_EQ(
+      Outcome(ev_.Credit("D1", RestorationCredited::SPECIAL_INSPECTION, 1, "2026-02-07T10:00")),
+      "applied");
   EXPECT_EQ(YearTotal("D1", 2026, "2026-03-01T00:00"), 2);
 }
 
@@ -426,7 +446,8 @@ TEST_F(LedgerFixture, RegistrationsAndCommitments) {
   EXPECT_EQ(Render("D1"),
             "D1 reg[H1 2025-01-02T09:00..2025-05-01T00:00 c2025-01-03T09:00; "
             "H1 2025-06-01T00:00.. c2025-05-20T00:00; H2 2025-06-01T00:00..]");
-  EXPECT_EQ(Outcome(ev_.Register("D1", "H2", "2025-07-01T00:00")), "applied");  // already: idempotent
+  EXPECT_EQ(Outcome(ev_.Register("D1", "H2", "2025-07-01T00:00")),
+            "applied");  // already: idempotent
   EXPECT_EQ(Outcome(ev_.Deregister("D9", "H2", "2025-07-01T00:00")), "applied");  // nothing to end
 }
 
@@ -442,8 +463,9 @@ TEST_F(LedgerFixture, AgreementSuspensionSuspendsNamedPersonsUntilActive) {
   EXPECT_EQ(Sanctions("D2"), "");
   Apply(ev_.Agreement("H1", AgreementChanged::ACTIVE, {}, "2025-06-01T00:00"));
   EXPECT_EQ(Sanctions("D1"), " susp[2025-04-01T00:00..2025-06-01T00:00 agreement:H1]");
-  EXPECT_EQ(ledger::RenderInstitution(*ledger_->FindInstitution("H1")),
-            "H1 KIND_UNSPECIFIED/0   agreement[SUSPENDED@2025-04-01T00:00 ACTIVE@2025-06-01T00:00]");
+  EXPECT_EQ(
+      ledger::RenderInstitution(*ledger_->FindInstitution("H1")),
+      "H1 KIND_UNSPECIFIED/0   agreement[SUSPENDED@2025-04-01T00:00 ACTIVE@2025-06-01T00:00]");
 }
 
 TEST_F(LedgerFixture, AgreementTerminationTerminatesNamedPersons) {
@@ -471,7 +493,8 @@ TEST_P(NoticeTest, BandNoticeForTheYearTotal) {
   Apply(ev_.Register("D1", "H1", "2025-01-02T09:00"));
   if (std::string(c.profile) == "guizhou") UseUpFirstInRegion("H1");
   ApplyResult r = Apply(ev_.Score("A1", "D1", "H1", c.points, "2025-03-07T10:00"));
-  if (std::string(c.profile) == "guizhou" && c.points >= 9) r = Apply(ev_.Confirm("A1", "2025-03-07T10:00"));
+  if (std::string(c.profile) == "guizhou" && c.points >= 9)
+    r = Apply(ev_.Confirm("A1", "2025-03-07T10:00"));
   std::vector<std::string> got;
   for (const auto& n : r.notices) {
     got.push_back(n.notice() == "PUBLISH_STATUS"
@@ -483,10 +506,12 @@ TEST_P(NoticeTest, BandNoticeForTheYearTotal) {
 
 INSTANTIATE_TEST_SUITE_P(
     EveryProfile, NoticeTest,
-    ::testing::Values(NoticeCase{"national", 1, "INSTITUTION_TALK"}, NoticeCase{"national", 3, "INSTITUTION_TALK"},
+    ::testing::Values(NoticeCase{"national", 1, "INSTITUTION_TALK"},
+                      NoticeCase{"national", 3, "INSTITUTION_TALK"},
                       NoticeCase{"national", 4, "AGENCY_TALK_AND_TRAINING"},
                       NoticeCase{"hebei", 6, "AGENCY_TALK_AND_TRAINING"},
-                      NoticeCase{"hebei", 7, "PUBLIC_NOTICE"}, NoticeCase{"national", 8, "PUBLIC_NOTICE"},
+                      NoticeCase{"hebei", 7, "PUBLIC_NOTICE"},
+                      NoticeCase{"national", 8, "PUBLIC_NOTICE"},
                       // Friday 03-07 + 7 working days = Tuesday 03-18.
                       NoticeCase{"national", 9, "PUBLISH_STATUS by 2025-03-18T10:00"},
                       NoticeCase{"national", 12, "PUBLISH_STATUS by 2025-03-18T10:00"},

@@ -44,8 +44,10 @@ TEST(ProfileTest, InvalidProfilesAreRefusedWithTheReason) {
   EXPECT_FALSE(set.AddText("a", "name: 'x' cumulative { points: 13 suspend_months: 1 }").ok());
   EXPECT_FALSE(set.AddText("b", "name: 'x' cumulative { points: 9 }").ok());
   EXPECT_FALSE(set.AddText("c", "name: 'x' cumulative { points: 5 suspend_months: 1 }").ok());
-  EXPECT_FALSE(set.AddText("d", "name: 'x' single { points: 9 suspend_months: 1 } "
-                                "single { points: 9 suspend_months: 2 }").ok());
+  EXPECT_FALSE(set.AddText("d",
+                           "name: 'x' single { points: 9 suspend_months: 1 } "
+                           "single { points: 9 suspend_months: 2 }")
+                   .ok());
   EXPECT_FALSE(set.AddText("e", "name: 'x' traceability { from_date: '2025-13-01' }").ok());
   EXPECT_FALSE(set.AddText("f", "cumulative { points: 9 suspend_months: 1 }").ok());  // no name
   const absl::Status s = set.AddText("g.textproto", "name: 'x' no_such_field: 1");

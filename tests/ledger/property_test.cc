@@ -29,7 +29,8 @@ std::unique_ptr<ProfileSet> Profiles() { return std::move(*ProfileSet::Builtin()
 
 std::string RenderAll(const Ledger& l) {
   std::string out;
-  for (const std::string& id : l.PersonIds()) absl::StrAppend(&out, RenderPerson(*l.FindPerson(id)), "\n");
+  for (const std::string& id : l.PersonIds())
+    absl::StrAppend(&out, RenderPerson(*l.FindPerson(id)), "\n");
   for (const std::string& id : l.InstitutionIds()) {
     absl::StrAppend(&out, RenderInstitution(*l.FindInstitution(id)), "\n");
   }
@@ -75,7 +76,8 @@ TEST(LedgerPropertyTest, SameEventsSameAnswersAtEveryInstant) {
         ASSERT_LT(t, sa.until);
         ASSERT_EQ(PersonStateAt(pa, sa.since).state, sa.state) << "seed " << seed << " " << id;
         if (sa.until != absl::InfiniteFuture()) {
-          ASSERT_EQ(PersonStateAt(pa, sa.until - absl::Seconds(1)).state, sa.state) << "seed " << seed;
+          ASSERT_EQ(PersonStateAt(pa, sa.until - absl::Seconds(1)).state, sa.state)
+              << "seed " << seed;
           // Intervals partition time: the next one starts where this one ends.
           ASSERT_EQ(PersonStateAt(pa, sa.until).since, sa.until)
               << "seed " << seed << " " << RenderPerson(pa) << " at " << RenderTime(t) << " state "
@@ -91,7 +93,8 @@ TEST(LedgerPropertyTest, SameEventsSameAnswersAtEveryInstant) {
   }
 }
 
-// Registrations first, then assessments (distinct decision times) and credits (within caps) in any order.
+// Registrations first, then assessments (distinct decision times) and credits (within caps) in any
+// order.
 TEST(LedgerPropertyTest, ArrivalOrderDoesNotChangeHistory) {
   auto profiles = Profiles();
   for (int seed = 0; seed < kSeeds; ++seed) {
@@ -116,14 +119,17 @@ TEST(LedgerPropertyTest, ArrivalOrderDoesNotChangeHistory) {
       return t;
     };
     for (int k = 0; k < 25; ++k) {
-      body.push_back(ev.Score(absl::StrCat("A", k), r.Pick(std::vector<std::string>{"D1", "D2", "D3"}),
+      body.push_back(ev.Score(absl::StrCat("A", k),
+                              r.Pick(std::vector<std::string>{"D1", "D2", "D3"}),
                               r.Int(0, 1) ? "H1" : "H2", r.Int(1, 12), fresh_time()));
     }
     for (const char* p : {"D1", "D2", "D3"}) {
-      body.push_back(ev.Credit(p, v1::RestorationCredited::TRAINING_EXAM, r.Int(1, 3), fresh_time()));
+      body.push_back(
+          ev.Credit(p, v1::RestorationCredited::TRAINING_EXAM, r.Int(1, 3), fresh_time()));
       body.push_back(ev.Credit(p, v1::RestorationCredited::RESEARCH, 1, fresh_time()));
     }
-    std::vector<v1::Event> tail = {ev.Revoke("A3", "2027-01-01T00:00"), ev.Adjust("A5", r.Int(1, 12), "2027-01-02T00:00")};
+    std::vector<v1::Event> tail = {ev.Revoke("A3", "2027-01-01T00:00"),
+                                   ev.Adjust("A5", r.Int(1, 12), "2027-01-02T00:00")};
 
     std::string first;
     for (int round = 0; round < 3; ++round) {

@@ -1,5 +1,5 @@
-// Test helpers: terse builders for ledger events and claims. Times are "YYYY-MM-DDTHH:MM" in UTC+08:00
-// unless they carry their own offset.
+// Test helpers: terse builders for ledger events and claims. Times are "YYYY-MM-DDTHH:MM" in
+// UTC+08:00 unless they carry their own offset.
 #ifndef CLAIMGATE_TESTS_TESTING_EVENTS_H_
 #define CLAIMGATE_TESTS_TESTING_EVENTS_H_
 
@@ -54,7 +54,8 @@ class EventBuilder {
     b->set_role(v1::PersonRegistered::PHYSICIAN);
     return e;
   }
-  v1::Event Deregister(const std::string& person, const std::string& inst, const std::string& time) {
+  v1::Event Deregister(const std::string& person, const std::string& inst,
+                       const std::string& time) {
     v1::Event e = Base(time);
     e.mutable_person_deregistered()->set_person_id(person);
     e.mutable_person_deregistered()->set_institution_id(inst);
@@ -66,8 +67,9 @@ class EventBuilder {
     e.mutable_commitment_signed()->set_institution_id(inst);
     return e;
   }
-  v1::Event Score(const std::string& id, const std::string& person, const std::string& inst, int points,
-                  const std::string& time, const std::string& violation = "OVER_TREATMENT",
+  v1::Event Score(const std::string& id, const std::string& person, const std::string& inst,
+                  int points, const std::string& time,
+                  const std::string& violation = "OVER_TREATMENT",
                   v1::ScoreAssessed::Responsibility r = v1::ScoreAssessed::MAIN) {
     v1::Event e = Base(time);
     auto* b = e.mutable_score_assessed();

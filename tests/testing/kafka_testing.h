@@ -1,5 +1,5 @@
-// Test helpers for the Kafka integration tests: read a topic to its end, and run the claimgate binary as a
-// child process that is reaped however the test ends.
+// Test helpers for the Kafka integration tests: read a topic to its end, and run the claimgate
+// binary as a child process that is reaped however the test ends.
 #ifndef CLAIMGATE_TESTS_TESTING_KAFKA_TESTING_H_
 #define CLAIMGATE_TESTS_TESTING_KAFKA_TESTING_H_
 
@@ -53,8 +53,8 @@ inline std::vector<Record> ReadTopic(const kafka::ClientConfig& config, const st
   return out;
 }
 
-// The claimgate binary as a child process; killed and reaped when the object goes away unless the test
-// reaped it itself (pid set to -1).
+// The claimgate binary as a child process; killed and reaped when the object goes away unless the
+// test reaped it itself (pid set to -1).
 struct Child {
   pid_t pid = -1;
   FILE* out = nullptr;  // the child's standard output

@@ -27,8 +27,8 @@ class LedgerFixture : public ::testing::Test {
     ledger_ = std::move(*created);
   }
 
-  // Guizhou reviews the first assessment of a region: record a throwaway one for D0 at `inst` so that later
-  // assessments there are not the first.
+  // Guizhou reviews the first assessment of a region: record a throwaway one for D0 at `inst` so
+  // that later assessments there are not the first.
   void UseUpFirstInRegion(const std::string& inst) {
     Apply(ev_.Register("D0", inst, "2025-01-02T09:00"));
     Apply(ev_.Score("A0", "D0", inst, 1, "2025-01-05T10:00"));
@@ -64,8 +64,8 @@ class LedgerFixture : public ::testing::Test {
     const v1::PersonStatus* p = ledger_->FindPerson(person);
     if (p == nullptr) return "<unknown>";
     ledger::StateAt s = ledger::PersonStateAt(*p, T(time));
-    return absl::StrCat(v1::PersonStatus::State_Name(s.state), " ", ledger::RenderTime(s.since), "..",
-                        ledger::RenderTime(s.until));
+    return absl::StrCat(v1::PersonStatus::State_Name(s.state), " ", ledger::RenderTime(s.since),
+                        "..", ledger::RenderTime(s.until));
   }
   int YearTotal(const std::string& person, int year, const std::string& time) {
     const v1::PersonStatus* p = ledger_->FindPerson(person);

@@ -1,5 +1,5 @@
-// Randomized ledger streams for property tests: every kind of ledger event, times out of order, some
-// refusals. Deterministic for a seed.
+// Randomized ledger streams for property tests: every kind of ledger event, times out of order,
+// some refusals. Deterministic for a seed.
 #ifndef CLAIMGATE_TESTS_TESTING_RANDOM_EVENTS_H_
 #define CLAIMGATE_TESTS_TESTING_RANDOM_EVENTS_H_
 
@@ -20,10 +20,13 @@ class Random {
   explicit Random(uint32_t seed) : rng_(seed) {}
   int Int(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
   template <typename T>
-  const T& Pick(const std::vector<T>& v) { return v[Int(0, static_cast<int>(v.size()) - 1)]; }
+  const T& Pick(const std::vector<T>& v) {
+    return v[Int(0, static_cast<int>(v.size()) - 1)];
+  }
   // A time in 2025-2026 on a minute grid, rendered for the event builder.
   std::string Time() {
-    const absl::Time t = absl::FromUnixSeconds(1735660800 + 60LL * Int(0, 2 * 365 * 24 * 60));  // from 2025-01-01 CST
+    const absl::Time t = absl::FromUnixSeconds(
+        1735660800 + 60LL * Int(0, 2 * 365 * 24 * 60));  // from 2025-01-01 CST
     return absl::FormatTime("%Y-%m-%dT%H:%M", t, absl::FixedTimeZone(8 * 3600));
   }
   std::mt19937& rng() { return rng_; }
@@ -40,8 +43,8 @@ inline std::vector<v1::Event> RandomStream(Random& r, int n) {
   const std::vector<std::string> profiles = {"national", "hebei", "tibet", "guizhou"};
   std::vector<v1::Event> out;
   for (const std::string& i : insts) {
-    out.push_back(ev.Institution(i, r.Pick(profiles), v1::InstitutionRegistered::HOSPITAL, r.Int(0, 3),
-                                 r.Int(0, 1) ? "R1" : "R2", "2025-01-01T00:00"));
+    out.push_back(ev.Institution(i, r.Pick(profiles), v1::InstitutionRegistered::HOSPITAL,
+                                 r.Int(0, 3), r.Int(0, 1) ? "R1" : "R2", "2025-01-01T00:00"));
   }
   int assessments = 0;
   for (int k = 0; k < n; ++k) {
@@ -64,7 +67,8 @@ inline std::vector<v1::Event> RandomStream(Random& r, int n) {
       case 5:
       case 6: {
         const bool fraud = r.Int(0, 5) == 0;
-        out.push_back(ev.Score(absl::StrCat("A", ++assessments), p, i, fraud ? r.Int(9, 12) : r.Int(0, 13), t,
+        out.push_back(ev.Score(absl::StrCat("A", ++assessments), p, i,
+                               fraud ? r.Int(9, 12) : r.Int(0, 13), t,
                                fraud ? "FRAUD" : "OVER_TREATMENT",
                                static_cast<v1::ScoreAssessed::Responsibility>(r.Int(0, 3))));
         break;
@@ -76,7 +80,8 @@ inline std::vector<v1::Event> RandomStream(Random& r, int n) {
         out.push_back(ev.Adjust(some_assessment, r.Int(0, 13), t));
         break;
       case 9:
-        out.push_back(ev.Credit(p, static_cast<v1::RestorationCredited::Kind>(r.Int(1, 5)), r.Int(0, 3), t));
+        out.push_back(
+            ev.Credit(p, static_cast<v1::RestorationCredited::Kind>(r.Int(1, 5)), r.Int(0, 3), t));
         break;
       case 10:
         out.push_back(ev.Shorten(p, r.Int(1, 200), t));
@@ -86,7 +91,8 @@ inline std::vector<v1::Event> RandomStream(Random& r, int n) {
         for (const std::string& q : persons) {
           if (r.Int(0, 2) == 0) named.push_back(q);
         }
-        out.push_back(ev.Agreement(i, static_cast<v1::AgreementChanged::State>(r.Int(1, 3)), named, t));
+        out.push_back(
+            ev.Agreement(i, static_cast<v1::AgreementChanged::State>(r.Int(1, 3)), named, t));
         break;
       }
     }
