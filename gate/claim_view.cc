@@ -33,100 +33,71 @@ bool ReadEnum(Reader& r, WireType type, int* out) {
   return true;
 }
 
+bool ReadMessage(Reader& r, WireType type, absl::string_view* out) {
+  return type == wire::kLen && r.ReadLen(out);
+}
+
 bool ParsePractitioner(absl::string_view bytes, ClaimView::Practitioner* p) {
-  Reader r(bytes);
-  while (!r.done()) {
-    uint32_t field = 0;
-    WireType type;
-    if (!r.ReadTag(&field, &type)) return false;
-    bool ok = true;
+  return wire::ForEachField(bytes, [p](uint32_t field, WireType type, Reader& r) {
     switch (field) {
       case 1:
-        ok = ReadString(r, type, &p->person_id);
-        break;
+        return ReadString(r, type, &p->person_id);
       case 2:
-        ok = ReadEnum(r, type, &p->role);
-        break;
+        return ReadEnum(r, type, &p->role);
       default:
-        ok = r.Skip(type);
+        return r.Skip(type);
     }
-    if (!ok) return false;
-  }
-  return true;
+  });
 }
 
 bool ParseItem(absl::string_view bytes, ClaimView::Item* item) {
-  Reader r(bytes);
-  while (!r.done()) {
-    uint32_t field = 0;
-    WireType type;
-    if (!r.ReadTag(&field, &type)) return false;
-    bool ok = true;
+  return wire::ForEachField(bytes, [item](uint32_t field, WireType type, Reader& r) {
+    absl::string_view code;
     switch (field) {
       case 1:
-        ok = ReadString(r, type, &item->item_code);
-        break;
+        return ReadString(r, type, &item->item_code);
       case 2:
-        ok = ReadEnum(r, type, &item->category);
-        break;
+        return ReadEnum(r, type, &item->category);
       case 3:
-        ok = ReadInt(r, type, &item->amount_fen);
-        break;
-      case 4: {
-        absl::string_view code;
-        ok = ReadString(r, type, &code);
-        if (ok) item->traceability_codes.push_back(code);
-        break;
-      }
+        return ReadInt(r, type, &item->amount_fen);
+      case 4:
+        if (!ReadString(r, type, &code)) return false;
+        item->traceability_codes.push_back(code);
+        return true;
       default:
-        ok = r.Skip(type);
+        return r.Skip(type);
     }
-    if (!ok) return false;
-  }
-  return true;
+  });
 }
 
 absl::Status ParseClaim(absl::string_view bytes, ClaimView* c) {
-  Reader r(bytes);
-  while (!r.done()) {
-    uint32_t field = 0;
-    WireType type;
-    if (!r.ReadTag(&field, &type)) return Malformed("bad tag");
-    bool ok = true;
+  uint32_t last_field = 0;
+  const bool ok = wire::ForEachField(bytes, [c, &last_field](uint32_t field, WireType type, Reader& r) {
+    last_field = field;
     absl::string_view sub;
     switch (field) {
       case 1:
-        ok = ReadString(r, type, &c->claim_id);
-        break;
+        return ReadString(r, type, &c->claim_id);
       case 2:
-        ok = ReadEnum(r, type, &c->kind);
-        break;
+        return ReadEnum(r, type, &c->kind);
       case 3:
-        ok = ReadString(r, type, &c->institution_id);
-        break;
+        return ReadString(r, type, &c->institution_id);
       case 4:
-        ok = type == wire::kLen && r.ReadLen(&sub) && wire::ReadTimestamp(sub, &c->service_time);
-        c->has_service_time = ok;
-        break;
+        c->has_service_time = ReadMessage(r, type, &sub) && wire::ReadTimestamp(sub, &c->service_time);
+        return c->has_service_time;
       case 5:
-        ok = ReadEnum(r, type, &c->visit_type);
-        break;
+        return ReadEnum(r, type, &c->visit_type);
       case 6:
-        ok = ReadString(r, type, &c->insured_id);
-        break;
+        return ReadString(r, type, &c->insured_id);
       case 7:
-        ok = type == wire::kLen && r.ReadLen(&sub) &&
-             ParsePractitioner(sub, &c->practitioners.emplace_back());
-        break;
+        return ReadMessage(r, type, &sub) && ParsePractitioner(sub, &c->practitioners.emplace_back());
       case 8:
-        ok = type == wire::kLen && r.ReadLen(&sub) && ParseItem(sub, &c->items.emplace_back());
-        break;
+        return ReadMessage(r, type, &sub) && ParseItem(sub, &c->items.emplace_back());
       default:
-        ok = r.Skip(type);
+        return r.Skip(type);
     }
-    if (!ok) return Malformed(absl::StrCat("bad field ", field));
-  }
-  return absl::OkStatus();
+  });
+  return ok ? absl::OkStatus() : Malformed(absl::StrCat("bad field ", last_field));
 }
 
 }  // namespace

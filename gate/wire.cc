@@ -4,24 +4,20 @@
 namespace claimgate::gate::wire {
 
 bool ReadTimestamp(absl::string_view bytes, absl::Time* out) {
-  Reader r(bytes);
   int64_t seconds = 0;
   int32_t nanos = 0;
-  while (!r.done()) {
-    uint32_t field = 0;
-    WireType type;
-    if (!r.ReadTag(&field, &type)) return false;
+  const bool ok = ForEachField(bytes, [&](uint32_t field, WireType type, Reader& r) {
     uint64_t v = 0;
-    if (field == 1 && type == kVarint) {
-      if (!r.ReadVarint(&v)) return false;
+    if ((field != 1 && field != 2) || type != kVarint) return r.Skip(type);
+    if (!r.ReadVarint(&v)) return false;
+    if (field == 1) {
       seconds = static_cast<int64_t>(v);
-    } else if (field == 2 && type == kVarint) {
-      if (!r.ReadVarint(&v)) return false;
+    } else {
       nanos = static_cast<int32_t>(v);
-    } else if (!r.Skip(type)) {
-      return false;
     }
-  }
+    return true;
+  });
+  if (!ok) return false;
   // The ranges google.protobuf.Timestamp allows (0001-01-01 .. 9999-12-31).
   if (seconds < -62135596800 || seconds > 253402300799 || nanos < 0 || nanos > 999999999)
     return false;

@@ -73,6 +73,19 @@ class Reader {
   const char* end_;
 };
 
+// Calls `on_field(field, type, reader)` for every field of a message; `on_field` reads or skips the value
+// and returns false to stop. False for malformed bytes or when `on_field` stopped.
+template <typename OnField>
+bool ForEachField(absl::string_view bytes, OnField&& on_field) {
+  Reader r(bytes);
+  while (!r.done()) {
+    uint32_t field = 0;
+    WireType type;
+    if (!r.ReadTag(&field, &type) || !on_field(field, type, r)) return false;
+  }
+  return true;
+}
+
 // google.protobuf.Timestamp {seconds = 1; nanos = 2}.
 bool ReadTimestamp(absl::string_view bytes, absl::Time* out);
 
