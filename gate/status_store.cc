@@ -180,7 +180,12 @@ template <typename Stored, typename T>
 const T* StatusStore::ReadThrough(HotTier<T>& tier, rocksdb::ColumnFamilyHandle* cf,
                                   absl::string_view id) const {
   const auto hit = tier.Find(id);
-  if (hit.found) return hit.value;
+  return hit.found ? hit.value : Load<Stored>(tier, cf, id);
+}
+
+template <typename Stored, typename T>
+const T* StatusStore::Load(HotTier<T>& tier, rocksdb::ColumnFamilyHandle* cf,
+                           absl::string_view id) const {
   std::string bytes;
   ++rocksdb_reads_;
   const rocksdb::Status s =
@@ -235,7 +240,7 @@ absl::Status StatusStore::Resolve(const ClaimView& claim) {
     resolved_institution_ = inst.value;
   } else {
     resolved_institution_ =
-        ReadThrough<v1::InstitutionStatus>(*institution_tier_, institutions_, claim.institution_id);
+        Load<v1::InstitutionStatus>(*institution_tier_, institutions_, claim.institution_id);
     institution_tier_->Pin(claim.institution_id);
   }
   if (resolved_institution_ == nullptr)

@@ -102,6 +102,9 @@ class StatusStore final : public StatusLookup {
   template <typename Stored, typename T>
   const T* ReadThrough(HotTier<T>& tier, rocksdb::ColumnFamilyHandle* cf,
                        absl::string_view id) const;
+  // The RocksDB half of ReadThrough, for a miss already counted.
+  template <typename Stored, typename T>
+  const T* Load(HotTier<T>& tier, rocksdb::ColumnFamilyHandle* cf, absl::string_view id) const;
 
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* default_ = nullptr;  // owned by db_ (closed in the destructor)

@@ -1,4 +1,4 @@
-// SHA-256 through OpenSSL's one-shot EVP digest.
+// SHA-256 (OpenSSL's low-level API: see Sha256HexInto) and canonical Protobuf bytes.
 #include "ledger/digest.h"
 
 // SHA256_Init & co. are deprecated in OpenSSL 3 but kept; see Sha256HexInto.
