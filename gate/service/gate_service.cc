@@ -1,8 +1,10 @@
 // The gate as a Kafka stream processor around BinaryDecider and the status store.
 #include "gate/service/gate_service.h"
 
+#include <deque>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/util/json_util.h"
@@ -36,10 +38,62 @@ absl::StatusOr<int> PartitionCount(RdKafka::Handle* handle, const std::string& t
   return absl::NotFoundError(absl::StrCat("topic ", topic, " not found"));
 }
 
+// "claims/3@42" -> (3, 42) when the topic is `topic`.
+bool ParseSource(absl::string_view source, absl::string_view topic, int32_t* partition,
+                 int64_t* offset) {
+  const size_t at = source.rfind('@');
+  const size_t slash = source.rfind('/', at);
+  if (at == absl::string_view::npos || slash == absl::string_view::npos) return false;
+  return source.substr(0, slash) == topic &&
+         absl::SimpleAtoi(source.substr(slash + 1, at - slash - 1), partition) &&
+         absl::SimpleAtoi(source.substr(at + 1), offset);
+}
+
+std::string Header(RdKafka::Message& m, const std::string& key) {
+  if (m.headers() == nullptr) return "";
+  const RdKafka::Headers::Header h = m.headers()->get_last(key);
+  if (h.err() != RdKafka::ERR_NO_ERROR || h.value() == nullptr) return "";
+  return std::string(static_cast<const char*>(h.value()), h.value_size());
+}
+
+// The decision an audit record states (claim id, outcome, reasons), in the output format: what
+// EncodeDecision wrote for the same claim, byte for byte in Protobuf.
+absl::StatusOr<std::string> DecisionFromAudit(const std::string& audit, kafka::Format format,
+                                              std::string* claim_id) {
+  v1::AuditRecord a;
+  const bool ok = format == kafka::Format::kJson
+                      ? google::protobuf::util::JsonStringToMessage(audit, &a).ok()
+                      : a.ParseFromString(audit);
+  if (!ok) return absl::DataLossError("an audit record on the output topic does not parse");
+  v1::Decision d;
+  d.set_claim_id(a.claim_id());
+  d.set_outcome(a.outcome());
+  *d.mutable_reasons() = a.reasons();
+  *claim_id = a.claim_id();
+  return format == kafka::Format::kJson ? ledger::ToJson(d) : d.SerializeAsString();
+}
+
 }  // namespace
+
+void GateService::Rebalancer::rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
+                                           std::vector<RdKafka::TopicPartition*>& partitions) {
+  ++gate_->generation_;
+  if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+    if (absl::Status s = gate_->PlanResume(partitions); !s.ok()) {
+      if (gate_->options_.log != nullptr)
+        *gate_->options_.log << "claimgate gate: recovery after assignment failed: " << s << "\n";
+      gate_->rebalance_error_ = s;
+    }
+    consumer->assign(partitions);
+  } else {
+    for (const RdKafka::TopicPartition* tp : partitions) gate_->repair_.erase(tp->partition());
+    consumer->unassign();
+  }
+}
 
 GateService::~GateService() {
   if (claims_consumer_ != nullptr) claims_consumer_->close();
+  if (tail_consumer_ != nullptr) tail_consumer_->close();
   if (status_consumer_ != nullptr) status_consumer_->close();
 }
 
@@ -97,7 +151,18 @@ absl::StatusOr<std::unique_ptr<GateService>> GateService::Start(const GateServic
   g->status_consumer_->assign(assignment);
   RdKafka::TopicPartition::destroy(assignment);
 
-  auto claims_consumer = kafka::MakeConsumer(options.kafka, options.group_id);
+  for (const std::string& topic :
+       {options.topics.decisions, options.topics.audit, options.topics.dlq}) {
+    absl::StatusOr<int> n = PartitionCount(g->producer_->raw(), topic);
+    if (!n.ok()) return n.status();
+    g->output_partitions_[topic] = *n;
+  }
+  auto tail_consumer = kafka::MakeConsumer(options.kafka, "");
+  if (!tail_consumer.ok()) return tail_consumer.status();
+  g->tail_consumer_ = std::move(*tail_consumer);
+
+  g->rebalancer_ = std::make_unique<Rebalancer>(g.get());
+  auto claims_consumer = kafka::MakeConsumer(options.kafka, options.group_id, g->rebalancer_.get());
   if (!claims_consumer.ok()) return claims_consumer.status();
   g->claims_consumer_ = std::move(*claims_consumer);
   const RdKafka::ErrorCode err = g->claims_consumer_->subscribe({options.topics.claims});
@@ -164,42 +229,235 @@ absl::Status GateService::PollStatusFeed(int timeout_ms) {
   return absl::OkStatus();
 }
 
-absl::Status GateService::RewindClaims() {
-  std::vector<RdKafka::TopicPartition*> assignment;
-  claims_consumer_->assignment(assignment);
-  if (assignment.empty()) return absl::OkStatus();
-  claims_consumer_->committed(assignment, 10000);
-  for (RdKafka::TopicPartition* tp : assignment) {
-    if (tp->offset() < 0) tp->set_offset(RdKafka::Topic::OFFSET_BEGINNING);
-    claims_consumer_->seek(*tp, 5000);
+int32_t GateService::OutputPartition(const std::string& topic, int32_t source_partition) const {
+  const auto it = output_partitions_.find(topic);
+  const int n = it == output_partitions_.end() || it->second < 1 ? 1 : it->second;
+  return source_partition % n;
+}
+
+absl::Status GateService::ReadRange(const std::string& topic, int32_t partition, int64_t from,
+                                    int64_t to, const std::function<void(RdKafka::Message&)>& fn) {
+  if (from >= to) return absl::OkStatus();
+  std::vector<RdKafka::TopicPartition*> tp = {
+      RdKafka::TopicPartition::create(topic, partition, from)};
+  tail_consumer_->assign(tp);
+  RdKafka::TopicPartition::destroy(tp);
+  absl::Status result;
+  for (int idle = 0;;) {
+    std::unique_ptr<RdKafka::Message> m(tail_consumer_->consume(500));
+    if (m->err() == RdKafka::ERR__PARTITION_EOF) break;  // read_committed: aborted data skipped
+    if (m->err() == RdKafka::ERR__TIMED_OUT) {
+      if (++idle < 20) continue;
+      result = absl::UnavailableError(absl::StrCat("reading ", Key(topic, partition), " from ",
+                                                   from, ": no answer within 10 s"));
+      break;
+    }
+    if (m->err() != RdKafka::ERR_NO_ERROR) {
+      result = kafka::ToStatus(m->err(), absl::StrCat("reading ", Key(topic, partition)));
+      break;
+    }
+    if (m->offset() >= to) break;
+    fn(*m);
+    if (m->offset() + 1 >= to) break;
   }
-  RdKafka::TopicPartition::destroy(assignment);
+  tail_consumer_->unassign();
+  return result;
+}
+
+absl::StatusOr<int64_t> GateService::Recover(int32_t partition, int64_t committed) {
+  repair_.erase(partition);
+  // One output topic's claims of `partition`, read backwards from the end a window at a time.
+  struct Found {
+    int64_t offset;       // the claim's offset
+    int64_t batch_start;  // first offset of its partition in the batch that wrote it
+    std::string value;    // audit records only
+  };
+  struct Tail {
+    const std::string* topic;
+    int32_t output_partition = 0;
+    int64_t low = 0, end = 0;  // unread: [low, end)
+    std::deque<Found> found;   // in output order, which is claim order
+  };
+  const kafka::Topics& t = options_.topics;
+  std::vector<Tail> tails;
+  for (const std::string* topic : {&t.audit, &t.decisions, &t.dlq}) {
+    Tail tail;
+    tail.topic = topic;
+    tail.output_partition = OutputPartition(*topic, partition);
+    const RdKafka::ErrorCode err = producer_->raw()->query_watermark_offsets(
+        *topic, tail.output_partition, &tail.low, &tail.end, 10000);
+    if (err != RdKafka::ERR_NO_ERROR)
+      return kafka::ToStatus(err, absl::StrCat("watermarks of ", *topic));
+    tails.push_back(std::move(tail));
+  }
+  const int64_t window = std::max<int64_t>(1000, 4LL * options_.max_batch);
+  auto step_back = [&](Tail& tail) -> absl::Status {
+    const int64_t from = std::max(tail.low, tail.end - window);
+    std::vector<Found> read;
+    absl::Status s =
+        ReadRange(*tail.topic, tail.output_partition, from, tail.end, [&](RdKafka::Message& m) {
+          int32_t p = 0;
+          int64_t o = 0;
+          if (!ParseSource(Header(m, "source"), t.claims, &p, &o) || p != partition) return;
+          int64_t b = o;
+          if (!absl::SimpleAtoi(Header(m, "batch_start"), &b)) b = o;
+          std::string value;
+          if (tail.topic == &t.audit) value.assign(static_cast<const char*>(m.payload()), m.len());
+          read.push_back(Found{o, b, std::move(value)});
+        });
+    if (!s.ok()) return s;
+    tail.found.insert(tail.found.begin(), std::make_move_iterator(read.begin()),
+                      std::make_move_iterator(read.end()));
+    tail.end = from;
+    return absl::OkStatus();
+  };
+  // The newest claim of this partition on each output topic; the newest of all names the batch to
+  // resume at.
+  int64_t last = -1, batch_start = -1;
+  for (Tail& tail : tails) {
+    while (tail.found.empty() && tail.end > tail.low) {
+      if (absl::Status s = step_back(tail); !s.ok()) return s;
+    }
+    if (!tail.found.empty() && tail.found.back().offset > last) {
+      last = tail.found.back().offset;
+      batch_start = tail.found.back().batch_start;
+    }
+  }
+  // Committed offsets (a broker with transactions) cover everything below them.
+  if (last < committed || last < 0) return committed;
+  const int64_t resume = std::max(batch_start, committed);
+  Repair& repair = repair_[partition];
+  repair.last = last;
+  for (Tail& tail : tails) {
+    while (tail.end > tail.low && (tail.found.empty() || tail.found.front().offset >= resume)) {
+      if (absl::Status s = step_back(tail); !s.ok()) return s;
+    }
+    for (Found& f : tail.found) {
+      if (f.offset < resume) continue;
+      Written& w = repair.written[f.offset];
+      if (tail.topic == &t.audit) {
+        w.audit = true;
+        w.audit_value = std::move(f.value);
+      } else if (tail.topic == &t.decisions) {
+        w.decision = true;
+      } else {
+        w.dead_letter = true;
+      }
+    }
+  }
+  return resume;
+}
+
+absl::Status GateService::PlanResume(std::vector<RdKafka::TopicPartition*>& partitions) {
+  if (partitions.empty()) return absl::OkStatus();
+  const RdKafka::ErrorCode err = claims_consumer_->committed(partitions, 10000);
+  if (err != RdKafka::ERR_NO_ERROR) return kafka::ToStatus(err, "committed offsets of claims");
+  for (RdKafka::TopicPartition* tp : partitions) {
+    const int64_t committed = tp->offset() >= 0 ? tp->offset() : -1;
+    absl::StatusOr<int64_t> resume = Recover(tp->partition(), committed);
+    if (!resume.ok()) return resume.status();
+    tp->set_offset(*resume >= 0 ? *resume : RdKafka::Topic::OFFSET_INVALID);
+    if (options_.log != nullptr) {
+      const auto r = repair_.find(tp->partition());
+      *options_.log << "claimgate gate: " << Key(tp->topic(), tp->partition()) << " resumes at "
+                    << (*resume >= 0 ? absl::StrCat(*resume) : "the reset policy") << " (committed "
+                    << committed << ", " << (r == repair_.end() ? 0 : r->second.written.size())
+                    << " claims with outputs to check)\n";
+    }
+  }
   return absl::OkStatus();
 }
 
+const GateService::Written* GateService::FindWritten(int32_t partition, int64_t offset) {
+  const auto it = repair_.find(partition);
+  if (it == repair_.end()) return nullptr;
+  if (offset > it->second.last) {
+    repair_.erase(it);
+    return nullptr;
+  }
+  static const Written kNone;
+  const auto w = it->second.written.find(offset);
+  return w == it->second.written.end() ? &kNone : &w->second;
+}
+
+absl::Status GateService::RewindClaims() {
+  std::vector<RdKafka::TopicPartition*> assignment;
+  claims_consumer_->assignment(assignment);
+  absl::Status s = PlanResume(assignment);
+  for (RdKafka::TopicPartition* tp : assignment) {
+    if (!s.ok()) break;
+    if (tp->offset() < 0) tp->set_offset(RdKafka::Topic::OFFSET_BEGINNING);
+    const RdKafka::ErrorCode err = claims_consumer_->seek(*tp, 5000);
+    if (err != RdKafka::ERR_NO_ERROR) s = kafka::ToStatus(err, "rewinding claims");
+  }
+  RdKafka::TopicPartition::destroy(assignment);
+  return s;
+}
+
 absl::StatusOr<int> GateService::RunOnce(int timeout_ms) {
+  if (!rebalance_error_.ok()) return rebalance_error_;
   if (absl::Status s = PollStatusFeed(ready_ ? 0 : timeout_ms); !s.ok()) return s;
   if (!ready_) return 0;
 
   std::vector<std::unique_ptr<RdKafka::Message>> batch;
   for (int wait = timeout_ms; static_cast<int>(batch.size()) < options_.max_batch; wait = 0) {
+    const int generation = generation_;
     std::unique_ptr<RdKafka::Message> m(claims_consumer_->consume(wait));
+    if (generation != generation_) batch.clear();  // a rebalance: those partitions moved
     if (m->err() == RdKafka::ERR__TIMED_OUT) break;
     if (m->err() == RdKafka::ERR__PARTITION_EOF) continue;
     if (m->err() != RdKafka::ERR_NO_ERROR) return kafka::ToStatus(m->err(), "consuming claims");
     batch.push_back(std::move(m));
   }
+  if (!rebalance_error_.ok()) return rebalance_error_;
   if (batch.empty()) return 0;
 
+  auto rewind = [&]() -> absl::StatusOr<int> {
+    ++stats_.aborted;
+    if (absl::Status s = RewindClaims(); !s.ok()) return s;
+    return 0;
+  };
   if (absl::Status s = producer_->Begin(); !s.ok()) return s;
   const kafka::Topics& t = options_.topics;
   std::string decision, audit, converted;
   std::map<std::pair<std::string, int32_t>, int64_t> next;
+  std::map<int32_t, int64_t> batch_start;  // partition -> first offset in this batch
+  // Decisions wait until the batch's audit records are acknowledged (see the header comment).
+  struct PendingDecision {
+    int32_t partition;
+    std::string key, value;
+    std::vector<std::pair<std::string, std::string>> headers;
+  };
+  std::vector<PendingDecision> decisions;
+  GateServiceStats delta;  // merged once the transaction commits
   const absl::Time now = clock_->Now();
   decider_->context().status_stale = now - last_caught_up_ > options_.staleness_bound;
   absl::Status failed;
   for (const auto& m : batch) {
-    next[{m->topic_name(), m->partition()}] = m->offset() + 1;
+    const int32_t partition = m->partition();
+    const int64_t offset = m->offset();
+    next[{m->topic_name(), partition}] = offset + 1;
+    batch_start.emplace(partition, offset);
+    std::vector<std::pair<std::string, std::string>> headers = {
+        {"source", absl::StrCat(m->topic_name(), "/", partition, "@", offset)},
+        {"batch_start", absl::StrCat(batch_start[partition])}};
+    const Written* written = FindWritten(partition, offset);
+    if (written != nullptr && (written->dead_letter || (written->audit && written->decision))) {
+      ++delta.skipped;
+      continue;
+    }
+    if (written != nullptr && written->audit) {
+      std::string claim_id;
+      absl::StatusOr<std::string> rebuilt =
+          DecisionFromAudit(written->audit_value, options_.output_format, &claim_id);
+      if (!rebuilt.ok()) {
+        failed = rebuilt.status();
+        break;
+      }
+      decisions.push_back({partition, claim_id, std::move(*rebuilt), std::move(headers)});
+      ++delta.repaired;
+      continue;
+    }
     absl::string_view bytes(static_cast<const char*>(m->payload()), m->len());
     absl::Status decided;
     if (options_.input_format == kafka::Format::kJson) {
@@ -210,22 +468,22 @@ absl::StatusOr<int> GateService::RunOnce(int timeout_ms) {
         bytes = converted;
       }
     }
-    decider_->context().source.set_partition(m->partition());
-    decider_->context().source.set_offset(m->offset());
+    decider_->context().source.set_partition(partition);
+    decider_->context().source.set_offset(offset);
     if (decided.ok())
       decided = decider_->Decide(bytes, *store_, ledger_position_, now, &decision, &audit);
     if (absl::IsInvalidArgument(decided)) {
-      ++stats_.dead_lettered;
-      failed = producer_->Produce(
-          t.dlq, absl::string_view(m->key() ? *m->key() : std::string()),
-          absl::string_view(static_cast<const char*>(m->payload()), m->len()),
-          {{"error", "MALFORMED"},
-           {"error_message", std::string(decided.message())},
-           {"source", absl::StrCat(m->topic_name(), "/", m->partition(), "@", m->offset())}});
+      ++delta.dead_lettered;
+      headers.insert(headers.begin(),
+                     {{"error", "MALFORMED"}, {"error_message", std::string(decided.message())}});
+      failed =
+          producer_->Produce(t.dlq, absl::string_view(m->key() ? *m->key() : std::string()),
+                             absl::string_view(static_cast<const char*>(m->payload()), m->len()),
+                             headers, OutputPartition(t.dlq, partition));
     } else if (!decided.ok()) {
       failed = decided;  // the store could not be read: give the batch back
     } else {
-      const std::string claim_id(decider_->last_claim().claim_id);
+      std::string claim_id(decider_->last_claim().claim_id);
       if (options_.output_format == kafka::Format::kJson) {
         v1::Decision d;
         d.ParseFromString(decision);
@@ -234,27 +492,36 @@ absl::StatusOr<int> GateService::RunOnce(int timeout_ms) {
         decision = ledger::ToJson(d);
         audit = ledger::ToJson(a);
       }
-      failed = producer_->Produce(t.decisions, claim_id, decision);
-      if (failed.ok()) failed = producer_->Produce(t.audit, claim_id, audit);
-      if (failed.ok()) {
-        ++stats_.decided;
-        const DecisionResult& result = decider_->last_result();
-        ++stats_.outcomes[v1::Decision::Outcome_Name(result.outcome)];
-        for (size_t i = 0; i < result.reasons.size(); ++i) {
-          bool first = true;  // count a code once a claim
-          for (size_t j = 0; j < i; ++j) first &= result.reasons[j].code != result.reasons[i].code;
-          if (first) ++stats_.reasons[v1::ReasonCode_Name(result.reasons[i].code)];
-        }
+      failed = producer_->Produce(t.audit, claim_id, audit, headers,
+                                  OutputPartition(t.audit, partition));
+      // A decision without its audit record (written by an older gate) keeps its decision.
+      if (written == nullptr || !written->decision) {
+        decisions.push_back({partition, std::move(claim_id), decision, std::move(headers)});
+      }
+      ++delta.decided;
+      const DecisionResult& result = decider_->last_result();
+      ++delta.outcomes[v1::Decision::Outcome_Name(result.outcome)];
+      for (size_t i = 0; i < result.reasons.size(); ++i) {
+        bool first = true;  // count a code once a claim
+        for (size_t j = 0; j < i; ++j) first &= result.reasons[j].code != result.reasons[i].code;
+        if (first) ++delta.reasons[v1::ReasonCode_Name(result.reasons[i].code)];
       }
     }
     if (!failed.ok()) break;
   }
+  if (failed.ok() && !decisions.empty()) {
+    failed = producer_->Flush();
+    if (absl::IsAborted(failed)) return rewind();  // Flush aborted the transaction
+  }
+  for (const PendingDecision& d : decisions) {
+    if (!failed.ok()) break;
+    failed = producer_->Produce(t.decisions, d.key, d.value, d.headers,
+                                OutputPartition(t.decisions, d.partition));
+  }
   if (!failed.ok()) {
     (void)producer_->Abort();
-    ++stats_.aborted;
     if (absl::IsFailedPrecondition(failed)) return failed;
-    if (absl::Status s = RewindClaims(); !s.ok()) return s;
-    return 0;
+    return rewind();
   }
   std::vector<RdKafka::TopicPartition*> offsets;
   for (const auto& [tp, offset] : next) {
@@ -262,13 +529,15 @@ absl::StatusOr<int> GateService::RunOnce(int timeout_ms) {
   }
   absl::Status committed = producer_->Commit(offsets, claims_consumer_.get());
   RdKafka::TopicPartition::destroy(offsets);
-  if (absl::IsAborted(committed)) {
-    ++stats_.aborted;
-    if (absl::Status s = RewindClaims(); !s.ok()) return s;
-    return 0;
-  }
+  if (absl::IsAborted(committed)) return rewind();
   if (!committed.ok()) return committed;
   ++stats_.transactions;
+  stats_.decided += delta.decided;
+  stats_.dead_lettered += delta.dead_lettered;
+  stats_.skipped += delta.skipped;
+  stats_.repaired += delta.repaired;
+  for (const auto& [k, n] : delta.outcomes) stats_.outcomes[k] += n;
+  for (const auto& [k, n] : delta.reasons) stats_.reasons[k] += n;
   if (options_.record_latency) {
     const int64_t now_ms = absl::ToUnixMillis(absl::Now());
     for (const auto& m : batch) {

@@ -3,13 +3,23 @@
 // watermarks it saw at start. Decisions go to `claim-decisions`, audit records to `claim-audit`,
 // malformed input to `claims-dlq` (original bytes, error in headers), all in one transaction with
 // the consumed offsets.
+//
+// Idempotent on its own as well (docs/streaming.md, "Exactly once"): the outputs of claims
+// partition p go to partition p (mod the output's partition count) with the headers `source`
+// (claims/p@offset) and `batch_start`; audit records and dead letters are acknowledged before the
+// batch's decisions are produced. When it is assigned a partition, or after an aborted batch, the
+// gate reads the tails of its output partitions and resumes at the start of the last batch that
+// left any output, producing only what that batch left missing. So a gate killed at any point, on a
+// broker without transaction markers (librdkafka 2.0.2's mock) too, leaves each claim decided once.
 #ifndef CLAIMGATE_GATE_SERVICE_GATE_SERVICE_H_
 #define CLAIMGATE_GATE_SERVICE_GATE_SERVICE_H_
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -40,6 +50,8 @@ struct GateServiceOptions {
   // Benchmarks: record, for each decided claim, claim produced (message timestamp) -> transaction
   // committed, in stats().latencies_ms.
   bool record_latency = false;
+  // Operational messages (assignments, recoveries); nullptr: none.
+  std::ostream* log = nullptr;
 };
 
 struct GateServiceStats {
@@ -49,6 +61,8 @@ struct GateServiceStats {
   int64_t status_unreadable = 0;
   int64_t transactions = 0;
   int64_t aborted = 0;
+  int64_t skipped = 0;   // claims re-read after a restart or an abort whose outputs were all there
+  int64_t repaired = 0;  // decisions rebuilt from an audit record an earlier attempt left alone
   std::map<std::string, int64_t> outcomes;
   std::map<std::string, int64_t> reasons;  // reason code -> claims citing it
   std::vector<double> latencies_ms;        // only with record_latency
@@ -72,8 +86,43 @@ class GateService {
   const StatusStore& store() const { return *store_; }
 
  private:
+  // What an earlier attempt left on the output topics for one claim.
+  struct Written {
+    bool decision = false;
+    bool dead_letter = false;
+    bool audit = false;
+    std::string audit_value;
+  };
+  // The outputs found for the claims of one partition from the start of the last batch that left
+  // any, up to the highest claim offset with an output (`last`).
+  struct Repair {
+    int64_t last = -1;
+    std::map<int64_t, Written> written;
+  };
+  class Rebalancer : public RdKafka::RebalanceCb {
+   public:
+    explicit Rebalancer(GateService* gate) : gate_(gate) {}
+    void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
+                      std::vector<RdKafka::TopicPartition*>& partitions) override;
+
+   private:
+    GateService* gate_;
+  };
+
   GateService() = default;
   absl::Status PollStatusFeed(int timeout_ms);
+  // Sets each partition's offset to where deciding resumes (committed offsets and output tails).
+  absl::Status PlanResume(std::vector<RdKafka::TopicPartition*>& partitions);
+  // Where claims partition `partition` resumes; `committed` < 0 when nothing is committed. Fills
+  // repair_[partition].
+  absl::StatusOr<int64_t> Recover(int32_t partition, int64_t committed);
+  // Calls `fn(offset, message)` for the messages of topic/partition in [from, to).
+  absl::Status ReadRange(const std::string& topic, int32_t partition, int64_t from, int64_t to,
+                         const std::function<void(RdKafka::Message&)>& fn);
+  // The outputs an earlier attempt wrote for claim (partition, offset); nullptr when none can
+  // exist (beyond the repair window).
+  const Written* FindWritten(int32_t partition, int64_t offset);
+  int32_t OutputPartition(const std::string& topic, int32_t source_partition) const;
   absl::Status RewindClaims();
 
   GateServiceOptions options_;
@@ -81,11 +130,17 @@ class GateService {
   std::unique_ptr<StatusStore> store_;
   std::unique_ptr<BinaryDecider> decider_;
   std::unique_ptr<RdKafka::KafkaConsumer> status_consumer_;
+  std::unique_ptr<Rebalancer> rebalancer_;
   std::unique_ptr<RdKafka::KafkaConsumer> claims_consumer_;
+  std::unique_ptr<RdKafka::KafkaConsumer> tail_consumer_;  // reads output tails in Recover
   std::unique_ptr<kafka::TransactionalProducer> producer_;
   std::map<std::string, int64_t> start_watermarks_;  // "topic/partition" -> high watermark at start
   std::map<std::string, int64_t> positions_;         // "topic/partition" -> next offset applied
   std::map<std::string, bool> at_end_;  // "topic/partition" -> reached its end, nothing newer
+  std::map<std::string, int> output_partitions_;  // output topic -> partition count
+  std::map<int32_t, Repair> repair_;              // claims partition -> outputs found
+  absl::Status rebalance_error_;                  // a failed recovery, reported by RunOnce
+  int generation_ = 0;                            // bumped by every rebalance
   bool ready_ = false;
   int64_t ledger_position_ = 0;  // highest ledger position among the status records applied
   absl::Time last_caught_up_ = absl::InfinitePast();

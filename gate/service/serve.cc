@@ -120,7 +120,9 @@ absl::Status RunServe(const ServeOptions& o, const ledger::ProfileSet& profiles,
   }
   SystemClock clock;
   if (o.role == "all" || o.role == "gate") {
-    auto g = GateService::Start(o.gate, &profiles, &clock);
+    GateServiceOptions gate_options = o.gate;
+    gate_options.log = &log;
+    auto g = GateService::Start(gate_options, &profiles, &clock);
     if (!g.ok()) return g.status();
     gate_service = std::move(*g);
   }
@@ -158,6 +160,13 @@ absl::Status RunServe(const ServeOptions& o, const ledger::ProfileSet& profiles,
     }
   }
   if (ledger_thread.joinable()) ledger_thread.join();
+  if (gate_service != nullptr) {
+    const GateServiceStats& st = gate_service->stats();
+    log << "claimgate serve: gate stopped: " << st.decided << " decided, " << st.dead_lettered
+        << " dead-lettered, " << st.skipped << " skipped (decided before), " << st.repaired
+        << " decisions rebuilt from audit records, " << st.transactions << " transactions, "
+        << st.aborted << " aborted\n";
+  }
   if (!ledger_status.ok()) return ledger_status;
   return gate_status;
 }

@@ -63,7 +63,8 @@ absl::Status ToStatus(const RdKafka::Error& error, absl::string_view context) {
 }
 
 absl::StatusOr<std::unique_ptr<RdKafka::Producer>> MakeProducer(
-    const ClientConfig& config, const std::string& transactional_id) {
+    const ClientConfig& config, const std::string& transactional_id,
+    RdKafka::DeliveryReportCb* delivery) {
   std::map<std::string, std::string> defaults = {
       {"enable.idempotence", "true"}, {"linger.ms", "5"}, {"compression.type", "lz4"}};
   if (!transactional_id.empty()) {
@@ -73,13 +74,15 @@ absl::StatusOr<std::unique_ptr<RdKafka::Producer>> MakeProducer(
   absl::StatusOr<std::unique_ptr<RdKafka::Conf>> conf = BaseConf(config, defaults);
   if (!conf.ok()) return conf.status();
   std::string err;
+  if (delivery != nullptr && (*conf)->set("dr_cb", delivery, err) != RdKafka::Conf::CONF_OK)
+    return absl::InternalError(absl::StrCat("kafka producer: ", err));
   std::unique_ptr<RdKafka::Producer> p(RdKafka::Producer::create(conf->get(), err));
   if (p == nullptr) return absl::InvalidArgumentError(absl::StrCat("kafka producer: ", err));
   return p;
 }
 
-absl::StatusOr<std::unique_ptr<RdKafka::KafkaConsumer>> MakeConsumer(const ClientConfig& config,
-                                                                     const std::string& group_id) {
+absl::StatusOr<std::unique_ptr<RdKafka::KafkaConsumer>> MakeConsumer(
+    const ClientConfig& config, const std::string& group_id, RdKafka::RebalanceCb* rebalance) {
   std::map<std::string, std::string> defaults = {{"isolation.level", "read_committed"},
                                                  {"enable.auto.commit", "false"},
                                                  {"enable.auto.offset.store", "false"},
@@ -91,6 +94,9 @@ absl::StatusOr<std::unique_ptr<RdKafka::KafkaConsumer>> MakeConsumer(const Clien
   absl::StatusOr<std::unique_ptr<RdKafka::Conf>> conf = BaseConf(config, defaults);
   if (!conf.ok()) return conf.status();
   std::string err;
+  if (rebalance != nullptr &&
+      (*conf)->set("rebalance_cb", rebalance, err) != RdKafka::Conf::CONF_OK)
+    return absl::InternalError(absl::StrCat("kafka consumer: ", err));
   std::unique_ptr<RdKafka::KafkaConsumer> c(RdKafka::KafkaConsumer::create(conf->get(), err));
   if (c == nullptr) return absl::InvalidArgumentError(absl::StrCat("kafka consumer: ", err));
   return c;

@@ -35,14 +35,17 @@ absl::Status ToStatus(const RdKafka::Error& error, absl::string_view context);
 
 // A producer; with a transactional id it is transactional (init_transactions() is the caller's, so
 // that it can apply its own timeout and retry policy). InvalidArgument for a bad property.
+// `delivery` (optional, must outlive the producer) receives every delivery report.
 absl::StatusOr<std::unique_ptr<RdKafka::Producer>> MakeProducer(
-    const ClientConfig& config, const std::string& transactional_id);
+    const ClientConfig& config, const std::string& transactional_id,
+    RdKafka::DeliveryReportCb* delivery = nullptr);
 
 // A KafkaConsumer; `group_id` empty: an assign()-only consumer that never commits (global tables,
 // replay). isolation.level=read_committed and enable.auto.commit=false unless `config` says
-// otherwise.
-absl::StatusOr<std::unique_ptr<RdKafka::KafkaConsumer>> MakeConsumer(const ClientConfig& config,
-                                                                     const std::string& group_id);
+// otherwise. `rebalance` (optional, must outlive the consumer) takes over partition assignment.
+absl::StatusOr<std::unique_ptr<RdKafka::KafkaConsumer>> MakeConsumer(
+    const ClientConfig& config, const std::string& group_id,
+    RdKafka::RebalanceCb* rebalance = nullptr);
 
 // Creates the topics that do not exist yet (existing ones are left as they are) with the admin API
 // of a real cluster. Unavailable when the cluster does not answer within `timeout_ms` (librdkafka's

@@ -7,9 +7,10 @@ namespace claimgate::kafka {
 
 absl::StatusOr<std::unique_ptr<TransactionalProducer>> TransactionalProducer::Create(
     const ClientConfig& config, const std::string& transactional_id, int timeout_ms) {
-  absl::StatusOr<std::unique_ptr<RdKafka::Producer>> p = MakeProducer(config, transactional_id);
-  if (!p.ok()) return p.status();
   std::unique_ptr<TransactionalProducer> t(new TransactionalProducer());
+  absl::StatusOr<std::unique_ptr<RdKafka::Producer>> p =
+      MakeProducer(config, transactional_id, &t->deliveries_);
+  if (!p.ok()) return p.status();
   t->producer_ = std::move(*p);
   for (int attempt = 0;; ++attempt) {
     std::unique_ptr<RdKafka::Error> err(t->producer_->init_transactions(timeout_ms));
@@ -39,7 +40,14 @@ absl::Status TransactionalProducer::Handle(std::unique_ptr<RdKafka::Error> error
   return ToStatus(*error, what);
 }
 
+void TransactionalProducer::Deliveries::dr_cb(RdKafka::Message& message) {
+  if (message.err() == RdKafka::ERR_NO_ERROR) return;
+  if (failed++ == 0) first_error = message.errstr();
+}
+
 absl::Status TransactionalProducer::Begin() {
+  deliveries_.failed = 0;
+  deliveries_.first_error.clear();
   absl::Status s =
       Handle(std::unique_ptr<RdKafka::Error>(producer_->begin_transaction()), "begin_transaction");
   in_transaction_ = s.ok();
@@ -48,7 +56,7 @@ absl::Status TransactionalProducer::Begin() {
 
 absl::Status TransactionalProducer::Produce(
     const std::string& topic, absl::string_view key, absl::string_view value,
-    const std::vector<std::pair<std::string, std::string>>& headers) {
+    const std::vector<std::pair<std::string, std::string>>& headers, int32_t partition) {
   for (;;) {
     RdKafka::Headers* h = nullptr;
     if (!headers.empty()) {
@@ -56,13 +64,27 @@ absl::Status TransactionalProducer::Produce(
       for (const auto& [k, v] : headers) h->add(k, v.data(), v.size());
     }
     const RdKafka::ErrorCode err = producer_->produce(
-        topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-        const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0, h, nullptr);
+        topic, partition == kAnyPartition ? RdKafka::Topic::PARTITION_UA : partition,
+        RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()), value.size(), key.data(),
+        key.size(), 0, h, nullptr);
     if (err == RdKafka::ERR_NO_ERROR) return absl::OkStatus();  // the producer owns the headers now
     delete h;
     if (err != RdKafka::ERR__QUEUE_FULL) return ToStatus(err, absl::StrCat("producing to ", topic));
     producer_->poll(50);  // make room
   }
+}
+
+absl::Status TransactionalProducer::Flush(int timeout_ms) {
+  const RdKafka::ErrorCode err = producer_->flush(timeout_ms);
+  if (deliveries_.failed > 0) {
+    const std::string why = absl::StrCat(
+        deliveries_.failed, " message(s) not delivered, first: ", deliveries_.first_error);
+    absl::Status aborted = Abort();
+    return absl::AbortedError(
+        absl::StrCat("flush: transaction aborted: ", why,
+                     aborted.ok() ? "" : absl::StrCat(" (", aborted.message(), ")")));
+  }
+  return ToStatus(err, "flush");
 }
 
 absl::Status TransactionalProducer::Commit(

@@ -26,9 +26,15 @@ class TransactionalProducer {
   TransactionalProducer& operator=(const TransactionalProducer&) = delete;
 
   absl::Status Begin();
-  // Queues one message (copied). Waits for queue space when the local queue is full.
+  // Queues one message (copied) for `partition` (kAnyPartition: the partitioner's choice by key).
+  // Waits for queue space when the local queue is full.
+  static constexpr int32_t kAnyPartition = -1;
   absl::Status Produce(const std::string& topic, absl::string_view key, absl::string_view value,
-                       const std::vector<std::pair<std::string, std::string>>& headers = {});
+                       const std::vector<std::pair<std::string, std::string>>& headers = {},
+                       int32_t partition = kAnyPartition);
+  // Waits until every message produced so far in the transaction is acknowledged. kAborted (the
+  // transaction is aborted) when one of them failed; Unavailable when the wait timed out.
+  absl::Status Flush(int timeout_ms = 30000);
   // Sends the consumer's next offsets and commits the transaction.
   absl::Status Commit(const std::vector<RdKafka::TopicPartition*>& next_offsets,
                       RdKafka::KafkaConsumer* consumer, int timeout_ms = 30000);
@@ -42,6 +48,14 @@ class TransactionalProducer {
   // Classifies an error of a transactional call; aborts when the transaction requires it.
   absl::Status Handle(std::unique_ptr<RdKafka::Error> error, absl::string_view what);
 
+  // Counts failed deliveries (reports are served on the caller's thread, in poll/flush).
+  struct Deliveries : RdKafka::DeliveryReportCb {
+    void dr_cb(RdKafka::Message& message) override;
+    int64_t failed = 0;
+    std::string first_error;
+  };
+
+  Deliveries deliveries_;
   std::unique_ptr<RdKafka::Producer> producer_;
   bool in_transaction_ = false;
 };

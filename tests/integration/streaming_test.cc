@@ -60,6 +60,7 @@ void Produce(const kafka::ClientConfig& config, const std::string& topic,
   (*p)->flush(10000);
 }
 
+using claimgate::testing::CreateSpecTopics;
 using claimgate::testing::ReadTopic;
 using claimgate::testing::Record;
 
@@ -94,17 +95,7 @@ TEST(StreamingTest, DecidesLikeCheckEachClaimOnceAndDeadLettersMalformed) {
 
   auto cluster = std::move(*kafka::MockCluster::Start(1));
   const kafka::Topics topics;
-  for (const auto& [name, n] :
-       std::vector<std::pair<std::string, int>>{{topics.ledger_events, 1},
-                                                {topics.claims, 3},
-                                                {topics.person_status, 3},
-                                                {topics.institution_status, 3},
-                                                {topics.decisions, 3},
-                                                {topics.audit, 3},
-                                                {topics.notices, 1},
-                                                {topics.dlq, 1}}) {
-    ASSERT_TRUE(cluster->CreateTopic(name, n).ok());
-  }
+  CreateSpecTopics(cluster.get(), topics);
   const kafka::ClientConfig config{cluster->bootstrap_servers(), {}};
   Produce(config, topics.ledger_events, lines.ledger, false);
 
@@ -167,11 +158,11 @@ TEST(StreamingTest, DecidesLikeCheckEachClaimOnceAndDeadLettersMalformed) {
   }
 
   // A restarted gate (same state directory) cites the ledger position of the statuses it holds
-  // before any new status arrives. (librdkafka 2.0.2's mock does not store offsets committed
-  // through a transaction, so the restarted member also re-reads claims decided before:
-  // docs/streaming.md. Only the new claim is checked here.) The gate knows the ledger position of
-  // the newest status record it applied: the position of the last ledger event that changed a
-  // record (refused events publish no record).
+  // before any new status arrives. librdkafka 2.0.2's mock does not store offsets committed
+  // through a transaction; the restarted member finds where to resume from its output topics
+  // (docs/streaming.md, "Exactly once"). The gate knows the ledger
+  // position of the newest status record it applied: the position of the last ledger event that
+  // changed a record (refused events publish no record).
   int64_t ledger_position = 0;
   for (const std::string& id : (*ledger_service)->ledger().PersonIds()) {
     ledger_position =
@@ -206,6 +197,12 @@ TEST(StreamingTest, DecidesLikeCheckEachClaimOnceAndDeadLettersMalformed) {
     }
   }
   EXPECT_TRUE(found);
+  EXPECT_EQ((*restarted)->stats().decided, 1);
+  // It resumes at the start of each partition's last batch: those claims are re-read and skipped.
+  EXPECT_GT((*restarted)->stats().skipped, 0);
+  EXPECT_LE((*restarted)->stats().skipped, static_cast<int64_t>(claims.size()));
+  EXPECT_EQ(ReadTopic(config, topics.decisions, 3).size(), expected.size() + 1);
+  EXPECT_EQ(ReadTopic(config, topics.dlq, 1).size(), 2u);
 }
 
 }  // namespace

@@ -9,13 +9,32 @@
 
 #include <cstdio>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
 #include "ledger/kafka/kafka.h"
+#include "ledger/kafka/mock_cluster.h"
+#include "ledger/kafka/topics.h"
 
 namespace claimgate::testing {
+
+// The SPEC §2 topics on a mock cluster: claims, status and output topics with 3 partitions,
+// ledger-events, ledger-notices and claims-dlq with 1.
+inline void CreateSpecTopics(kafka::MockCluster* cluster, const kafka::Topics& topics) {
+  for (const auto& [name, n] :
+       std::vector<std::pair<std::string, int>>{{topics.ledger_events, 1},
+                                                {topics.claims, 3},
+                                                {topics.person_status, 3},
+                                                {topics.institution_status, 3},
+                                                {topics.decisions, 3},
+                                                {topics.audit, 3},
+                                                {topics.notices, 1},
+                                                {topics.dlq, 1}}) {
+    ASSERT_TRUE(cluster->CreateTopic(name, n).ok()) << name;
+  }
+}
 
 // A consumed message, copied out (librdkafka messages must not outlive their consumer).
 struct Record {
@@ -35,11 +54,14 @@ inline std::vector<Record> ReadTopic(const kafka::ClientConfig& config, const st
   (*c)->assign(parts);
   RdKafka::TopicPartition::destroy(parts);
   std::vector<Record> out;
-  int eofs = 0;
-  for (int polls = 0; polls < 300 && eofs < partitions; ++polls) {
+  std::set<int32_t> at_end;
+  for (int idle = 0; idle < 300 && static_cast<int>(at_end.size()) < partitions;) {
     std::unique_ptr<RdKafka::Message> m((*c)->consume(100));
-    if (m->err() == RdKafka::ERR__PARTITION_EOF) ++eofs;
-    if (m->err() != RdKafka::ERR_NO_ERROR) continue;
+    if (m->err() == RdKafka::ERR__PARTITION_EOF) at_end.insert(m->partition());
+    if (m->err() != RdKafka::ERR_NO_ERROR) {
+      ++idle;
+      continue;
+    }
     Record r;
     r.value.assign(static_cast<const char*>(m->payload()), m->len());
     if (m->headers() != nullptr) {
@@ -72,6 +94,15 @@ struct Child {
     std::string s(line);
     while (!s.empty() && s.back() == '\n') s.pop_back();
     return s;
+  }
+  // SIGKILL: no chance to finish anything.
+  void Kill() {
+    if (pid <= 0) return;
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    pid = -1;
+    if (out != nullptr) fclose(out);
+    out = nullptr;
   }
   // SIGTERM, then the exit status (-1 when it did not exit normally).
   int Terminate() {
