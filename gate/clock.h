@@ -3,6 +3,7 @@
 #ifndef CLAIMGATE_GATE_CLOCK_H_
 #define CLAIMGATE_GATE_CLOCK_H_
 
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
@@ -27,6 +28,24 @@ class FixedClock final : public Clock {
 
  private:
   absl::Time t_;
+};
+
+// Set by hand, from any thread (tests of time-dependent behaviour in running services).
+class ManualClock final : public Clock {
+ public:
+  explicit ManualClock(absl::Time t) : t_(t) {}
+  absl::Time Now() override {
+    absl::MutexLock lock(&mu_);
+    return t_;
+  }
+  void Advance(absl::Duration d) {
+    absl::MutexLock lock(&mu_);
+    t_ += d;
+  }
+
+ private:
+  absl::Mutex mu_;
+  absl::Time t_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace claimgate::gate

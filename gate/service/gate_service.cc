@@ -92,6 +92,13 @@ void GateService::Rebalancer::rebalance_cb(RdKafka::KafkaConsumer* consumer, RdK
 }
 
 GateService::~GateService() {
+  if (watch_.joinable()) {
+    {
+      absl::MutexLock lock(&watch_mu_);
+      watch_stop_ = true;
+    }
+    watch_.join();
+  }
   if (claims_consumer_ != nullptr) claims_consumer_->close();
   if (tail_consumer_ != nullptr) tail_consumer_->close();
   if (status_consumer_ != nullptr) status_consumer_->close();
@@ -150,6 +157,7 @@ absl::StatusOr<std::unique_ptr<GateService>> GateService::Start(const GateServic
   }
   g->status_consumer_->assign(assignment);
   RdKafka::TopicPartition::destroy(assignment);
+  g->watch_ = std::thread([gate = g.get()] { gate->WatchFeed(); });
 
   for (const std::string& topic :
        {options.topics.decisions, options.topics.audit, options.topics.dlq}) {
@@ -175,13 +183,11 @@ absl::Status GateService::PollStatusFeed(int timeout_ms) {
   for (int wait = timeout_ms; batch.persons.size() + batch.institutions.size() < 5000; wait = 0) {
     std::unique_ptr<RdKafka::Message> m(status_consumer_->consume(wait));
     if (m->err() == RdKafka::ERR__TIMED_OUT) break;
-    if (m->err() == RdKafka::ERR__PARTITION_EOF) {
-      at_end_[Key(m->topic_name(), m->partition())] = true;
-      continue;
+    if (m->err() == RdKafka::ERR__PARTITION_EOF) continue;
+    if (m->err() != RdKafka::ERR_NO_ERROR) {
+      if (absl::Status s = ConsumerError(*m, "the status feed"); !s.ok()) return s;
+      break;
     }
-    if (m->err() != RdKafka::ERR_NO_ERROR)
-      return kafka::ToStatus(m->err(), "consuming the status feed");
-    at_end_[Key(m->topic_name(), m->partition())] = false;
     const absl::string_view bytes(static_cast<const char*>(m->payload()), m->len());
     auto decode = [&](auto* record) {
       return options_.status_format == kafka::Format::kJson
@@ -211,21 +217,63 @@ absl::Status GateService::PollStatusFeed(int timeout_ms) {
     stats_.status_records += static_cast<int64_t>(batch.persons.size() + batch.institutions.size());
     if (absl::Status s = store_->Write(batch); !s.ok()) return s;
   }
-  // Ready once caught up with what existed at start; current (not stale) while every partition is
-  // at its end. A feed that keeps delivering without ever reaching its end, or stops answering,
-  // ages.
+  // Ready once caught up with what existed at start. Current (not stale) as of the last time the
+  // feed watch read every partition's high watermark and the gate had consumed up to them: a feed
+  // that lags, or whose brokers stop answering, ages.
   bool caught_up = true;
   for (const auto& [key, high] : start_watermarks_) caught_up &= positions_[key] >= high;
   if (caught_up && !ready_) {
     ready_ = true;
     last_caught_up_ = clock_->Now();
   }
-  bool current = true;
-  for (const auto& [key, high] : start_watermarks_) {
-    const auto it = at_end_.find(key);
-    current &= it != at_end_.end() ? it->second : high == 0;
+  std::map<std::string, int64_t> highs;
+  absl::Time verified_at;
+  {
+    absl::MutexLock lock(&watch_mu_);
+    highs = watched_highs_;
+    verified_at = watched_at_;
   }
-  if (current) last_caught_up_ = clock_->Now();
+  if (!highs.empty()) {
+    bool current = true;
+    for (const auto& [key, high] : highs) current &= positions_[key] >= high;
+    if (current && verified_at > last_caught_up_) last_caught_up_ = verified_at;
+  }
+  return absl::OkStatus();
+}
+
+void GateService::WatchFeed() {
+  absl::MutexLock lock(&watch_mu_);
+  while (!watch_stop_) {
+    const absl::Time at = clock_->Now();
+    std::map<std::string, int64_t> highs;
+    bool ok = true;
+    watch_mu_.Unlock();
+    for (const auto& [key, unused] : start_watermarks_) {
+      const size_t slash = key.rfind('/');
+      const std::string topic = key.substr(0, slash);
+      const int32_t partition = std::stoi(key.substr(slash + 1));
+      int64_t low = 0, high = 0;
+      ok = ok && producer_->raw()->query_watermark_offsets(topic, partition, &low, &high, 1000) ==
+                     RdKafka::ERR_NO_ERROR;
+      highs[key] = high;
+    }
+    watch_mu_.Lock();
+    if (ok) {
+      watched_highs_ = std::move(highs);
+      watched_at_ = at;
+    }
+    watch_mu_.AwaitWithTimeout(absl::Condition(&watch_stop_), absl::Seconds(1));
+  }
+}
+
+absl::Status GateService::ConsumerError(const RdKafka::Message& m, absl::string_view what) {
+  // Only a fatal error is the process's end; librdkafka recovers from the others (a broker down,
+  // a transport error) by itself, and they are logged when they change.
+  if (m.err() == RdKafka::ERR__FATAL)
+    return kafka::ToStatus(m.err(), absl::StrCat("consuming ", what));
+  if (options_.log != nullptr && m.err() != last_consumer_error_)
+    *options_.log << "claimgate gate: consuming " << what << ": " << m.errstr() << "\n";
+  last_consumer_error_ = m.err();
   return absl::OkStatus();
 }
 
@@ -406,7 +454,10 @@ absl::StatusOr<int> GateService::RunOnce(int timeout_ms) {
     if (generation != generation_) batch.clear();  // a rebalance: those partitions moved
     if (m->err() == RdKafka::ERR__TIMED_OUT) break;
     if (m->err() == RdKafka::ERR__PARTITION_EOF) continue;
-    if (m->err() != RdKafka::ERR_NO_ERROR) return kafka::ToStatus(m->err(), "consuming claims");
+    if (m->err() != RdKafka::ERR_NO_ERROR) {
+      if (absl::Status s = ConsumerError(*m, "claims"); !s.ok()) return s;
+      break;
+    }
     batch.push_back(std::move(m));
   }
   if (!rebalance_error_.ok()) return rebalance_error_;

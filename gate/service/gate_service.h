@@ -21,9 +21,11 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "gate/binary_decider.h"
 #include "gate/clock.h"
@@ -82,6 +84,8 @@ class GateService {
   absl::Status Run(const std::atomic<bool>& stop);
 
   bool ready() const { return ready_; }
+  // The last time the status feed was confirmed current (staleness = now - this).
+  absl::Time status_current_as_of() const { return last_caught_up_; }
   const GateServiceStats& stats() const { return stats_; }
   const StatusStore& store() const { return *store_; }
 
@@ -111,6 +115,8 @@ class GateService {
 
   GateService() = default;
   absl::Status PollStatusFeed(int timeout_ms);
+  // The feed watch thread: reads the status partitions' high watermarks once a second.
+  void WatchFeed();
   // Sets each partition's offset to where deciding resumes (committed offsets and output tails).
   absl::Status PlanResume(std::vector<RdKafka::TopicPartition*>& partitions);
   // Where claims partition `partition` resumes; `committed` < 0 when nothing is committed. Fills
@@ -123,6 +129,8 @@ class GateService {
   // exist (beyond the repair window).
   const Written* FindWritten(int32_t partition, int64_t offset);
   int32_t OutputPartition(const std::string& topic, int32_t source_partition) const;
+  // A consumer error event: Ok (logged) when librdkafka recovers by itself, else the error.
+  absl::Status ConsumerError(const RdKafka::Message& m, absl::string_view what);
   absl::Status RewindClaims();
 
   GateServiceOptions options_;
@@ -136,14 +144,20 @@ class GateService {
   std::unique_ptr<kafka::TransactionalProducer> producer_;
   std::map<std::string, int64_t> start_watermarks_;  // "topic/partition" -> high watermark at start
   std::map<std::string, int64_t> positions_;         // "topic/partition" -> next offset applied
-  std::map<std::string, bool> at_end_;  // "topic/partition" -> reached its end, nothing newer
-  std::map<std::string, int> output_partitions_;  // output topic -> partition count
-  std::map<int32_t, Repair> repair_;              // claims partition -> outputs found
-  absl::Status rebalance_error_;                  // a failed recovery, reported by RunOnce
-  int generation_ = 0;                            // bumped by every rebalance
+  std::map<std::string, int> output_partitions_;     // output topic -> partition count
+  std::map<int32_t, Repair> repair_;                 // claims partition -> outputs found
+  absl::Status rebalance_error_;                     // a failed recovery, reported by RunOnce
+  int generation_ = 0;                               // bumped by every rebalance
+  RdKafka::ErrorCode last_consumer_error_ = RdKafka::ERR_NO_ERROR;
   bool ready_ = false;
   int64_t ledger_position_ = 0;  // highest ledger position among the status records applied
   absl::Time last_caught_up_ = absl::InfinitePast();
+  // Written by the feed watch, read by PollStatusFeed.
+  absl::Mutex watch_mu_;
+  bool watch_stop_ ABSL_GUARDED_BY(watch_mu_) = false;
+  std::map<std::string, int64_t> watched_highs_ ABSL_GUARDED_BY(watch_mu_);
+  absl::Time watched_at_ ABSL_GUARDED_BY(watch_mu_);  // clock time the watch started reading
+  std::thread watch_;
   GateServiceStats stats_;
 };
 

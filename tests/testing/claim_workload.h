@@ -1,0 +1,148 @@
+// A claim workload for the streaming tests: a synthetic population's status feed published to the
+// status topics, claims (some malformed) with the decision an uninterrupted decider gives each on
+// the same statuses, and the exactly-once check a read_committed reader makes afterwards.
+#ifndef CLAIMGATE_TESTS_TESTING_CLAIM_WORKLOAD_H_
+#define CLAIMGATE_TESTS_TESTING_CLAIM_WORKLOAD_H_
+
+#include <filesystem>
+#include <map>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gate/binary_decider.h"
+#include "gate/status_store.h"
+#include "gate/synthetic.h"
+#include "gtest/gtest.h"
+#include "ledger/kafka/kafka.h"
+#include "ledger/kafka/topics.h"
+#include "tests/testing/kafka_testing.h"
+
+namespace claimgate::testing {
+
+inline void Send(RdKafka::Producer* p, const std::string& topic, const std::string& key,
+                 const std::string& value) {
+  while (p->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                    const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0,
+                    nullptr) == RdKafka::ERR__QUEUE_FULL) {
+    p->poll(10);
+  }
+}
+
+struct ClaimWorkload {
+  std::vector<std::pair<std::string, std::string>> claims;  // key, value, in produce order
+  std::map<std::string, std::string> expected;              // claim id -> decision bytes
+  std::map<std::string, int> malformed;                     // value -> dead letters seen
+};
+
+// Publishes the status feed of 2,000 persons (5 % suspended, 2 % terminated) and builds `n`
+// claims, 1 in 97 malformed. `scratch` is a directory for the reference store.
+inline void MakeClaimWorkload(RdKafka::Producer* producer, const kafka::Topics& topics, int n,
+                              const std::string& scratch, ClaimWorkload* w) {
+  synthetic::SyntheticOptions pop;
+  pop.persons = 2000;
+  pop.institutions = 200;
+  pop.suspended_share = 0.05;
+  pop.terminated_share = 0.02;
+  gate::StatusStoreOptions ref_options;
+  ref_options.path = scratch;
+  std::filesystem::remove_all(ref_options.path);
+  auto reference = std::move(*gate::StatusStore::Open(ref_options));
+  gate::StatusBatch statuses;
+  synthetic::GenerateStatuses(
+      pop,
+      [&](v1::InstitutionStatus&& i) {
+        Send(producer, topics.institution_status, i.institution_id(), i.SerializeAsString());
+        statuses.institutions.push_back(std::move(i));
+      },
+      [&](v1::PersonStatus&& p) {
+        Send(producer, topics.person_status, p.person_id(), p.SerializeAsString());
+        statuses.persons.push_back(std::move(p));
+      });
+  ASSERT_TRUE(reference->Write(statuses).ok());
+  producer->flush(30000);
+
+  auto profiles = std::move(*ledger::ProfileSet::Builtin());
+  gate::DecisionContext ctx;
+  ctx.profiles = profiles.get();
+  ctx.default_profile = profiles->Find("national");
+  gate::BinaryDecider decider(ctx);
+  std::mt19937_64 rng(20261129);
+  for (int k = 0; k < n; ++k) {
+    if (k % 97 == 13) {
+      w->claims.emplace_back("", absl::StrCat("not a claim ", k));
+      w->malformed[w->claims.back().second] = 0;
+      continue;
+    }
+    std::vector<int64_t> practitioners;
+    for (int j = 1 + static_cast<int>(rng() % 3); j > 0; --j)
+      practitioners.push_back(static_cast<int64_t>(rng() % pop.persons));
+    std::string bytes = synthetic::ClaimEventBytes(pop, k, practitioners, rng);
+    std::string decision, audit;
+    ASSERT_TRUE(decider.Decide(bytes, *reference, 0, absl::Now(), &decision, &audit).ok());
+    const std::string id(decider.last_claim().claim_id);
+    w->expected[id] = decision;
+    w->claims.emplace_back(id, std::move(bytes));
+  }
+}
+
+// Audit records written so far on `topic` (sum of high watermarks; uncommitted ones count too).
+inline int64_t HighWatermarks(RdKafka::Handle* handle, const std::string& topic, int partitions) {
+  int64_t sum = 0;
+  for (int p = 0; p < partitions; ++p) {
+    int64_t low = 0, high = 0;
+    handle->query_watermark_offsets(topic, p, &low, &high, 5000);
+    sum += high;
+  }
+  return sum;
+}
+
+// What a read_committed reader finds: every claim's decision once (as expected, byte for byte),
+// its audit record once, every malformed claim dead-lettered once. Returns the decisions read.
+inline size_t ExpectEachClaimOnce(const kafka::ClientConfig& config, const kafka::Topics& topics,
+                                  ClaimWorkload* w) {
+  const std::vector<Record> decisions = ReadTopic(config, topics.decisions, 3);
+  std::map<std::string, int> decided, audited;
+  for (const Record& r : decisions) {
+    v1::Decision d;
+    EXPECT_TRUE(d.ParseFromString(r.value));
+    ++decided[d.claim_id()];
+    EXPECT_TRUE(w->expected.count(d.claim_id())) << d.claim_id();
+    EXPECT_EQ(r.value, w->expected[d.claim_id()]) << d.claim_id();
+  }
+  for (const Record& r : ReadTopic(config, topics.audit, 3)) {
+    v1::AuditRecord a;
+    EXPECT_TRUE(a.ParseFromString(r.value));
+    ++audited[a.claim_id()];
+    v1::Decision d;
+    EXPECT_TRUE(d.ParseFromString(w->expected[a.claim_id()]));
+    EXPECT_EQ(a.outcome(), d.outcome()) << a.claim_id();
+  }
+  for (const Record& r : ReadTopic(config, topics.dlq, 1)) {
+    EXPECT_TRUE(w->malformed.count(r.value)) << r.value;
+    ++w->malformed[r.value];
+  }
+  int lost = 0, duplicated = 0;
+  for (const auto& [id, unused] : w->expected) {
+    const int d = decided.count(id) ? decided[id] : 0;
+    const int a = audited.count(id) ? audited[id] : 0;
+    lost += (d == 0) + (a == 0);
+    duplicated += (d > 1) + (a > 1);
+  }
+  for (const auto& [value, n] : w->malformed) {
+    lost += n == 0;
+    duplicated += n > 1;
+  }
+  EXPECT_EQ(decided.size(), w->expected.size());
+  EXPECT_EQ(audited.size(), w->expected.size());
+  EXPECT_EQ(lost, 0);
+  EXPECT_EQ(duplicated, 0);
+  return decisions.size();
+}
+
+}  // namespace claimgate::testing
+
+#endif  // CLAIMGATE_TESTS_TESTING_CLAIM_WORKLOAD_H_
