@@ -226,23 +226,27 @@ int main(int argc, char** argv) {
     sigaddset(&stop_signals, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);  // librdkafka's threads inherit the mask
     using claimgate::kafka::Format;
+    // Precedence: flags given on the command line, then the configuration file, then defaults.
     auto& o = serve_options;
+    if (!config_path.empty()) {
+      const std::string role = o.role;
+      if (absl::Status s = claimgate::gate::LoadServeConfig(config_path, &o); !s.ok()) {
+        return Fail(std::string(s.message()));
+      }
+      o.role = role;
+    }
+    auto given = [&](const char* flag) { return serve->count(flag) > 0; };
     o.gate.kafka.bootstrap_servers = o.ledger.kafka.bootstrap_servers = bootstrap;
-    o.gate.default_profile = o.ledger.default_profile = serve_profile;
-    o.gate.shadow = serve_mode == "shadow";
+    if (given("--profile")) o.gate.default_profile = o.ledger.default_profile = serve_profile;
+    if (given("--mode")) o.gate.shadow = serve_mode == "shadow";
     o.gate.input_format = o.ledger.input_format =
         input_format == "json" ? Format::kJson : Format::kProtobuf;
     o.gate.output_format = o.ledger.output_format =
         output_format == "json" ? Format::kJson : Format::kProtobuf;
     o.gate.status_format = o.ledger.output_format;
-    o.gate.transactional_id = "claimgate-gate-" + instance;
+    if (given("--instance")) o.gate.transactional_id = "claimgate-gate-" + instance;
     o.gate.store.path = state_dir;
-    o.create_topics = !no_create_topics;
-    if (!config_path.empty()) {
-      if (absl::Status s = claimgate::gate::LoadServeConfig(config_path, &o); !s.ok()) {
-        return Fail(std::string(s.message()));
-      }
-    }
+    if (no_create_topics) o.create_topics = false;
     std::atomic<bool> stop = false;
     std::thread waiter([&] {
       int sig = 0;

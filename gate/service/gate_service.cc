@@ -124,7 +124,8 @@ absl::StatusOr<std::unique_ptr<GateService>> GateService::Start(const GateServic
   ctx.source.set_topic(options.topics.claims);
   g->decider_ = std::make_unique<BinaryDecider>(ctx);
 
-  auto producer = kafka::TransactionalProducer::Create(options.kafka, options.transactional_id);
+  auto producer = kafka::TransactionalProducer::Create(options.kafka, options.transactional_id,
+                                                       30000, options.stop);
   if (!producer.ok()) return producer.status();
   g->producer_ = std::move(*producer);
 

@@ -54,6 +54,8 @@ struct GateServiceOptions {
   bool record_latency = false;
   // Operational messages (assignments, recoveries); nullptr: none.
   std::ostream* log = nullptr;
+  // Set when the process is asked to stop: start-up gives up (Cancelled) instead of waiting.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct GateServiceStats {

@@ -2,10 +2,12 @@
 #include "gate/service/serve.h"
 
 #include <filesystem>
+#include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "gate/synthetic.h"
 #include "ledger/codec.h"
@@ -36,7 +38,24 @@ std::vector<kafka::TopicSpec> TopicSpecs(const ServeOptions& o) {
           {t.decisions, o.claims_partitions, 1, {}},
           {t.audit, o.claims_partitions, 1, {}},
           {t.notices, 1, 1, {}},
-          {t.dlq, 1, 1, {}}};
+          {t.dlq, o.claims_partitions, 1, {}}};
+}
+
+// A misspelt key must not pass silently as a default: InvalidArgument naming it.
+absl::Status KnownKeys(const YAML::Node& node, const std::string& where,
+                       const std::set<std::string>& known) {
+  if (!node) return absl::OkStatus();
+  if (!node.IsMap())
+    return absl::InvalidArgumentError(absl::StrCat("config key '", where, "' must be a map"));
+  for (const auto& kv : node) {
+    const std::string key = kv.first.as<std::string>();
+    if (!known.count(key)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("config: unknown key '", where.empty() ? "" : where + ".", key,
+                       "' (known: ", absl::StrJoin(known, ", "), ")"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -47,6 +66,19 @@ absl::Status LoadServeConfig(const std::string& path, ServeOptions* o) {
     root = YAML::LoadFile(path);
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("config ", path, ": ", e.what()));
+  }
+  for (absl::Status st :
+       {KnownKeys(root, "",
+                  {"kafka", "topics", "profile", "mode", "create_topics", "claims_partitions",
+                   "status_partitions", "gate", "ledger"}),
+        KnownKeys(root["topics"], "topics",
+                  {"ledger_events", "claims", "person_status", "institution_status", "decisions",
+                   "audit", "notices", "dlq"}),
+        KnownKeys(root["gate"], "gate",
+                  {"group_id", "transactional_id", "staleness_seconds", "hot_tier_bytes",
+                   "block_cache_bytes", "write_buffer_bytes", "max_batch"}),
+        KnownKeys(root["ledger"], "ledger", {"group_id", "transactional_id", "max_batch"})}) {
+    if (!st.ok()) return st;
   }
   if (const YAML::Node kafka = root["kafka"]) {
     if (!kafka.IsMap()) return absl::InvalidArgumentError("config key 'kafka' must be a map");
@@ -103,7 +135,7 @@ absl::Status LoadServeConfig(const std::string& path, ServeOptions* o) {
 
 absl::Status RunServe(const ServeOptions& o, const ledger::ProfileSet& profiles,
                       const std::atomic<bool>& stop, std::ostream& log) {
-  if (o.create_topics) {
+  if (o.create_topics && !stop.load()) {
     if (absl::Status s = kafka::CreateTopics(o.gate.kafka, TopicSpecs(o)); !s.ok()) {
       // A cluster without the admin API (librdkafka's mock) answers nothing: carry on with what
       // exists.
@@ -112,20 +144,28 @@ absl::Status RunServe(const ServeOptions& o, const ledger::ProfileSet& profiles,
   }
   std::unique_ptr<ledger::LedgerService> ledger_service;
   std::unique_ptr<GateService> gate_service;
-  if (o.role == "all" || o.role == "ledger") {
-    auto l = ledger::LedgerService::Start(o.ledger, &profiles);
+  // A stop during start-up ends it without an error (exit status 0).
+  auto stopped = [&](const absl::Status& s) { return absl::IsCancelled(s) && stop.load(); };
+  if ((o.role == "all" || o.role == "ledger") && !stop.load()) {
+    ledger::LedgerServiceOptions ledger_options = o.ledger;
+    ledger_options.stop = &stop;
+    auto l = ledger::LedgerService::Start(ledger_options, &profiles);
+    if (stopped(l.status())) return absl::OkStatus();
     if (!l.ok()) return l.status();
     ledger_service = std::move(*l);
     log << "claimgate serve: ledger replayed " << ledger_service->stats().replayed << " events\n";
   }
   SystemClock clock;
-  if (o.role == "all" || o.role == "gate") {
+  if ((o.role == "all" || o.role == "gate") && !stop.load()) {
     GateServiceOptions gate_options = o.gate;
     gate_options.log = &log;
+    gate_options.stop = &stop;
     auto g = GateService::Start(gate_options, &profiles, &clock);
+    if (stopped(g.status())) return absl::OkStatus();
     if (!g.ok()) return g.status();
     gate_service = std::move(*g);
   }
+  if (stop.load()) return absl::OkStatus();
   if (gate_service == nullptr && ledger_service == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrCat("unknown role '", o.role, "' (all, ledger, gate)"));

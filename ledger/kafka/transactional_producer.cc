@@ -1,21 +1,29 @@
 // Transactions and their error classes (librdkafka's "Transactional producer API" documentation).
 #include "ledger/kafka/transactional_producer.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 namespace claimgate::kafka {
 
 absl::StatusOr<std::unique_ptr<TransactionalProducer>> TransactionalProducer::Create(
-    const ClientConfig& config, const std::string& transactional_id, int timeout_ms) {
+    const ClientConfig& config, const std::string& transactional_id, int timeout_ms,
+    const std::atomic<bool>* stop) {
   std::unique_ptr<TransactionalProducer> t(new TransactionalProducer());
   absl::StatusOr<std::unique_ptr<RdKafka::Producer>> p =
       MakeProducer(config, transactional_id, &t->deliveries_);
   if (!p.ok()) return p.status();
   t->producer_ = std::move(*p);
-  for (int attempt = 0;; ++attempt) {
-    std::unique_ptr<RdKafka::Error> err(t->producer_->init_transactions(timeout_ms));
+  const absl::Time deadline = absl::Now() + absl::Milliseconds(6LL * timeout_ms);
+  for (;;) {
+    // A timed-out init_transactions may be called again: it resumes where it stopped.
+    std::unique_ptr<RdKafka::Error> err(
+        t->producer_->init_transactions(std::min(timeout_ms, 5000)));
     if (err == nullptr) return t;
-    if (!err->is_retriable() || attempt >= 5) return ToStatus(*err, "init_transactions");
+    if (!err->is_retriable() || absl::Now() >= deadline) return ToStatus(*err, "init_transactions");
+    if (stop != nullptr && stop->load()) return absl::CancelledError("init_transactions: stopping");
   }
 }
 

@@ -5,6 +5,7 @@
 #ifndef CLAIMGATE_LEDGER_KAFKA_TRANSACTIONAL_PRODUCER_H_
 #define CLAIMGATE_LEDGER_KAFKA_TRANSACTIONAL_PRODUCER_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <utility>
@@ -18,9 +19,12 @@ namespace claimgate::kafka {
 
 class TransactionalProducer {
  public:
-  // Creates the producer and runs init_transactions (fencing any older instance with the same id).
+  // Creates the producer and runs init_transactions (fencing any older instance with the same id),
+  // retrying retriable errors for up to six times `timeout_ms`, in attempts of at most 5 s between
+  // which `stop` (optional) is checked: Cancelled once it is set.
   static absl::StatusOr<std::unique_ptr<TransactionalProducer>> Create(
-      const ClientConfig& config, const std::string& transactional_id, int timeout_ms = 30000);
+      const ClientConfig& config, const std::string& transactional_id, int timeout_ms = 30000,
+      const std::atomic<bool>* stop = nullptr);
   ~TransactionalProducer();
   TransactionalProducer(const TransactionalProducer&) = delete;
   TransactionalProducer& operator=(const TransactionalProducer&) = delete;

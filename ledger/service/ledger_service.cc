@@ -29,7 +29,8 @@ absl::StatusOr<std::unique_ptr<LedgerService>> LedgerService::Start(
   auto consumer = kafka::MakeConsumer(options.kafka, options.group_id);
   if (!consumer.ok()) return consumer.status();
   s->consumer_ = std::move(*consumer);
-  auto producer = kafka::TransactionalProducer::Create(options.kafka, options.transactional_id);
+  auto producer = kafka::TransactionalProducer::Create(options.kafka, options.transactional_id,
+                                                       30000, options.stop);
   if (!producer.ok()) return producer.status();
   s->producer_ = std::move(*producer);
 

@@ -32,6 +32,8 @@ struct LedgerServiceOptions {
   std::string group_id = "claimgate-ledger";
   std::string transactional_id = "claimgate-ledger";
   int max_batch = 1000;
+  // Set when the process is asked to stop: start-up gives up (Cancelled) instead of waiting.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct LedgerServiceStats {

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <string>
 #include <vector>
 
@@ -107,6 +108,28 @@ ledger:
   std::ofstream(path) << "gate: {hot_tier_bytes: lots}\n";
   EXPECT_FALSE(LoadServeConfig(path, &o).ok());
   EXPECT_FALSE(LoadServeConfig(path + ".missing", &o).ok());
+  // A misspelt key is an error that names it, not a silent default.
+  std::ofstream(path) << "gate: {staleness_secs: 30}\n";
+  absl::Status misspelt = LoadServeConfig(path, &o);
+  EXPECT_TRUE(absl::IsInvalidArgument(misspelt));
+  EXPECT_NE(misspelt.message().find("gate.staleness_secs"), std::string::npos) << misspelt;
+  std::ofstream(path) << "topic: {claims: x}\n";
+  EXPECT_FALSE(LoadServeConfig(path, &o).ok());
+}
+
+// SIGTERM while start-up waits for an unreachable cluster: exit 0 within seconds, not after the
+// start-up calls' timeouts (minutes).
+TEST(ServeTest, StopsPromptlyOnSigtermDuringStartUp) {
+  const std::string state = ::testing::TempDir() + "/serve_test_unreachable";
+  std::filesystem::remove_all(state);
+  Child serve;
+  SpawnClaimgate({"serve", "--bootstrap-servers", "127.0.0.1:1", "--state-dir", state}, &serve);
+  absl::SleepFor(absl::Seconds(2));
+  const absl::Time t0 = absl::Now();
+  EXPECT_EQ(serve.Terminate(), 0);
+  const absl::Duration took = absl::Now() - t0;
+  std::cout << "exit " << absl::FormatDuration(took) << " after SIGTERM\n";
+  EXPECT_LT(took, absl::Seconds(20));
 }
 
 }  // namespace
