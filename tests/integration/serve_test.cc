@@ -117,6 +117,19 @@ ledger:
   EXPECT_FALSE(LoadServeConfig(path, &o).ok());
 }
 
+// The configuration files shipped in deploy/ are valid.
+TEST(ServeConfigTest, DeployConfigurationsLoad) {
+  int files = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::string(CLAIMGATE_SOURCE_DIR) + "/deploy/config")) {
+    if (entry.path().extension() != ".yaml") continue;
+    ServeOptions o;
+    EXPECT_TRUE(LoadServeConfig(entry.path().string(), &o).ok()) << entry.path();
+    ++files;
+  }
+  EXPECT_GE(files, 3);
+}
+
 // SIGTERM while start-up waits for an unreachable cluster: exit 0 within seconds, not after the
 // start-up calls' timeouts (minutes).
 TEST(ServeTest, StopsPromptlyOnSigtermDuringStartUp) {

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Builds deploy/k8s with `kubectl kustomize` (no cluster needed) and checks that the output has the objects
+# docs/operations.md describes, and the gate's probes on /livez and /readyz.
+# Exit 0 valid, 1 invalid, 77 (SKIP) when kubectl is not installed.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+if ! command -v kubectl > /dev/null 2>&1; then
+  echo "SKIP: kubectl not found"
+  exit 77
+fi
+out=$(kubectl kustomize "$root/deploy/k8s")
+status=0
+for kind in Namespace ConfigMap Service Deployment StatefulSet PodDisruptionBudget ServiceMonitor; do
+  if ! grep -qx "kind: $kind" <<<"$out"; then echo "FAIL: no $kind in deploy/k8s" >&2; status=1; fi
+done
+for path in /livez /readyz; do
+  if ! grep -q "path: $path\$" <<<"$out"; then echo "FAIL: no probe on $path" >&2; status=1; fi
+done
+if ! grep -q "volumeClaimTemplates:" <<<"$out"; then echo "FAIL: the ledger has no volumeClaimTemplates" >&2; status=1; fi
+[ "$status" -eq 0 ] && echo "check_k8s: deploy/k8s builds ($(grep -c '^kind:' <<<"$out") objects)"
+exit "$status"
