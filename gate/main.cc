@@ -126,7 +126,10 @@ int main(int argc, char** argv) {
   serve->add_option("--role", serve_options.role, "all, ledger or gate")
       ->check(CLI::IsMember({"all", "ledger", "gate"}))
       ->capture_default_str();
-  serve->add_option("--state-dir", state_dir, "the gate's status store")->capture_default_str();
+  serve
+      ->add_option("--state-dir", state_dir,
+                   "state directory: gate/ (the status store), ledger/ (the ledger's events)")
+      ->capture_default_str();
   serve->add_option("--config", config_path,
                     "YAML configuration (kafka: librdkafka properties, topics: ...)");
   serve->add_option("--input-format", input_format, "json or protobuf")
@@ -245,7 +248,11 @@ int main(int argc, char** argv) {
         output_format == "json" ? Format::kJson : Format::kProtobuf;
     o.gate.status_format = o.ledger.output_format;
     if (given("--instance")) o.gate.transactional_id = "claimgate-gate-" + instance;
-    o.gate.store.path = state_dir;
+    std::error_code made;
+    std::filesystem::create_directories(state_dir, made);
+    if (made) return Fail("--state-dir " + state_dir + ": " + made.message());
+    o.gate.store.path = state_dir + "/gate";
+    o.ledger.state_path = state_dir + "/ledger";
     if (no_create_topics) o.create_topics = false;
     std::atomic<bool> stop = false;
     std::thread waiter([&] {

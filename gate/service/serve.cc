@@ -153,7 +153,8 @@ absl::Status RunServe(const ServeOptions& o, const ledger::ProfileSet& profiles,
     if (stopped(l.status())) return absl::OkStatus();
     if (!l.ok()) return l.status();
     ledger_service = std::move(*l);
-    log << "claimgate serve: ledger replayed " << ledger_service->stats().replayed << " events\n";
+    log << "claimgate serve: ledger replayed " << ledger_service->stats().replayed << " events ("
+        << ledger_service->stats().replayed_local << " from its own store)\n";
   }
   SystemClock clock;
   if ((o.role == "all" || o.role == "gate") && !stop.load()) {

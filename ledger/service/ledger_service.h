@@ -20,6 +20,7 @@
 #include "ledger/kafka/topics.h"
 #include "ledger/kafka/transactional_producer.h"
 #include "ledger/ledger.h"
+#include "ledger/service/ledger_store.h"
 
 namespace claimgate::ledger {
 
@@ -32,13 +33,17 @@ struct LedgerServiceOptions {
   std::string group_id = "claimgate-ledger";
   std::string transactional_id = "claimgate-ledger";
   int max_batch = 1000;
+  // The ledger's own RocksDB (ledger_store.h). Empty: none; the state is rebuilt from ledger-events
+  // at every start (tests, and the recovery path when the store is lost).
+  std::string state_path;
   // Set when the process is asked to stop: start-up gives up (Cancelled) instead of waiting.
   const std::atomic<bool>* stop = nullptr;
 };
 
 struct LedgerServiceStats {
-  int64_t replayed = 0;  // events re-applied at start
-  int64_t applied = 0;   // events applied and published since start
+  int64_t replayed = 0;        // events re-applied at start (from the store and from Kafka)
+  int64_t replayed_local = 0;  // of which from the ledger's own store
+  int64_t applied = 0;         // events applied and published since start
   int64_t refused = 0;
   int64_t malformed = 0;
   int64_t transactions = 0;
@@ -47,7 +52,8 @@ struct LedgerServiceStats {
 
 class LedgerService {
  public:
-  // Connects, replays the ledger to the committed offset. `profiles` must outlive the service.
+  // Connects and rebuilds the ledger: the events in its own store, then ledger-events from there to
+  // the committed offset, without publishing. `profiles` must outlive the service.
   static absl::StatusOr<std::unique_ptr<LedgerService>> Start(const LedgerServiceOptions& options,
                                                               const ProfileSet* profiles);
   ~LedgerService();
@@ -63,12 +69,15 @@ class LedgerService {
 
  private:
   LedgerService() = default;
-  absl::Status Replay(int64_t until);
+  // Applies ledger-events [from, until) without publishing (they were published before), storing
+  // them; leaves the consumer at `until`.
+  absl::Status Replay(int64_t from, int64_t until);
   // Decodes one message; false when it is not a well-formed ledger event (the reason in `error`).
   bool Decode(const RdKafka::Message& m, v1::Event* event, std::string* error) const;
 
   LedgerServiceOptions options_;
   std::unique_ptr<Ledger> ledger_;
+  std::unique_ptr<LedgerStore> store_;  // null without a state path
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::unique_ptr<kafka::TransactionalProducer> producer_;
   LedgerServiceStats stats_;

@@ -38,6 +38,7 @@ inline void CreateSpecTopics(kafka::MockCluster* cluster, const kafka::Topics& t
 
 // A consumed message, copied out (librdkafka messages must not outlive their consumer).
 struct Record {
+  std::string key;
   std::string value;
   std::map<std::string, std::string> headers;
 };
@@ -64,6 +65,7 @@ inline std::vector<Record> ReadTopic(const kafka::ClientConfig& config, const st
     }
     Record r;
     r.value.assign(static_cast<const char*>(m->payload()), m->len());
+    if (m->key() != nullptr) r.key = *m->key();
     if (m->headers() != nullptr) {
       for (const RdKafka::Headers::Header& h : m->headers()->get_all()) {
         r.headers[h.key()] = std::string(static_cast<const char*>(h.value()), h.value_size());
