@@ -247,6 +247,7 @@ struct E2eOptions {
   int64_t claims = 200000;
   int64_t persons = 100000;
   int max_batch = 2000;
+  double paced_rate = 0;  // claims/s of the latency phase; 0: half the gate's measured maximum
 };
 
 // `claimgate-bench e2e`: the gate service against the mock cluster, and a passthrough (consume ->
@@ -387,7 +388,7 @@ int RunE2eBench(const E2eOptions& eo) {
   std::cout << absl::StrFormat("passthrough: %.0f claims/s\n", pass_rate);
 
   // Latency at half the maximum rate: claims produced at a steady pace while the gate runs.
-  const double rate = 0.5 * gate_rate;
+  const double rate = eo.paced_rate > 0 ? eo.paced_rate : 0.5 * gate_rate;
   const int64_t paced = std::min<int64_t>(eo.claims, static_cast<int64_t>(rate * 10));
   auto paced_gate = make_gate("claims-paced", "gate-paced", true);
   // Warm up until the gate has joined its group and decided something: the pace starts after that.
@@ -480,6 +481,8 @@ int main(int argc, char** argv) {
   e2e->add_option("--claims", e2e_options.claims)->capture_default_str();
   e2e->add_option("--persons", e2e_options.persons)->capture_default_str();
   e2e->add_option("--max-batch", e2e_options.max_batch)->capture_default_str();
+  e2e->add_option("--paced-rate", e2e_options.paced_rate,
+                  "claims/s of the latency phase (default: half the measured maximum)");
 
   CLI11_PARSE(app, argc, argv);
 
