@@ -110,6 +110,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   demo->add_option("--claims", demo_options.claims, "claims to stream")->capture_default_str();
   demo->add_option("--persons", demo_options.persons, "population size")->capture_default_str();
+  demo->add_option("--http-address", demo_options.http_address,
+                   "HOST:PORT of /metrics, /livez, /readyz (empty: none)")
+      ->capture_default_str();
   demo->add_option(
       "--events", demo_events,
       "instead: decide a JSONL file with the file path (e.g. " + DefaultDemoEvents() + ")");
@@ -146,6 +149,10 @@ int main(int argc, char** argv) {
   serve->add_option("--instance", instance, "gate instance id (its transactional.id suffix)")
       ->capture_default_str();
   serve->add_flag("--no-create-topics", no_create_topics, "do not create missing topics");
+  serve
+      ->add_option("--http-address", serve_options.http_address,
+                   "HOST:PORT of /metrics, /livez, /readyz (empty: none)")
+      ->capture_default_str();
 
   // mock-broker
   int mock_brokers = 3;

@@ -313,6 +313,16 @@ uint64_t StatusStore::ApproximateBytes() const {
   return total;
 }
 
+uint64_t StatusStore::ApproximatePersons() const {
+  uint64_t v = 0;
+  return db_->GetIntProperty(persons_, rocksdb::DB::Properties::kEstimateNumKeys, &v) ? v : 0;
+}
+
+uint64_t StatusStore::ApproximateInstitutions() const {
+  uint64_t v = 0;
+  return db_->GetIntProperty(institutions_, rocksdb::DB::Properties::kEstimateNumKeys, &v) ? v : 0;
+}
+
 StatusStoreStats StatusStore::stats() const {
   StatusStoreStats s;
   s.persons = person_tier_->stats();

@@ -90,6 +90,9 @@ class StatusStore final : public StatusLookup {
   absl::Status Flush();
   // Approximate sizes of the column families on disk plus memtables.
   uint64_t ApproximateBytes() const;
+  // RocksDB's estimate of the records held (rocksdb.estimate-num-keys).
+  uint64_t ApproximatePersons() const;
+  uint64_t ApproximateInstitutions() const;
   StatusStoreStats stats() const;
   rocksdb::DB* db_for_test() const { return db_.get(); }
   rocksdb::ColumnFamilyHandle* persons_cf_for_test() const { return persons_; }

@@ -1,6 +1,7 @@
 // The gate as a Kafka stream processor around BinaryDecider and the status store.
 #include "gate/service/gate_service.h"
 
+#include <chrono>
 #include <deque>
 #include <vector>
 
@@ -110,6 +111,7 @@ absl::StatusOr<std::unique_ptr<GateService>> GateService::Start(const GateServic
   std::unique_ptr<GateService> g(new GateService());
   g->options_ = options;
   g->clock_ = clock;
+  g->started_ = absl::Now();
   auto store = StatusStore::Open(options.store);
   if (!store.ok()) return store.status();
   g->store_ = std::move(*store);
@@ -215,7 +217,9 @@ absl::Status GateService::PollStatusFeed(int timeout_ms) {
   }
   if (!batch.positions.empty()) {
     batch.positions[kLedgerPositionKey] = ledger_position_;
-    stats_.status_records += static_cast<int64_t>(batch.persons.size() + batch.institutions.size());
+    const auto applied = static_cast<int64_t>(batch.persons.size() + batch.institutions.size());
+    stats_.status_records += applied;
+    if (options_.metrics != nullptr) options_.metrics->status_records.Increment(applied);
     if (absl::Status s = store_->Write(batch); !s.ok()) return s;
   }
   // Ready once caught up with what existed at start. Current (not stale) as of the last time the
@@ -443,9 +447,49 @@ absl::Status GateService::RewindClaims() {
   return s;
 }
 
+void GateService::PublishGauges() {
+  if (options_.metrics == nullptr || absl::Now() - gauges_published_ < absl::Seconds(1)) return;
+  gauges_published_ = absl::Now();
+  GateMetrics& mx = *options_.metrics;
+  mx.ready.Set(ready_ ? 1 : 0);
+  const absl::Time since = last_caught_up_ == absl::InfinitePast() ? started_ : last_caught_up_;
+  mx.staleness.Set(std::max(0.0, absl::ToDoubleSeconds(clock_->Now() - since)));
+  const StatusStoreStats st = store_->stats();
+  const uint64_t hits = st.persons.hits + st.institutions.hits;
+  const uint64_t misses = st.persons.misses + st.institutions.misses;
+  mx.hot_tier_lookups.Add({{"result", "hit"}})
+      .Increment(static_cast<double>(hits - hot_hits_seen_));
+  mx.hot_tier_lookups.Add({{"result", "miss"}})
+      .Increment(static_cast<double>(misses - hot_misses_seen_));
+  hot_hits_seen_ = hits;
+  hot_misses_seen_ = misses;
+  mx.hot_tier_bytes.Set(static_cast<double>(st.persons.bytes + st.institutions.bytes));
+  mx.persons.Set(static_cast<double>(store_->ApproximatePersons()));
+  mx.institutions.Set(static_cast<double>(store_->ApproximateInstitutions()));
+  // Consumer lag from the consumer's own positions and its cached high watermarks (no request).
+  std::vector<RdKafka::TopicPartition*> parts;
+  claims_consumer_->assignment(parts);
+  claims_consumer_->position(parts);
+  for (const RdKafka::TopicPartition* tp : parts) {
+    int64_t low = 0, high = 0;
+    if (tp->offset() < 0 ||
+        claims_consumer_->get_watermark_offsets(tp->topic(), tp->partition(), &low, &high) !=
+            RdKafka::ERR_NO_ERROR) {
+      continue;
+    }
+    mx.consumer_lag
+        .Add({{"consumergroup", options_.group_id},
+              {"topic", tp->topic()},
+              {"partition", absl::StrCat(tp->partition())}})
+        .Set(static_cast<double>(std::max<int64_t>(0, high - tp->offset())));
+  }
+  RdKafka::TopicPartition::destroy(parts);
+}
+
 absl::StatusOr<int> GateService::RunOnce(int timeout_ms) {
   if (!rebalance_error_.ok()) return rebalance_error_;
   if (absl::Status s = PollStatusFeed(ready_ ? 0 : timeout_ms); !s.ok()) return s;
+  PublishGauges();
   if (!ready_) return 0;
 
   std::vector<std::unique_ptr<RdKafka::Message>> batch;
@@ -466,6 +510,7 @@ absl::StatusOr<int> GateService::RunOnce(int timeout_ms) {
 
   auto rewind = [&]() -> absl::StatusOr<int> {
     ++stats_.aborted;
+    if (options_.metrics != nullptr) options_.metrics->aborted.Increment();
     if (absl::Status s = RewindClaims(); !s.ok()) return s;
     return 0;
   };
@@ -522,8 +567,14 @@ absl::StatusOr<int> GateService::RunOnce(int timeout_ms) {
     }
     decider_->context().source.set_partition(partition);
     decider_->context().source.set_offset(offset);
-    if (decided.ok())
+    if (decided.ok()) {
+      const auto d0 = std::chrono::steady_clock::now();
       decided = decider_->Decide(bytes, *store_, ledger_position_, now, &decision, &audit);
+      if (options_.metrics != nullptr) {
+        options_.metrics->decision_duration.Observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - d0).count());
+      }
+    }
     if (absl::IsInvalidArgument(decided)) {
       ++delta.dead_lettered;
       headers.insert(headers.begin(),
@@ -590,6 +641,20 @@ absl::StatusOr<int> GateService::RunOnce(int timeout_ms) {
   stats_.repaired += delta.repaired;
   for (const auto& [k, n] : delta.outcomes) stats_.outcomes[k] += n;
   for (const auto& [k, n] : delta.reasons) stats_.reasons[k] += n;
+  if (options_.metrics != nullptr) {
+    GateMetrics& mx = *options_.metrics;
+    mx.committed.Increment();
+    for (const auto& [k, n] : delta.outcomes) mx.decisions.Add({{"outcome", k}}).Increment(n);
+    for (const auto& [k, n] : delta.reasons) mx.reasons.Add({{"reason", k}}).Increment(n);
+    if (delta.dead_lettered > 0)
+      mx.dead_letters.Add({{"error", "MALFORMED"}}).Increment(delta.dead_lettered);
+    const int64_t now_ms = absl::ToUnixMillis(absl::Now());
+    for (const auto& m : batch) {
+      const RdKafka::MessageTimestamp ts = m->timestamp();
+      if (ts.type != RdKafka::MessageTimestamp::MSG_TIMESTAMP_NOT_AVAILABLE)
+        mx.claim_to_decision.Observe(static_cast<double>(now_ms - ts.timestamp) / 1000.0);
+    }
+  }
   if (options_.record_latency) {
     const int64_t now_ms = absl::ToUnixMillis(absl::Now());
     for (const auto& m : batch) {

@@ -29,6 +29,7 @@
 #include "absl/time/time.h"
 #include "gate/binary_decider.h"
 #include "gate/clock.h"
+#include "gate/service/gate_metrics.h"
 #include "gate/status_store.h"
 #include "ledger/kafka/kafka.h"
 #include "ledger/kafka/topics.h"
@@ -54,6 +55,8 @@ struct GateServiceOptions {
   bool record_latency = false;
   // Operational messages (assignments, recoveries); nullptr: none.
   std::ostream* log = nullptr;
+  // Prometheus metrics (optional; must outlive the service).
+  GateMetrics* metrics = nullptr;
   // Set when the process is asked to stop: start-up gives up (Cancelled) instead of waiting.
   const std::atomic<bool>* stop = nullptr;
 };
@@ -134,6 +137,8 @@ class GateService {
   // A consumer error event: Ok (logged) when librdkafka recovers by itself, else the error.
   absl::Status ConsumerError(const RdKafka::Message& m, absl::string_view what);
   absl::Status RewindClaims();
+  // Gauges and store counters for the metrics, at most once a second.
+  void PublishGauges();
 
   GateServiceOptions options_;
   Clock* clock_ = nullptr;
@@ -161,6 +166,9 @@ class GateService {
   absl::Time watched_at_ ABSL_GUARDED_BY(watch_mu_);  // clock time the watch started reading
   std::thread watch_;
   GateServiceStats stats_;
+  absl::Time gauges_published_ = absl::InfinitePast();
+  absl::Time started_ = absl::InfinitePast();
+  uint64_t hot_hits_seen_ = 0, hot_misses_seen_ = 0;  // store counters already in the metrics
 };
 
 }  // namespace claimgate::gate

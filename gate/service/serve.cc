@@ -9,9 +9,12 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "gate/service/gate_metrics.h"
+#include "gate/service/http_server.h"
 #include "gate/synthetic.h"
 #include "ledger/codec.h"
 #include "ledger/kafka/mock_cluster.h"
+#include "ledger/service/ledger_metrics.h"
 #include "yaml-cpp/yaml.h"
 
 namespace claimgate::gate {
@@ -57,6 +60,28 @@ absl::Status KnownKeys(const YAML::Node& node, const std::string& where,
   }
   return absl::OkStatus();
 }
+
+// The process's metrics registry, its HTTP endpoint and the readiness it reports.
+struct Observability {
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  std::atomic<bool> ready = false;
+  std::unique_ptr<HttpServer> http;
+  std::unique_ptr<ledger::LedgerMetrics> ledger;
+  std::unique_ptr<GateMetrics> gate;
+
+  absl::Status Start(const std::string& address, std::ostream& log) {
+    ledger::RegisterBuildInfo(*registry, CLAIMGATE_VERSION_STRING);
+    ledger = std::make_unique<ledger::LedgerMetrics>(*registry);
+    gate = std::make_unique<GateMetrics>(*registry);
+    if (address.empty()) return absl::OkStatus();
+    auto h = HttpServer::Start(address, registry.get(), &ready);
+    if (!h.ok()) return h.status();
+    http = std::move(*h);
+    log << "claimgate: /metrics, /livez and /readyz on " << address.substr(0, address.rfind(':'))
+        << ":" << http->port() << "\n";
+    return absl::OkStatus();
+  }
+};
 
 }  // namespace
 
@@ -135,6 +160,8 @@ absl::Status LoadServeConfig(const std::string& path, ServeOptions* o) {
 
 absl::Status RunServe(const ServeOptions& o, const ledger::ProfileSet& profiles,
                       const std::atomic<bool>& stop, std::ostream& log) {
+  Observability obs;
+  if (absl::Status s = obs.Start(o.http_address, log); !s.ok()) return s;
   if (o.create_topics && !stop.load()) {
     if (absl::Status s = kafka::CreateTopics(o.gate.kafka, TopicSpecs(o)); !s.ok()) {
       // A cluster without the admin API (librdkafka's mock) answers nothing: carry on with what
@@ -149,6 +176,7 @@ absl::Status RunServe(const ServeOptions& o, const ledger::ProfileSet& profiles,
   if ((o.role == "all" || o.role == "ledger") && !stop.load()) {
     ledger::LedgerServiceOptions ledger_options = o.ledger;
     ledger_options.stop = &stop;
+    ledger_options.metrics = obs.ledger.get();
     auto l = ledger::LedgerService::Start(ledger_options, &profiles);
     if (stopped(l.status())) return absl::OkStatus();
     if (!l.ok()) return l.status();
@@ -161,6 +189,7 @@ absl::Status RunServe(const ServeOptions& o, const ledger::ProfileSet& profiles,
     GateServiceOptions gate_options = o.gate;
     gate_options.log = &log;
     gate_options.stop = &stop;
+    gate_options.metrics = obs.gate.get();
     auto g = GateService::Start(gate_options, &profiles, &clock);
     if (stopped(g.status())) return absl::OkStatus();
     if (!g.ok()) return g.status();
@@ -171,6 +200,7 @@ absl::Status RunServe(const ServeOptions& o, const ledger::ProfileSet& profiles,
     return absl::InvalidArgumentError(
         absl::StrCat("unknown role '", o.role, "' (all, ledger, gate)"));
   }
+  obs.ready = gate_service == nullptr;  // a ledger alone is ready once it has replayed
   // One thread a role; the first error stops both.
   std::atomic<bool> halt = false;
   absl::Status ledger_status, gate_status;
@@ -194,6 +224,7 @@ absl::Status RunServe(const ServeOptions& o, const ledger::ProfileSet& profiles,
       gate_status = n.status();
       halt = true;
     }
+    obs.ready = gate_service->ready();
     if (gate_service->ready() && !was_ready) {
       log << "claimgate serve: gate ready (" << gate_service->stats().status_records
           << " status records)\n";
@@ -213,9 +244,13 @@ absl::Status RunServe(const ServeOptions& o, const ledger::ProfileSet& profiles,
 }
 
 absl::Status RunDemo(const DemoOptions& d, const ledger::ProfileSet& profiles, std::ostream& out) {
+  Observability obs;
+  if (absl::Status s = obs.Start(d.http_address, out); !s.ok()) return s;
   auto cluster = kafka::MockCluster::Start(1);
   if (!cluster.ok()) return cluster.status();
   ServeOptions o;
+  o.ledger.metrics = obs.ledger.get();
+  o.gate.metrics = obs.gate.get();
   o.gate.kafka.bootstrap_servers = o.ledger.kafka.bootstrap_servers =
       (*cluster)->bootstrap_servers();
   for (const kafka::TopicSpec& t : TopicSpecs(o)) {
@@ -280,6 +315,7 @@ absl::Status RunDemo(const DemoOptions& d, const ledger::ProfileSet& profiles, s
   while (done() < claims && absl::Now() - start < absl::Seconds(d.duration_seconds)) {
     absl::StatusOr<int> n = (*gate)->RunOnce(200);
     if (!n.ok()) return n.status();
+    obs.ready = (*gate)->ready();
     if (absl::Now() - last >= absl::Seconds(1)) {
       const auto& s = (*gate)->stats();
       out << absl::StrFormat(

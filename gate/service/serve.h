@@ -21,6 +21,8 @@ struct ServeOptions {
   int status_partitions = 3;
   ledger::LedgerServiceOptions ledger;
   GateServiceOptions gate;
+  // /metrics, /livez, /readyz (http_server.h); empty: no HTTP endpoint.
+  std::string http_address = "127.0.0.1:9464";
 };
 
 // Reads the YAML configuration file into `options` (keys not in the file keep their values):
@@ -41,7 +43,8 @@ absl::Status RunServe(const ServeOptions& options, const ledger::ProfileSet& pro
 struct DemoOptions {
   int64_t persons = 5000;
   int64_t claims = 20000;
-  int duration_seconds = 120;  // upper bound on the claim phase
+  int duration_seconds = 120;                   // upper bound on the claim phase
+  std::string http_address = "127.0.0.1:9464";  // empty: no HTTP endpoint
 };
 
 // The embedded default: an in-process mock cluster, a synthetic population (ledger events) and

@@ -2,6 +2,7 @@
 #include "ledger/service/ledger_service.h"
 
 #include <algorithm>
+#include <map>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -69,6 +70,10 @@ absl::StatusOr<std::unique_ptr<LedgerService>> LedgerService::Start(
   if (err != RdKafka::ERR_NO_ERROR)
     return kafka::ToStatus(err, "reading the committed ledger offset");
   if (absl::Status st = s->Replay(from, std::max(from, committed)); !st.ok()) return st;
+  if (options.metrics != nullptr) {
+    options.metrics->position.Set(static_cast<double>(s->stats_.next_offset));
+    options.metrics->ready.Set(1);
+  }
   return s;
 }
 
@@ -129,11 +134,13 @@ absl::StatusOr<int> LedgerService::RunOnce(int timeout_ms) {
   const kafka::Topics& t = options_.topics;
   const kafka::Format out = options_.output_format;
   std::vector<std::pair<int64_t, std::string>> applied;  // for the store, once committed
+  std::map<std::string, int> types, refusals;            // for the metrics, once committed
   for (const auto& m : batch) {
     v1::Event e;
     std::string error;
     if (!Decode(*m, &e, &error)) {
       ++stats_.malformed;
+      ++refusals[v1::LedgerError_Name(v1::MALFORMED)];
       v1::LedgerNotice n;
       n.set_event_id(e.event_id());
       n.set_notice("EVENT_REFUSED");
@@ -146,6 +153,8 @@ absl::StatusOr<int> LedgerService::RunOnce(int timeout_ms) {
     const ApplyResult r = ledger_->Apply(e);
     if (store_ != nullptr) applied.emplace_back(m->offset(), e.SerializeAsString());
     if (r.refused) ++stats_.refused;
+    ++types[std::string(BodyName(e))];
+    if (r.refused) ++refusals[v1::LedgerError_Name(r.error)];
     for (const std::string& id : r.changed_persons) {
       if (absl::Status s =
               producer_->Produce(t.person_status, id, Encode(*ledger_->FindPerson(id), out));
@@ -172,7 +181,17 @@ absl::StatusOr<int> LedgerService::RunOnce(int timeout_ms) {
   RdKafka::TopicPartition::destroy(offsets);
   // The ledger has applied the batch in memory: a failed commit cannot be rewound here, so the
   // service ends and its restart rebuilds the ledger from the store.
-  if (!committed.ok()) return committed;
+  if (!committed.ok()) {
+    if (options_.metrics != nullptr) options_.metrics->aborted.Increment();
+    return committed;
+  }
+  if (options_.metrics != nullptr) {
+    LedgerMetrics& m = *options_.metrics;
+    m.committed.Increment();
+    for (const auto& [type, n] : types) m.events_applied.Add({{"type", type}}).Increment(n);
+    for (const auto& [code, n] : refusals) m.refusals.Add({{"code", code}}).Increment(n);
+    m.position.Set(static_cast<double>(next));
+  }
   if (store_ != nullptr) {
     if (absl::Status st = store_->Append(applied, next); !st.ok()) return st;
   }

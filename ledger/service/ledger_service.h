@@ -20,6 +20,7 @@
 #include "ledger/kafka/topics.h"
 #include "ledger/kafka/transactional_producer.h"
 #include "ledger/ledger.h"
+#include "ledger/service/ledger_metrics.h"
 #include "ledger/service/ledger_store.h"
 
 namespace claimgate::ledger {
@@ -38,6 +39,8 @@ struct LedgerServiceOptions {
   std::string state_path;
   // Set when the process is asked to stop: start-up gives up (Cancelled) instead of waiting.
   const std::atomic<bool>* stop = nullptr;
+  // Prometheus metrics (optional; must outlive the service).
+  LedgerMetrics* metrics = nullptr;
 };
 
 struct LedgerServiceStats {

@@ -62,9 +62,18 @@ TEST(CrashTest, GateKilledAtRandomPointsDecidesEachClaimExactlyOnce) {
   std::ofstream(config_path) << "kafka:\n  session.timeout.ms: 6000\n"
                                 "  heartbeat.interval.ms: 500\n"
                                 "gate:\n  max_batch: 150\n";
-  const std::vector<std::string> args = {
-      "serve",       "--role",       "gate",     "--bootstrap-servers", config.bootstrap_servers,
-      "--state-dir", dir + "/state", "--config", config_path,           "--no-create-topics"};
+  const std::vector<std::string> args = {"serve",
+                                         "--http-address",
+                                         "127.0.0.1:0",
+                                         "--role",
+                                         "gate",
+                                         "--bootstrap-servers",
+                                         config.bootstrap_servers,
+                                         "--state-dir",
+                                         dir + "/state",
+                                         "--config",
+                                         config_path,
+                                         "--no-create-topics"};
 
   auto audit_high = [&] { return HighWatermarks(producer.get(), topics.audit, 3); };
   // Claims flow in the background while the gate is killed and restarted. Each incarnation is

@@ -62,6 +62,8 @@ TEST(LedgerCrashTest, KilledLedgerConvergesToTheUninterruptedState) {
   const std::string state = ::testing::TempDir() + "/ledger_crash_test";
   std::filesystem::remove_all(state);
   const std::vector<std::string> args = {"serve",
+                                         "--http-address",
+                                         "127.0.0.1:0",
                                          "--role",
                                          "ledger",
                                          "--bootstrap-servers",

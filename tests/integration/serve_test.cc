@@ -51,8 +51,8 @@ TEST(ServeTest, DecidesFromMockBrokerAndStopsGracefullyOnSigterm) {
   const std::string state = ::testing::TempDir() + "/serve_test_state";
   std::filesystem::remove_all(state);
   Child serve;
-  SpawnClaimgate({"serve", "--bootstrap-servers", bootstrap, "--input-format", "json",
-                  "--state-dir", state, "--no-create-topics"},
+  SpawnClaimgate({"serve", "--http-address", "127.0.0.1:0", "--bootstrap-servers", bootstrap,
+                  "--input-format", "json", "--state-dir", state, "--no-create-topics"},
                  &serve);
   // The ledger publishes before the gate reads its first claim: give the status records a head
   // start.
@@ -136,7 +136,9 @@ TEST(ServeTest, StopsPromptlyOnSigtermDuringStartUp) {
   const std::string state = ::testing::TempDir() + "/serve_test_unreachable";
   std::filesystem::remove_all(state);
   Child serve;
-  SpawnClaimgate({"serve", "--bootstrap-servers", "127.0.0.1:1", "--state-dir", state}, &serve);
+  SpawnClaimgate({"serve", "--http-address", "127.0.0.1:0", "--bootstrap-servers", "127.0.0.1:1",
+                  "--state-dir", state},
+                 &serve);
   absl::SleepFor(absl::Seconds(2));
   const absl::Time t0 = absl::Now();
   EXPECT_EQ(serve.Terminate(), 0);

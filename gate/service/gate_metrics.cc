@@ -1,0 +1,79 @@
+#include "gate/service/gate_metrics.h"
+
+#include "ledger/service/ledger_metrics.h"
+
+namespace claimgate::gate {
+namespace {
+
+// Decision work is microseconds; claim-to-decision milliseconds to seconds.
+const prometheus::Histogram::BucketBoundaries kDecisionBuckets = {
+    1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 1e-3, 1e-2};
+const prometheus::Histogram::BucketBoundaries kLagBuckets = {
+    0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+
+prometheus::Family<prometheus::Gauge>& StoreRecords(prometheus::Registry& registry) {
+  return prometheus::BuildGauge()
+      .Name("claimgate_store_records")
+      .Help(
+          "Status records in the gate's store, by kind: RocksDB's estimate, which counts "
+          "overwritten versions until compaction")
+      .Register(registry);
+}
+
+}  // namespace
+
+GateMetrics::GateMetrics(prometheus::Registry& registry)
+    : decisions(prometheus::BuildCounter()
+                    .Name("claimgate_decisions_total")
+                    .Help("Claims decided, by outcome (ACCEPT, REJECT, FLAG)")
+                    .Register(registry)),
+      reasons(prometheus::BuildCounter()
+                  .Name("claimgate_decision_reasons_total")
+                  .Help("Claims decided citing a reason code (a code counts once a claim)")
+                  .Register(registry)),
+      dead_letters(prometheus::BuildCounter()
+                       .Name("claimgate_dead_letters_total")
+                       .Help("Claims sent to claims-dlq, by error")
+                       .Register(registry)),
+      decision_duration(prometheus::BuildHistogram()
+                            .Name("claimgate_decision_duration_seconds")
+                            .Help("Decision work a claim: parse, status lookups, decide, encode")
+                            .Register(registry)
+                            .Add({}, kDecisionBuckets)),
+      claim_to_decision(prometheus::BuildHistogram()
+                            .Name("claimgate_claim_to_decision_seconds")
+                            .Help("From the claim message's timestamp to its transaction's commit")
+                            .Register(registry)
+                            .Add({}, kLagBuckets)),
+      staleness(prometheus::BuildGauge()
+                    .Name("claimgate_status_feed_staleness_seconds")
+                    .Help("Seconds since the status feed was last confirmed current")
+                    .Register(registry)
+                    .Add({})),
+      ready(ledger::ReadyFamily(registry).Add({{"service", "gate"}})),
+      hot_tier_lookups(prometheus::BuildCounter()
+                           .Name("claimgate_hot_tier_lookups_total")
+                           .Help("Status lookups in the in-memory tier, by result (hit, miss)")
+                           .Register(registry)),
+      persons(StoreRecords(registry).Add({{"kind", "person"}})),
+      institutions(StoreRecords(registry).Add({{"kind", "institution"}})),
+      hot_tier_bytes(prometheus::BuildGauge()
+                         .Name("claimgate_hot_tier_bytes")
+                         .Help("Bytes held by the in-memory tier")
+                         .Register(registry)
+                         .Add({})),
+      consumer_lag(prometheus::BuildGauge()
+                       .Name("claimgate_consumergroup_lag")
+                       .Help("Messages behind the high watermark (kafka_exporter's labels)")
+                       .Register(registry)),
+      committed(
+          ledger::TransactionsFamily(registry).Add({{"service", "gate"}, {"result", "committed"}})),
+      aborted(
+          ledger::TransactionsFamily(registry).Add({{"service", "gate"}, {"result", "aborted"}})),
+      status_records(prometheus::BuildCounter()
+                         .Name("claimgate_status_records_applied_total")
+                         .Help("Status records applied to the gate's store")
+                         .Register(registry)
+                         .Add({})) {}
+
+}  // namespace claimgate::gate

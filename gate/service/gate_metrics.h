@@ -1,0 +1,37 @@
+// The gate service's Prometheus metrics, declared here and nowhere else (names in
+// deploy/metrics.txt; no person, claim or insured ids as labels; base units; `_total` on counters,
+// which prometheus-cpp 1.0 does not add).
+#ifndef CLAIMGATE_GATE_SERVICE_GATE_METRICS_H_
+#define CLAIMGATE_GATE_SERVICE_GATE_METRICS_H_
+
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+
+namespace claimgate::gate {
+
+struct GateMetrics {
+  explicit GateMetrics(prometheus::Registry& registry);
+
+  prometheus::Family<prometheus::Counter>& decisions;     // {outcome}
+  prometheus::Family<prometheus::Counter>& reasons;       // {reason}: claims citing it
+  prometheus::Family<prometheus::Counter>& dead_letters;  // {error}
+  prometheus::Histogram& decision_duration;               // seconds of decision work a claim
+  prometheus::Histogram& claim_to_decision;  // claim message timestamp -> transaction committed
+  prometheus::Gauge& staleness;              // seconds since the status feed was confirmed current
+  prometheus::Gauge& ready;
+  prometheus::Family<prometheus::Counter>& hot_tier_lookups;  // {result=hit|miss}
+  prometheus::Gauge& persons;                                 // store records (RocksDB estimate)
+  prometheus::Gauge& institutions;
+  prometheus::Gauge& hot_tier_bytes;
+  prometheus::Family<prometheus::Gauge>& consumer_lag;  // {consumergroup, topic, partition}
+  prometheus::Counter& committed;
+  prometheus::Counter& aborted;
+  prometheus::Counter& status_records;
+};
+
+}  // namespace claimgate::gate
+
+#endif  // CLAIMGATE_GATE_SERVICE_GATE_METRICS_H_

@@ -1,0 +1,47 @@
+#include "ledger/service/ledger_metrics.h"
+
+namespace claimgate::ledger {
+
+prometheus::Family<prometheus::Gauge>& ReadyFamily(prometheus::Registry& registry) {
+  return prometheus::BuildGauge()
+      .Name("claimgate_ready")
+      .Help(
+          "1 when the service is caught up and serving (gate: status feed at its start watermarks)")
+      .Register(registry);
+}
+
+prometheus::Family<prometheus::Counter>& TransactionsFamily(prometheus::Registry& registry) {
+  return prometheus::BuildCounter()
+      .Name("claimgate_transactions_total")
+      .Help("Kafka transactions by service and result (committed, aborted)")
+      .Register(registry);
+}
+
+void RegisterBuildInfo(prometheus::Registry& registry, const std::string& version) {
+  prometheus::BuildGauge()
+      .Name("claimgate_build_info")
+      .Help("Always 1; the version in a label")
+      .Register(registry)
+      .Add({{"version", version}})
+      .Set(1);
+}
+
+LedgerMetrics::LedgerMetrics(prometheus::Registry& registry)
+    : events_applied(prometheus::BuildCounter()
+                         .Name("claimgate_ledger_events_applied_total")
+                         .Help("Ledger events applied and published, by event type")
+                         .Register(registry)),
+      refusals(prometheus::BuildCounter()
+                   .Name("claimgate_ledger_refusals_total")
+                   .Help("Ledger events refused, by refusal code (SPEC section 4)")
+                   .Register(registry)),
+      committed(TransactionsFamily(registry).Add({{"service", "ledger"}, {"result", "committed"}})),
+      aborted(TransactionsFamily(registry).Add({{"service", "ledger"}, {"result", "aborted"}})),
+      ready(ReadyFamily(registry).Add({{"service", "ledger"}})),
+      position(prometheus::BuildGauge()
+                   .Name("claimgate_ledger_position")
+                   .Help("Ledger events consumed: the next ledger-events offset")
+                   .Register(registry)
+                   .Add({})) {}
+
+}  // namespace claimgate::ledger
