@@ -9,6 +9,7 @@ PACKAGES=(
   librdkafka-dev librocksdb-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libssl-dev libyaml-cpp-dev libcpp-httplib-dev
+  prometheus
 )
 
 missing=()

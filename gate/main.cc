@@ -246,6 +246,8 @@ int main(int argc, char** argv) {
       o.role = role;
     }
     auto given = [&](const char* flag) { return serve->count(flag) > 0; };
+    if (const char* token = std::getenv("CLAIMGATE_HTTP_TOKEN"); token != nullptr && *token != 0)
+      o.http_token = token;
     o.gate.kafka.bootstrap_servers = o.ledger.kafka.bootstrap_servers = bootstrap;
     if (given("--profile")) o.gate.default_profile = o.ledger.default_profile = serve_profile;
     if (given("--mode")) o.gate.shadow = serve_mode == "shadow";

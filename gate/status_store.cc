@@ -313,6 +313,18 @@ uint64_t StatusStore::ApproximateBytes() const {
   return total;
 }
 
+absl::StatusOr<v1::PersonStatus> StatusStore::ReadPersonStatus(absl::string_view person_id) const {
+  std::string bytes;
+  const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), persons_,
+                                     rocksdb::Slice(person_id.data(), person_id.size()), &bytes);
+  if (s.IsNotFound()) return absl::NotFoundError(absl::StrCat("no person ", person_id));
+  if (!s.ok()) return absl::UnavailableError(absl::StrCat("status store: ", s.ToString()));
+  v1::PersonStatus status;
+  if (!status.ParseFromString(bytes))
+    return absl::DataLossError(absl::StrCat("status store: the record of ", person_id));
+  return status;
+}
+
 uint64_t StatusStore::ApproximatePersons() const {
   uint64_t v = 0;
   return db_->GetIntProperty(persons_, rocksdb::DB::Properties::kEstimateNumKeys, &v) ? v : 0;

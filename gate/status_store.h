@@ -90,6 +90,10 @@ class StatusStore final : public StatusLookup {
   absl::Status Flush();
   // Approximate sizes of the column families on disk plus memtables.
   uint64_t ApproximateBytes() const;
+  // The stored status of one person straight from RocksDB, bypassing the hot tier: safe to call
+  // from another thread while the deciding thread uses the store (the HTTP status query). NotFound
+  // for an unknown person; DataLoss for an unreadable record.
+  absl::StatusOr<v1::PersonStatus> ReadPersonStatus(absl::string_view person_id) const;
   // RocksDB's estimate of the records held (rocksdb.estimate-num-keys).
   uint64_t ApproximatePersons() const;
   uint64_t ApproximateInstitutions() const;

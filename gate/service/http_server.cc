@@ -4,14 +4,17 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "gate/service/status_api.h"
 #include "httplib.h"
+#include "ledger/calendar.h"
 #include "prometheus/text_serializer.h"
 
 namespace claimgate::gate {
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& address,
                                                               prometheus::Registry* registry,
-                                                              const std::atomic<bool>* ready) {
+                                                              const std::atomic<bool>* ready,
+                                                              StatusEndpoint status) {
   const size_t colon = address.rfind(':');
   int port = 0;
   if (colon == std::string::npos || !absl::SimpleAtoi(address.substr(colon + 1), &port) ||
@@ -40,6 +43,33 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string&
     res.status = r ? 200 : 503;
     res.set_content(r ? "ready\n" : "not ready: catching up\n", "text/plain");
   });
+  s->server_->Get(
+      R"(/v1/persons/([^/]+)/status)",
+      [status = std::move(status)](const httplib::Request& req, httplib::Response& res) {
+        auto error = [&res](int code, absl::string_view message) {
+          res.status = code;
+          res.set_content(absl::StrCat("{\"error\":\"", message, "\"}"), "application/json");
+        };
+        if (!status.token.empty() &&
+            req.get_header_value("Authorization") != absl::StrCat("Bearer ", status.token)) {
+          res.set_header("WWW-Authenticate", "Bearer");
+          return error(401, "a bearer token is required");
+        }
+        if (!status.read) return error(404, "this process has no status store (role ledger)");
+        const std::string id = req.matches[1];
+        if (!ValidPersonId(id))
+          return error(400, "bad person id: 1-64 characters of [A-Za-z0-9._:-]");
+        absl::Time at = status.now ? status.now() : absl::Now();
+        if (req.has_param("at")) {
+          absl::StatusOr<absl::Time> t = ledger::ParseRfc3339(req.get_param_value("at"));
+          if (!t.ok()) return error(400, "bad 'at': expected an RFC 3339 time");
+          at = *t;
+        }
+        absl::StatusOr<v1::PersonStatus> person = status.read(id);
+        if (absl::IsNotFound(person.status())) return error(404, "no such person");
+        if (!person.ok()) return error(503, "the status store cannot be read");
+        res.set_content(PersonStatusJson(*person, at), "application/json");
+      });
   if (port == 0) {
     s->port_ = s->server_->bind_to_any_port(host);
   } else if (s->server_->bind_to_port(host, port)) {

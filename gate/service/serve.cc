@@ -69,12 +69,23 @@ struct Observability {
   std::unique_ptr<ledger::LedgerMetrics> ledger;
   std::unique_ptr<GateMetrics> gate;
 
-  absl::Status Start(const std::string& address, std::ostream& log) {
+  // The store the status query reads; null until the gate has started (and for a ledger alone).
+  std::atomic<const StatusStore*> store = nullptr;
+
+  absl::Status Start(const std::string& address, const std::string& token, std::ostream& log) {
     ledger::RegisterBuildInfo(*registry, CLAIMGATE_VERSION_STRING);
     ledger = std::make_unique<ledger::LedgerMetrics>(*registry);
     gate = std::make_unique<GateMetrics>(*registry);
     if (address.empty()) return absl::OkStatus();
-    auto h = HttpServer::Start(address, registry.get(), &ready);
+    StatusEndpoint status;
+    status.token = token;
+    status.now = [] { return absl::Now(); };
+    status.read = [this](absl::string_view id) -> absl::StatusOr<v1::PersonStatus> {
+      const StatusStore* st = store.load();
+      if (st == nullptr) return absl::UnavailableError("the gate has not started");
+      return st->ReadPersonStatus(id);
+    };
+    auto h = HttpServer::Start(address, registry.get(), &ready, std::move(status));
     if (!h.ok()) return h.status();
     http = std::move(*h);
     log << "claimgate: /metrics, /livez and /readyz on " << address.substr(0, address.rfind(':'))
@@ -95,7 +106,8 @@ absl::Status LoadServeConfig(const std::string& path, ServeOptions* o) {
   for (absl::Status st :
        {KnownKeys(root, "",
                   {"kafka", "topics", "profile", "mode", "create_topics", "claims_partitions",
-                   "status_partitions", "gate", "ledger"}),
+                   "status_partitions", "gate", "ledger", "http"}),
+        KnownKeys(root["http"], "http", {"token"}),
         KnownKeys(root["topics"], "topics",
                   {"ledger_events", "claims", "person_status", "institution_status", "decisions",
                    "audit", "notices", "dlq"}),
@@ -137,6 +149,7 @@ absl::Status LoadServeConfig(const std::string& path, ServeOptions* o) {
   if (absl::Status s = Read(root, "create_topics", &o->create_topics); !s.ok()) return s;
   if (absl::Status s = Read(root, "claims_partitions", &o->claims_partitions); !s.ok()) return s;
   if (absl::Status s = Read(root, "status_partitions", &o->status_partitions); !s.ok()) return s;
+  if (absl::Status s = Read(root["http"], "token", &o->http_token); !s.ok()) return s;
   const YAML::Node g = root["gate"];
   int staleness = static_cast<int>(absl::ToInt64Seconds(o->gate.staleness_bound));
   for (absl::Status s : {Read(g, "group_id", &o->gate.group_id),
@@ -160,8 +173,11 @@ absl::Status LoadServeConfig(const std::string& path, ServeOptions* o) {
 
 absl::Status RunServe(const ServeOptions& o, const ledger::ProfileSet& profiles,
                       const std::atomic<bool>& stop, std::ostream& log) {
+  // Declared before `obs`, so that the HTTP endpoint stops before the services go away.
+  std::unique_ptr<ledger::LedgerService> ledger_service;
+  std::unique_ptr<GateService> gate_service;
   Observability obs;
-  if (absl::Status s = obs.Start(o.http_address, log); !s.ok()) return s;
+  if (absl::Status s = obs.Start(o.http_address, o.http_token, log); !s.ok()) return s;
   if (o.create_topics && !stop.load()) {
     if (absl::Status s = kafka::CreateTopics(o.gate.kafka, TopicSpecs(o)); !s.ok()) {
       // A cluster without the admin API (librdkafka's mock) answers nothing: carry on with what
@@ -169,8 +185,6 @@ absl::Status RunServe(const ServeOptions& o, const ledger::ProfileSet& profiles,
       log << "claimgate serve: creating topics: " << s.message() << " (continuing)\n";
     }
   }
-  std::unique_ptr<ledger::LedgerService> ledger_service;
-  std::unique_ptr<GateService> gate_service;
   // A stop during start-up ends it without an error (exit status 0).
   auto stopped = [&](const absl::Status& s) { return absl::IsCancelled(s) && stop.load(); };
   if ((o.role == "all" || o.role == "ledger") && !stop.load()) {
@@ -194,6 +208,7 @@ absl::Status RunServe(const ServeOptions& o, const ledger::ProfileSet& profiles,
     if (stopped(g.status())) return absl::OkStatus();
     if (!g.ok()) return g.status();
     gate_service = std::move(*g);
+    obs.store = &gate_service->store();
   }
   if (stop.load()) return absl::OkStatus();
   if (gate_service == nullptr && ledger_service == nullptr) {
@@ -245,7 +260,7 @@ absl::Status RunServe(const ServeOptions& o, const ledger::ProfileSet& profiles,
 
 absl::Status RunDemo(const DemoOptions& d, const ledger::ProfileSet& profiles, std::ostream& out) {
   Observability obs;
-  if (absl::Status s = obs.Start(d.http_address, out); !s.ok()) return s;
+  if (absl::Status s = obs.Start(d.http_address, "", out); !s.ok()) return s;
   auto cluster = kafka::MockCluster::Start(1);
   if (!cluster.ok()) return cluster.status();
   ServeOptions o;
@@ -295,6 +310,7 @@ absl::Status RunDemo(const DemoOptions& d, const ledger::ProfileSet& profiles, s
     if (absl::Now() - t0 > absl::Seconds(d.duration_seconds))
       return absl::DeadlineExceededError("ledger");
   }
+  (*ledger_service)->PublishPopulationNow();
   out << absl::StrFormat(
       "ledger: %d events applied in %.1f s, %d refused\n", (*ledger_service)->stats().applied,
       absl::ToDoubleSeconds(absl::Now() - t0), (*ledger_service)->stats().refused);
@@ -308,6 +324,7 @@ absl::Status RunDemo(const DemoOptions& d, const ledger::ProfileSet& profiles, s
   SystemClock clock;
   auto gate = GateService::Start(o.gate, &profiles, &clock);
   if (!gate.ok()) return gate.status();
+  obs.store = &(*gate)->store();
   const absl::Time start = absl::Now();
   absl::Time last = start;
   int64_t last_done = 0;
@@ -345,6 +362,8 @@ absl::Status RunDemo(const DemoOptions& d, const ledger::ProfileSet& profiles, s
                          s.decided, "dead-lettered", s.dead_lettered, "transactions committed",
                          s.transactions, "claims/s (gate, end to end)", s.decided / seconds);
   const bool complete = done() >= claims;
+  obs.http.reset();  // no status query may reach the store from here on
+  obs.store = nullptr;
   gate->reset();
   std::filesystem::remove_all(state);
   if (!complete)

@@ -23,6 +23,9 @@ struct ServeOptions {
   GateServiceOptions gate;
   // /metrics, /livez, /readyz (http_server.h); empty: no HTTP endpoint.
   std::string http_address = "127.0.0.1:9464";
+  // Bearer token the status query requires (config `http.token`, env CLAIMGATE_HTTP_TOKEN); empty:
+  // none.
+  std::string http_token;
 };
 
 // Reads the YAML configuration file into `options` (keys not in the file keep their values):

@@ -42,6 +42,15 @@ LedgerMetrics::LedgerMetrics(prometheus::Registry& registry)
                    .Name("claimgate_ledger_position")
                    .Help("Ledger events consumed: the next ledger-events offset")
                    .Register(registry)
-                   .Add({})) {}
+                   .Add({})),
+      persons(prometheus::BuildGauge()
+                  .Name("claimgate_ledger_persons")
+                  .Help("Persons by state as of the newest ledger event's time")
+                  .Register(registry)),
+      restricted_ratio(prometheus::BuildGauge()
+                           .Name("claimgate_ledger_restricted_staff_ratio")
+                           .Help("Share of the persons ever registered at institutions of a kind "
+                                 "who are SUSPENDED or TERMINATED, as of the newest event's time")
+                           .Register(registry)) {}
 
 }  // namespace claimgate::ledger

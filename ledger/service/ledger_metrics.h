@@ -28,6 +28,8 @@ struct LedgerMetrics {
   prometheus::Counter& aborted;
   prometheus::Gauge& ready;
   prometheus::Gauge& position;  // ledger events applied (the next ledger-events offset)
+  prometheus::Family<prometheus::Gauge>& persons;           // {state}
+  prometheus::Family<prometheus::Gauge>& restricted_ratio;  // {institution_kind, state}
 };
 
 }  // namespace claimgate::ledger

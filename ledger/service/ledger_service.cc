@@ -2,11 +2,15 @@
 #include "ledger/service/ledger_service.h"
 
 #include <algorithm>
+#include <array>
 #include <map>
+#include <set>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "ledger/codec.h"
+#include "ledger/status_query.h"
 
 namespace claimgate::ledger {
 namespace {
@@ -51,7 +55,7 @@ absl::StatusOr<std::unique_ptr<LedgerService>> LedgerService::Start(
               absl::StrCat("ledger store: event at offset ", offset, ": ", e.status().message()));
         return;
       }
-      s->ledger_->Apply(*e);
+      s->ApplyEvent(*e);
       ++s->stats_.replayed_local;
     });
     if (!read.ok()) return read;
@@ -73,8 +77,59 @@ absl::StatusOr<std::unique_ptr<LedgerService>> LedgerService::Start(
   if (options.metrics != nullptr) {
     options.metrics->position.Set(static_cast<double>(s->stats_.next_offset));
     options.metrics->ready.Set(1);
+    s->PublishPopulation(true);
   }
   return s;
+}
+
+ApplyResult LedgerService::ApplyEvent(const v1::Event& e) {
+  if (e.has_time()) {
+    newest_event_ = std::max(newest_event_, absl::FromUnixSeconds(e.time().seconds()) +
+                                                absl::Nanoseconds(e.time().nanos()));
+  }
+  return ledger_->Apply(e);
+}
+
+void LedgerService::PublishPopulation(bool force) {
+  if (options_.metrics == nullptr || newest_event_ == absl::InfinitePast()) return;
+  if (!force && (!population_dirty_ || absl::Now() - population_published_ < population_interval_))
+    return;
+  const absl::Time t0 = absl::Now();
+  std::map<v1::PersonStatus::State, int64_t> by_state;
+  // institution kind -> {persons ever registered there, of them SUSPENDED, of them TERMINATED}
+  std::map<v1::InstitutionRegistered::Kind, std::array<int64_t, 3>> by_kind;
+  for (const std::string& id : ledger_->PersonIds()) {
+    const v1::PersonStatus* p = ledger_->FindPerson(id);
+    const v1::PersonStatus::State state = PersonStateAt(*p, newest_event_).state;
+    ++by_state[state];
+    std::set<v1::InstitutionRegistered::Kind> kinds;
+    for (const auto& r : p->registrations()) {
+      if (const v1::InstitutionStatus* i = ledger_->FindInstitution(r.institution_id()))
+        kinds.insert(i->kind());
+    }
+    for (const v1::InstitutionRegistered::Kind k : kinds) {
+      auto& c = by_kind[k];
+      ++c[0];
+      c[1] += state == v1::PersonStatus::SUSPENDED;
+      c[2] += state == v1::PersonStatus::TERMINATED;
+    }
+  }
+  LedgerMetrics& m = *options_.metrics;
+  for (const auto state :
+       {v1::PersonStatus::NORMAL, v1::PersonStatus::SUSPENDED, v1::PersonStatus::TERMINATED}) {
+    m.persons.Add({{"state", v1::PersonStatus::State_Name(state)}})
+        .Set(static_cast<double>(by_state[state]));
+  }
+  for (const auto& [kind, c] : by_kind) {
+    const std::string k = v1::InstitutionRegistered::Kind_Name(kind);
+    m.restricted_ratio.Add({{"institution_kind", k}, {"state", "SUSPENDED"}})
+        .Set(static_cast<double>(c[1]) / static_cast<double>(c[0]));
+    m.restricted_ratio.Add({{"institution_kind", k}, {"state", "TERMINATED"}})
+        .Set(static_cast<double>(c[2]) / static_cast<double>(c[0]));
+  }
+  population_published_ = absl::Now();
+  population_interval_ = std::max(absl::Seconds(1), 10 * (population_published_ - t0));
+  population_dirty_ = false;
 }
 
 bool LedgerService::Decode(const RdKafka::Message& m, v1::Event* event, std::string* error) const {
@@ -108,7 +163,7 @@ absl::Status LedgerService::Replay(int64_t from, int64_t until) {
     v1::Event e;
     std::string error;
     if (Decode(*m, &e, &error)) {
-      ledger_->Apply(e);
+      ApplyEvent(e);
       ++stats_.replayed;
       if (store_ != nullptr) replayed.emplace_back(m->offset(), e.SerializeAsString());
     }
@@ -129,7 +184,10 @@ absl::StatusOr<int> LedgerService::RunOnce(int timeout_ms) {
       return kafka::ToStatus(m->err(), "consuming ledger-events");
     batch.push_back(std::move(m));
   }
-  if (batch.empty()) return 0;
+  if (batch.empty()) {
+    PublishPopulation(false);  // what the last batches changed, once the interval has passed
+    return 0;
+  }
   if (absl::Status s = producer_->Begin(); !s.ok()) return s;
   const kafka::Topics& t = options_.topics;
   const kafka::Format out = options_.output_format;
@@ -150,7 +208,7 @@ absl::StatusOr<int> LedgerService::RunOnce(int timeout_ms) {
         return s;
       continue;
     }
-    const ApplyResult r = ledger_->Apply(e);
+    const ApplyResult r = ApplyEvent(e);
     if (store_ != nullptr) applied.emplace_back(m->offset(), e.SerializeAsString());
     if (r.refused) ++stats_.refused;
     ++types[std::string(BodyName(e))];
@@ -191,6 +249,8 @@ absl::StatusOr<int> LedgerService::RunOnce(int timeout_ms) {
     for (const auto& [type, n] : types) m.events_applied.Add({{"type", type}}).Increment(n);
     for (const auto& [code, n] : refusals) m.refusals.Add({{"code", code}}).Increment(n);
     m.position.Set(static_cast<double>(next));
+    population_dirty_ = true;
+    PublishPopulation(false);
   }
   if (store_ != nullptr) {
     if (absl::Status st = store_->Append(applied, next); !st.ok()) return st;

@@ -68,6 +68,8 @@ class LedgerService {
   absl::Status Run(const std::atomic<bool>& stop);
 
   const Ledger& ledger() const { return *ledger_; }
+  // Publishes the population gauges now (a caller that stops calling RunOnce).
+  void PublishPopulationNow() { PublishPopulation(true); }
   const LedgerServiceStats& stats() const { return stats_; }
 
  private:
@@ -75,6 +77,12 @@ class LedgerService {
   // Applies ledger-events [from, until) without publishing (they were published before), storing
   // them; leaves the consumer at `until`.
   absl::Status Replay(int64_t from, int64_t until);
+  // Applies one event, keeping the newest event time (the "as of" of the population gauges).
+  ApplyResult ApplyEvent(const v1::Event& e);
+  // The population gauges (persons by state, restricted staff by institution kind) as of the
+  // newest event time, when events were applied since the last time. It walks every person, so it
+  // runs at most once a second and spends at most a tenth of the time on it.
+  void PublishPopulation(bool force);
   // Decodes one message; false when it is not a well-formed ledger event (the reason in `error`).
   bool Decode(const RdKafka::Message& m, v1::Event* event, std::string* error) const;
 
@@ -84,6 +92,10 @@ class LedgerService {
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::unique_ptr<kafka::TransactionalProducer> producer_;
   LedgerServiceStats stats_;
+  absl::Time newest_event_ = absl::InfinitePast();
+  absl::Time population_published_ = absl::InfinitePast();
+  absl::Duration population_interval_ = absl::Seconds(1);
+  bool population_dirty_ = true;
 };
 
 }  // namespace claimgate::ledger

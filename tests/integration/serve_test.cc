@@ -28,22 +28,16 @@ using claimgate::testing::SpawnClaimgate;
 
 TEST(ServeTest, DecidesFromMockBrokerAndStopsGracefullyOnSigterm) {
   Child broker;
-  SpawnClaimgate({"mock-broker", "--brokers", "1"}, &broker);
-  const std::string bootstrap = broker.ReadLine();
+  const std::string bootstrap = claimgate::testing::SpawnMockBroker(&broker);
   ASSERT_FALSE(bootstrap.empty());
   const kafka::ClientConfig config{bootstrap, {}};
 
-  std::ifstream sample(std::string(CLAIMGATE_SOURCE_DIR) + "/tests/golden/spec_example.jsonl");
   std::vector<std::string> ledger, claims;
-  for (std::string l; std::getline(sample, l);)
-    (l.find("\"claim\"") != std::string::npos ? claims : ledger).push_back(l);
+  claimgate::testing::SpecExample(&ledger, &claims);
   auto producer = kafka::MakeProducer(config, "");
   ASSERT_TRUE(producer.ok());
   auto send = [&](const std::string& topic, const std::string& v) {
-    ASSERT_EQ(
-        (*producer)->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-                             const_cast<char*>(v.data()), v.size(), nullptr, 0, 0, nullptr),
-        RdKafka::ERR_NO_ERROR);
+    claimgate::testing::Send(producer->get(), topic, "", v);
   };
   for (const auto& l : ledger) send("ledger-events", l);
   (*producer)->flush(10000);

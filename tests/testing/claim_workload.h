@@ -23,15 +23,6 @@
 
 namespace claimgate::testing {
 
-inline void Send(RdKafka::Producer* p, const std::string& topic, const std::string& key,
-                 const std::string& value) {
-  while (p->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-                    const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0,
-                    nullptr) == RdKafka::ERR__QUEUE_FULL) {
-    p->poll(10);
-  }
-}
-
 struct ClaimWorkload {
   std::vector<std::pair<std::string, std::string>> claims;  // key, value, in produce order
   std::map<std::string, std::string> expected;              // claim id -> decision bytes

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <set>
 #include <string>
@@ -34,6 +35,23 @@ inline void CreateSpecTopics(kafka::MockCluster* cluster, const kafka::Topics& t
                                                 {topics.dlq, 1}}) {
     ASSERT_TRUE(cluster->CreateTopic(name, n).ok()) << name;
   }
+}
+
+// Produces one message (copied), waiting for queue space.
+inline void Send(RdKafka::Producer* p, const std::string& topic, const std::string& key,
+                 const std::string& value) {
+  while (p->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                    const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0,
+                    nullptr) == RdKafka::ERR__QUEUE_FULL) {
+    p->poll(10);
+  }
+}
+
+// tests/golden/spec_example.jsonl (SPEC §7's example) split into ledger events and claims.
+inline void SpecExample(std::vector<std::string>* ledger, std::vector<std::string>* claims) {
+  std::ifstream sample(std::string(CLAIMGATE_SOURCE_DIR) + "/tests/golden/spec_example.jsonl");
+  for (std::string l; std::getline(sample, l);)
+    (l.find("\"claim\"") != std::string::npos ? claims : ledger)->push_back(l);
 }
 
 // A consumed message, copied out (librdkafka messages must not outlive their consumer).
@@ -116,7 +134,10 @@ struct Child {
   }
 };
 
-inline void SpawnClaimgate(const std::vector<std::string>& args, Child* child) {
+// Runs `program` (a path) with `args` as a child whose standard output the test reads; standard
+// error stays the test's.
+inline void SpawnProgram(const std::string& program, const std::vector<std::string>& args,
+                         Child* child) {
   int pipefd[2];
   ASSERT_EQ(pipe(pipefd), 0);
   child->pid = fork();
@@ -125,15 +146,24 @@ inline void SpawnClaimgate(const std::vector<std::string>& args, Child* child) {
     dup2(pipefd[1], STDOUT_FILENO);
     close(pipefd[0]);
     close(pipefd[1]);
-    const std::string bin = std::string(CLAIMGATE_BINARY_DIR) + "/gate/claimgate";
-    std::vector<char*> argv = {const_cast<char*>(bin.c_str())};
+    std::vector<char*> argv = {const_cast<char*>(program.c_str())};
     for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
-    execv(bin.c_str(), argv.data());
+    execv(program.c_str(), argv.data());
     _exit(127);
   }
   close(pipefd[1]);
   child->out = fdopen(pipefd[0], "r");
+}
+
+inline void SpawnClaimgate(const std::vector<std::string>& args, Child* child) {
+  SpawnProgram(std::string(CLAIMGATE_BINARY_DIR) + "/gate/claimgate", args, child);
+}
+
+// `claimgate mock-broker --brokers 1` as a child; its bootstrap servers ("" when it failed).
+inline std::string SpawnMockBroker(Child* broker) {
+  SpawnClaimgate({"mock-broker", "--brokers", "1"}, broker);
+  return broker->ReadLine();
 }
 
 }  // namespace claimgate::testing
