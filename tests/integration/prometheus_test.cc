@@ -1,10 +1,6 @@
 // A real Prometheus server (Debian's `prometheus`, started here on a free loopback port and stopped
 // after) scrapes a running `claimgate serve`; a PromQL query over Prometheus's HTTP API returns the
 // decision counters with the values the test caused. Skipped where prometheus is not installed.
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -21,22 +17,10 @@ namespace claimgate {
 namespace {
 
 using claimgate::testing::Child;
+using claimgate::testing::FreePort;
 using claimgate::testing::ReadTopic;
 using claimgate::testing::SpawnClaimgate;
 using claimgate::testing::SpawnProgram;
-
-// A loopback port free at the time of asking.
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 TEST(PrometheusTest, ScrapesTheGateAndAnswersPromQlWithTheDecisionCounts) {
   const std::string prometheus = "/usr/bin/prometheus";
@@ -94,6 +78,10 @@ TEST(PrometheusTest, ScrapesTheGateAndAnswersPromQlWithTheDecisionCounts) {
     found = body.find(absl::StrCat("\"", claims.size(), "\"]")) != std::string::npos;
   }
   EXPECT_TRUE(found) << body;  // {"status":"success","data":{"result":[{"value":[t,"3"]}]}}
+  httplib::Client gate("127.0.0.1", gate_port);  // caught up: ready (serve_test sees 503 before)
+  auto ready = gate.Get("/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 200);
   auto reasons = api.Get("/api/v1/query?query=claimgate_ready");
   ASSERT_TRUE(reasons);
   EXPECT_NE(reasons->body.find("\"service\":\"gate\""), std::string::npos) << reasons->body;

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "httplib.h"
 #include "ledger/kafka/kafka.h"
 #include "tests/testing/kafka_testing.h"
 
@@ -129,11 +130,20 @@ TEST(ServeConfigTest, DeployConfigurationsLoad) {
 TEST(ServeTest, StopsPromptlyOnSigtermDuringStartUp) {
   const std::string state = ::testing::TempDir() + "/serve_test_unreachable";
   std::filesystem::remove_all(state);
+  const int port = claimgate::testing::FreePort();
   Child serve;
-  SpawnClaimgate({"serve", "--http-address", "127.0.0.1:0", "--bootstrap-servers", "127.0.0.1:1",
-                  "--state-dir", state},
+  SpawnClaimgate({"serve", "--http-address", absl::StrCat("127.0.0.1:", port),
+                  "--bootstrap-servers", "127.0.0.1:1", "--state-dir", state},
                  &serve);
   absl::SleepFor(absl::Seconds(2));
+  // Alive without Kafka, and not ready.
+  httplib::Client http("127.0.0.1", port);
+  auto live = http.Get("/livez");
+  ASSERT_TRUE(live);
+  EXPECT_EQ(live->status, 200);
+  auto ready = http.Get("/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 503);
   const absl::Time t0 = absl::Now();
   EXPECT_EQ(serve.Terminate(), 0);
   const absl::Duration took = absl::Now() - t0;

@@ -3,7 +3,9 @@
 #ifndef CLAIMGATE_TESTS_TESTING_KAFKA_TESTING_H_
 #define CLAIMGATE_TESTS_TESTING_KAFKA_TESTING_H_
 
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -158,6 +160,19 @@ inline void SpawnProgram(const std::string& program, const std::vector<std::stri
 
 inline void SpawnClaimgate(const std::vector<std::string>& args, Child* child) {
   SpawnProgram(std::string(CLAIMGATE_BINARY_DIR) + "/gate/claimgate", args, child);
+}
+
+// A loopback port free at the time of asking (for a child's --http-address).
+inline int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
 }
 
 // `claimgate mock-broker --brokers 1` as a child; its bootstrap servers ("" when it failed).
