@@ -28,14 +28,18 @@ struct ServeOptions {
   std::string http_token;
 };
 
-// Reads the YAML configuration file into `options` (keys not in the file keep their values):
-//   kafka:   {<librdkafka property>: <value>, ...}     passed through verbatim (SASL, TLS, ...)
-//   topics:  {ledger_events, claims, person_status, institution_status, decisions, audit, notices,
-//   dlq} profile, mode (enforce|shadow), create_topics, claims_partitions, status_partitions gate:
-//   {group_id, transactional_id, staleness_seconds, hot_tier_bytes, block_cache_bytes,
-//             write_buffer_bytes, max_batch}
-//   ledger:  {group_id, transactional_id, max_batch}
-// InvalidArgument naming the key for anything it cannot read.
+// Reads the YAML configuration file into `options` (keys not in the file keep their values).
+// clang-format off
+//   kafka:    {<librdkafka property>: <value>, ...}   passed through verbatim (SASL, TLS, ...)
+//   topics:   {ledger_events, claims, person_status, institution_status, decisions, audit,
+//              notices, dlq}
+//   profile, mode (enforce|shadow), create_topics, claims_partitions, status_partitions
+//   gate:     {group_id, transactional_id, staleness_seconds, hot_tier_bytes, block_cache_bytes,
+//              write_buffer_bytes, max_batch}
+//   ledger:   {group_id, transactional_id, max_batch}
+//   http:     {token}
+// clang-format on
+// InvalidArgument naming the key for an unknown key or anything it cannot read.
 absl::Status LoadServeConfig(const std::string& path, ServeOptions* options);
 
 // Creates missing topics (SPEC §2; status topics compacted), then runs the configured roles until
