@@ -83,13 +83,7 @@ absl::StatusOr<CheckSummary> RunCheck(std::istream& in, std::ostream& out, std::
     ctx.source.set_offset(summary.lines);
     ctx.processing_time = clock.Now();
     const v1::Decision decision = Decide(event.claim(), lookup, ctx);
-    ++summary.outcomes[v1::Decision::Outcome_Name(decision.outcome())];
-    std::vector<std::string> codes;
-    for (const v1::Reason& r : decision.reasons()) {
-      const std::string code = v1::ReasonCode_Name(r.code());
-      if (std::find(codes.begin(), codes.end(), code) == codes.end()) codes.push_back(code);
-    }
-    for (const std::string& code : codes) ++summary.reasons[code];
+    CountDecision(decision.outcome(), decision.reasons(), &summary.outcomes, &summary.reasons);
     out << ledger::ToJson(decision) << '\n';
   }
   if (in.bad()) return absl::DataLossError("reading the input failed");

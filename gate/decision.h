@@ -5,7 +5,9 @@
 #ifndef CLAIMGATE_GATE_DECISION_H_
 #define CLAIMGATE_GATE_DECISION_H_
 
+#include <algorithm>
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "absl/container/inlined_vector.h"
@@ -88,6 +90,25 @@ void EncodeAudit(const ClaimView& claim, const DecisionResult& result, const Dec
 
 // Decides a structurally valid claim (ledger::ValidateEvent): DecideView + ToDecisionProto.
 v1::Decision Decide(const v1::Claim& claim, const StatusLookup& status, const DecisionContext& ctx);
+
+// Counts a decided claim for a summary: its outcome, and each reason code it cites once however
+// many practitioners or items cite it. `reasons`: DecisionResult::reasons or
+// v1::Decision::reasons().
+inline v1::ReasonCode CodeOf(const DecisionResult::Reason& r) { return r.code; }
+inline v1::ReasonCode CodeOf(const v1::Reason& r) { return r.code(); }
+template <typename Reasons>
+void CountDecision(v1::Decision::Outcome outcome, const Reasons& reasons,
+                   std::map<std::string, int64_t>* by_outcome,
+                   std::map<std::string, int64_t>* by_reason) {
+  ++(*by_outcome)[v1::Decision::Outcome_Name(outcome)];
+  absl::InlinedVector<v1::ReasonCode, 8> counted;
+  for (const auto& r : reasons) {
+    const v1::ReasonCode code = CodeOf(r);
+    if (std::find(counted.begin(), counted.end(), code) != counted.end()) continue;
+    counted.push_back(code);
+    ++(*by_reason)[v1::ReasonCode_Name(code)];
+  }
+}
 
 // True for a code that makes the claim REJECT on its own (before shadow mode).
 bool IsRejecting(v1::ReasonCode code);

@@ -603,12 +603,7 @@ absl::StatusOr<int> GateService::RunOnce(int timeout_ms) {
       }
       ++delta.decided;
       const DecisionResult& result = decider_->last_result();
-      ++delta.outcomes[v1::Decision::Outcome_Name(result.outcome)];
-      for (size_t i = 0; i < result.reasons.size(); ++i) {
-        bool first = true;  // count a code once a claim
-        for (size_t j = 0; j < i; ++j) first &= result.reasons[j].code != result.reasons[i].code;
-        if (first) ++delta.reasons[v1::ReasonCode_Name(result.reasons[i].code)];
-      }
+      CountDecision(result.outcome, result.reasons, &delta.outcomes, &delta.reasons);
     }
     if (!failed.ok()) break;
   }

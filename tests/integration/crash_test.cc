@@ -32,6 +32,7 @@ using claimgate::testing::ClaimWorkload;
 using claimgate::testing::CreateSpecTopics;
 using claimgate::testing::ExpectEachClaimOnce;
 using claimgate::testing::HighWatermarks;
+using claimgate::testing::KillRepeatedly;
 using claimgate::testing::MakeClaimWorkload;
 using claimgate::testing::ReadTopic;
 using claimgate::testing::Record;
@@ -89,20 +90,7 @@ TEST(CrashTest, GateKilledAtRandomPointsDecidesEachClaimExactlyOnce) {
     producer->flush(30000);
   });
   const int kKills = getenv("CRASH_TEST_KILLS") ? atoi(getenv("CRASH_TEST_KILLS")) : 6;
-  int kills = 0;
-  for (int i = 0; i < kKills; ++i) {
-    const int64_t before = audit_high();
-    Child gate;
-    SpawnClaimgate(args, &gate);
-    for (absl::Time until = absl::Now() + absl::Seconds(20);
-         audit_high() == before && absl::Now() < until;) {
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-    if (audit_high() == before) break;  // nothing left to decide
-    absl::SleepFor(absl::Milliseconds(static_cast<int>(rng() % 300)));
-    gate.Kill();
-    ++kills;
-  }
+  const int kills = KillRepeatedly(args, kKills, 300, audit_high, rng);
   feeder.join();
   EXPECT_GE(kills, 3);
 

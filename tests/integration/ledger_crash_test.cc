@@ -26,6 +26,7 @@ namespace {
 using claimgate::testing::Child;
 using claimgate::testing::CreateSpecTopics;
 using claimgate::testing::HighWatermarks;
+using claimgate::testing::KillRepeatedly;
 using claimgate::testing::ReadTopic;
 using claimgate::testing::Record;
 using claimgate::testing::Send;
@@ -83,20 +84,7 @@ TEST(LedgerCrashTest, KilledLedgerConvergesToTheUninterruptedState) {
     producer->flush(30000);
   });
   std::mt19937_64 rng(29);
-  int kills = 0;
-  for (int i = 0; i < 5; ++i) {
-    const int64_t before = published();
-    Child ledger;
-    SpawnClaimgate(args, &ledger);
-    for (absl::Time until = absl::Now() + absl::Seconds(20);
-         published() == before && absl::Now() < until;) {
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-    if (published() == before) break;
-    absl::SleepFor(absl::Milliseconds(static_cast<int>(rng() % 150)));
-    ledger.Kill();
-    ++kills;
-  }
+  const int kills = KillRepeatedly(args, 5, 150, published, rng);
   feeder.join();
   EXPECT_GE(kills, 3);
 

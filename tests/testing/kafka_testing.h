@@ -11,11 +11,14 @@
 
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "ledger/kafka/kafka.h"
 #include "ledger/kafka/mock_cluster.h"
@@ -173,6 +176,28 @@ inline int FreePort() {
   getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   close(fd);
   return ntohs(addr.sin_port);
+}
+
+// Runs `claimgate args` up to `times` times, killing each incarnation with SIGKILL a random
+// 0..max_delay_ms after `progress()` first changes (it reads the child's output so far). Stops
+// early when an incarnation shows no progress within 20 s (nothing left to do). Returns the kills.
+inline int KillRepeatedly(const std::vector<std::string>& args, int times, int max_delay_ms,
+                          const std::function<int64_t()>& progress, std::mt19937_64& rng) {
+  int kills = 0;
+  for (int i = 0; i < times; ++i) {
+    const int64_t before = progress();
+    Child child;
+    SpawnClaimgate(args, &child);
+    for (absl::Time until = absl::Now() + absl::Seconds(20);
+         progress() == before && absl::Now() < until;) {
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    if (progress() == before) break;
+    absl::SleepFor(absl::Milliseconds(static_cast<int>(rng() % max_delay_ms)));
+    child.Kill();
+    ++kills;
+  }
+  return kills;
 }
 
 // `claimgate mock-broker --brokers 1` as a child; its bootstrap servers ("" when it failed).
