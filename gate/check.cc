@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "gate/audit_chain.h"
 #include "gate/decision.h"
 #include "gate/ledger_lookup.h"
 #include "ledger/codec.h"
@@ -52,6 +53,7 @@ absl::StatusOr<CheckSummary> RunCheck(std::istream& in, std::ostream& out, std::
   ctx.source.set_file(options.source_file);
 
   CheckSummary summary;
+  ChainHead chain;  // the output's audit records form one hash chain
   std::string line;
   while (std::getline(in, line)) {
     ++summary.lines;
@@ -82,7 +84,8 @@ absl::StatusOr<CheckSummary> RunCheck(std::istream& in, std::ostream& out, std::
     ctx.event_id = event.event_id();
     ctx.source.set_offset(summary.lines);
     ctx.processing_time = clock.Now();
-    const v1::Decision decision = Decide(event.claim(), lookup, ctx);
+    v1::Decision decision = Decide(event.claim(), lookup, ctx);
+    ChainAudit(decision.mutable_audit(), &chain);
     CountDecision(decision.outcome(), decision.reasons(), &summary.outcomes, &summary.reasons);
     out << ledger::ToJson(decision) << '\n';
   }

@@ -114,6 +114,7 @@ void DecideView(const ClaimView& claim, const StatusLookup& status, const Decisi
     used.since = standing.sanction.since;
     used.until = standing.sanction.until;
     used.year_points = person == nullptr ? 0 : ledger::YearTotalAt(*person, year, t);
+    used.status_position = person == nullptr ? 0 : person->ledger_position();
 
     auto find = [&](v1::ReasonCode code) {
       if (used.finding == v1::REASON_CODE_UNSPECIFIED) used.finding = code;
@@ -142,6 +143,7 @@ void DecideView(const ClaimView& claim, const StatusLookup& status, const Decisi
 
   // The institution's agreement.
   d.institution_agreement = ledger::AgreementAt(inst, t);
+  d.institution_position = inst == nullptr ? 0 : inst->ledger_position();
   const bool institution_exempt = emergency && profile.proto().institution_emergency_exempt();
   switch (d.institution_agreement) {
     case v1::AgreementChanged::SUSPENDED:
@@ -230,6 +232,7 @@ void ToDecisionProto(const ClaimView& claim, const DecisionResult& r, const Deci
     if (u.until != absl::InfiniteFuture()) SetProto(u.until, used->mutable_until());
     used->set_year_points(u.year_points);
     used->set_finding(u.finding);
+    used->set_status_position(u.status_position);
   }
   audit.set_institution_agreement(r.institution_agreement);
   audit.set_ledger_position(ctx.ledger_position);
@@ -241,6 +244,7 @@ void ToDecisionProto(const ClaimView& claim, const DecisionResult& r, const Deci
   SetProto(ctx.processing_time, audit.mutable_processing_time());
   if (claim.has_service_time) SetProto(claim.service_time, audit.mutable_service_time());
   audit.set_mode(r.shadow ? v1::AuditRecord::SHADOW : v1::AuditRecord::ENFORCE);
+  audit.set_institution_position(r.institution_position);
 }
 
 namespace {
@@ -282,6 +286,7 @@ void EncodeAudit(const ClaimView& claim, const DecisionResult& r, const Decision
     if (u.until != absl::InfiniteFuture()) wire::PutTimestamp(&scratch, 5, u.until);
     wire::PutInt(&scratch, 6, u.year_points);
     wire::PutInt(&scratch, 7, u.finding);
+    wire::PutInt(&scratch, 8, u.status_position);
     wire::PutMessage(out, 5, scratch);
   }
   wire::PutInt(out, 6, r.institution_agreement);
@@ -300,6 +305,7 @@ void EncodeAudit(const ClaimView& claim, const DecisionResult& r, const Decision
   wire::PutTimestamp(out, 13, ctx.processing_time);
   if (claim.has_service_time) wire::PutTimestamp(out, 14, claim.service_time);
   wire::PutInt(out, 15, r.shadow ? v1::AuditRecord::SHADOW : v1::AuditRecord::ENFORCE);
+  wire::PutInt(out, 16, r.institution_position);
 }
 
 v1::Decision Decide(const v1::Claim& claim, const StatusLookup& status,

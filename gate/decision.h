@@ -65,11 +65,13 @@ struct DecisionResult {
     absl::Time until = absl::InfiniteFuture();
     int year_points = 0;
     v1::ReasonCode finding = v1::REASON_CODE_UNSPECIFIED;
+    int64_t status_position = 0;  // the record's ledger position; 0: no record
   };
   v1::Decision::Outcome outcome = v1::Decision::OUTCOME_UNSPECIFIED;
   absl::InlinedVector<Reason, 8> reasons;
   absl::InlinedVector<PractitionerUsed, 4> practitioners;
   v1::AgreementChanged::State institution_agreement = v1::AgreementChanged::ACTIVE;
+  int64_t institution_position = 0;  // the institution record's ledger position; 0: no record
   const ledger::Profile* profile = nullptr;
   bool shadow = false;
 };

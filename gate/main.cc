@@ -12,8 +12,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "gate/audit_file.h"
 #include "gate/check.h"
 #include "gate/clock.h"
+#include "gate/service/audit_topic.h"
 #include "gate/service/serve.h"
 #include "ledger/calendar.h"
 #include "ledger/kafka/mock_cluster.h"
@@ -169,7 +171,58 @@ int main(int argc, char** argv) {
   mock->add_option("--topics", mock_topics, "topics to create, NAME:PARTITIONS,...")
       ->capture_default_str();
 
+  // audit verify
+  CLI::App* audit = app.add_subcommand("audit", "audit trail tools");
+  audit->require_subcommand(1);
+  CLI::App* verify =
+      audit->add_subcommand("verify", "check the hash chains of audit records (file or topic)");
+  std::string verify_input, verify_bootstrap, verify_from, verify_to;
+  claimgate::gate::AuditTopicOptions verify_topic;
+  bool verify_partial = false;
+  verify->add_option("input", verify_input,
+                     "decisions as `check` writes them, or audit records, one JSON a line ('-': "
+                     "stdin)");
+  verify->add_option("--bootstrap-servers", verify_bootstrap, "instead: read the topic");
+  verify->add_option("--topic", verify_topic.topic, "audit topic")->capture_default_str();
+  verify->add_option("--partition", verify_topic.partition, "only this partition");
+  verify->add_option("--from", verify_from, "records written at or after (RFC 3339)");
+  verify->add_option("--to", verify_to, "records written before (RFC 3339)");
+  verify->add_flag("--partial", verify_partial,
+                   "a file's chains may start after seq 1 (an excerpt of a longer trail)");
+
   CLI11_PARSE(app, argc, argv);
+
+  if (verify->parsed()) {
+    if (verify_input.empty() == verify_bootstrap.empty())
+      return Fail("audit verify: give a file or --bootstrap-servers (one of the two)");
+    claimgate::gate::ChainVerifier verifier(verify_partial || !verify_bootstrap.empty());
+    absl::Status s;
+    if (!verify_bootstrap.empty()) {
+      verify_topic.kafka.bootstrap_servers = verify_bootstrap;
+      for (auto [text, slot] :
+           {std::pair{&verify_from, &verify_topic.from}, std::pair{&verify_to, &verify_topic.to}}) {
+        if (text->empty()) continue;
+        absl::StatusOr<absl::Time> t = claimgate::ledger::ParseRfc3339(*text);
+        if (!t.ok()) return Fail(absl::StrCat("audit verify: ", t.status().message()));
+        *slot = *t;
+      }
+      s = claimgate::gate::VerifyAuditTopic(verify_topic, &verifier);
+    } else {
+      std::ifstream file;
+      std::istream* in = &std::cin;
+      if (verify_input != "-") {
+        file.open(verify_input);
+        if (!file) return Fail("cannot read " + verify_input);
+        in = &file;
+      }
+      s = claimgate::gate::VerifyAuditLines(*in, &verifier);
+    }
+    if (!s.ok()) return Fail(absl::StrCat("audit verify: ", s.ToString()));
+    for (const auto& chain : verifier.chains())
+      std::cout << claimgate::gate::ChainVerifier::ChainJson(chain) << "\n";
+    std::cout << verifier.SummaryJson() << std::endl;
+    return verifier.breaks() == 0 ? 0 : 1;
+  }
 
   if (mock->parsed()) {
     // Block the signals before librdkafka starts its threads, then wait for one of them here.

@@ -22,23 +22,6 @@ std::string Key(const std::string& topic, int32_t partition) {
 // audit records of a restarted gate cite it before any new status arrives.
 constexpr char kLedgerPositionKey[] = "ledger-position";
 
-absl::StatusOr<int> PartitionCount(RdKafka::Handle* handle, const std::string& topic) {
-  std::string errstr;
-  std::unique_ptr<RdKafka::Topic> t(RdKafka::Topic::create(handle, topic, nullptr, errstr));
-  if (t == nullptr) return absl::InvalidArgumentError(absl::StrCat("topic ", topic, ": ", errstr));
-  RdKafka::Metadata* raw = nullptr;
-  const RdKafka::ErrorCode err = handle->metadata(false, t.get(), &raw, 10000);
-  std::unique_ptr<RdKafka::Metadata> md(raw);
-  if (err != RdKafka::ERR_NO_ERROR)
-    return kafka::ToStatus(err, absl::StrCat("metadata of ", topic));
-  for (const RdKafka::TopicMetadata* tm : *md->topics()) {
-    if (tm->topic() == topic && tm->err() == RdKafka::ERR_NO_ERROR) {
-      return static_cast<int>(tm->partitions()->size());
-    }
-  }
-  return absl::NotFoundError(absl::StrCat("topic ", topic, " not found"));
-}
-
 // "claims/3@42" -> (3, 42) when the topic is `topic`.
 bool ParseSource(absl::string_view source, absl::string_view topic, int32_t* partition,
                  int64_t* offset) {
@@ -57,15 +40,19 @@ std::string Header(RdKafka::Message& m, const std::string& key) {
   return std::string(static_cast<const char*>(h.value()), h.value_size());
 }
 
+// An audit record read back from the output topic.
+bool ParseOutput(const std::string& bytes, kafka::Format format, v1::AuditRecord* a) {
+  return format == kafka::Format::kJson ? google::protobuf::util::JsonStringToMessage(bytes, a).ok()
+                                        : a->ParseFromString(bytes);
+}
+
 // The decision an audit record states (claim id, outcome, reasons), in the output format: what
 // EncodeDecision wrote for the same claim, byte for byte in Protobuf.
 absl::StatusOr<std::string> DecisionFromAudit(const std::string& audit, kafka::Format format,
                                               std::string* claim_id) {
   v1::AuditRecord a;
-  const bool ok = format == kafka::Format::kJson
-                      ? google::protobuf::util::JsonStringToMessage(audit, &a).ok()
-                      : a.ParseFromString(audit);
-  if (!ok) return absl::DataLossError("an audit record on the output topic does not parse");
+  if (!ParseOutput(audit, format, &a))
+    return absl::DataLossError("an audit record on the output topic does not parse");
   v1::Decision d;
   d.set_claim_id(a.claim_id());
   d.set_outcome(a.outcome());
@@ -87,7 +74,10 @@ void GateService::Rebalancer::rebalance_cb(RdKafka::KafkaConsumer* consumer, RdK
     }
     consumer->assign(partitions);
   } else {
-    for (const RdKafka::TopicPartition* tp : partitions) gate_->repair_.erase(tp->partition());
+    for (const RdKafka::TopicPartition* tp : partitions) {
+      gate_->repair_.erase(tp->partition());
+      gate_->chains_.erase(tp->partition());
+    }
     consumer->unassign();
   }
 }
@@ -142,7 +132,7 @@ absl::StatusOr<std::unique_ptr<GateService>> GateService::Start(const GateServic
   std::vector<RdKafka::TopicPartition*> assignment;
   for (const std::string& topic :
        {options.topics.person_status, options.topics.institution_status}) {
-    absl::StatusOr<int> n = PartitionCount(g->producer_->raw(), topic);
+    absl::StatusOr<int> n = kafka::PartitionCount(g->producer_->raw(), topic);
     if (!n.ok()) return n.status();
     for (int p = 0; p < *n; ++p) {
       const std::string key = Key(topic, p);
@@ -164,7 +154,7 @@ absl::StatusOr<std::unique_ptr<GateService>> GateService::Start(const GateServic
 
   for (const std::string& topic :
        {options.topics.decisions, options.topics.audit, options.topics.dlq}) {
-    absl::StatusOr<int> n = PartitionCount(g->producer_->raw(), topic);
+    absl::StatusOr<int> n = kafka::PartitionCount(g->producer_->raw(), topic);
     if (!n.ok()) return n.status();
     g->output_partitions_[topic] = *n;
   }
@@ -290,31 +280,7 @@ int32_t GateService::OutputPartition(const std::string& topic, int32_t source_pa
 
 absl::Status GateService::ReadRange(const std::string& topic, int32_t partition, int64_t from,
                                     int64_t to, const std::function<void(RdKafka::Message&)>& fn) {
-  if (from >= to) return absl::OkStatus();
-  std::vector<RdKafka::TopicPartition*> tp = {
-      RdKafka::TopicPartition::create(topic, partition, from)};
-  tail_consumer_->assign(tp);
-  RdKafka::TopicPartition::destroy(tp);
-  absl::Status result;
-  for (int idle = 0;;) {
-    std::unique_ptr<RdKafka::Message> m(tail_consumer_->consume(500));
-    if (m->err() == RdKafka::ERR__PARTITION_EOF) break;  // read_committed: aborted data skipped
-    if (m->err() == RdKafka::ERR__TIMED_OUT) {
-      if (++idle < 20) continue;
-      result = absl::UnavailableError(absl::StrCat("reading ", Key(topic, partition), " from ",
-                                                   from, ": no answer within 10 s"));
-      break;
-    }
-    if (m->err() != RdKafka::ERR_NO_ERROR) {
-      result = kafka::ToStatus(m->err(), absl::StrCat("reading ", Key(topic, partition)));
-      break;
-    }
-    if (m->offset() >= to) break;
-    fn(*m);
-    if (m->offset() + 1 >= to) break;
-  }
-  tail_consumer_->unassign();
-  return result;
+  return kafka::ReadPartition(tail_consumer_.get(), topic, partition, from, to, fn);
 }
 
 absl::StatusOr<int64_t> GateService::Recover(int32_t partition, int64_t committed) {
@@ -375,6 +341,17 @@ absl::StatusOr<int64_t> GateService::Recover(int32_t partition, int64_t committe
       last = tail.found.back().offset;
       batch_start = tail.found.back().batch_start;
     }
+  }
+  // The audit chain continues from the newest audit record of this partition (docs/audit.md).
+  ChainHead& chain = chains_[partition];
+  chain = ChainHead{};
+  if (!tails[0].found.empty()) {
+    v1::AuditRecord newest;
+    if (!ParseOutput(tails[0].found.back().value, options_.output_format, &newest)) {
+      return absl::DataLossError(
+          absl::StrCat("the newest audit record of ", Key(t.claims, partition), " does not parse"));
+    }
+    chain = HeadAfter(newest);
   }
   // Committed offsets (a broker with transactions) cover everything below them.
   if (last < committed || last < 0) return committed;
@@ -587,6 +564,7 @@ absl::StatusOr<int> GateService::RunOnce(int timeout_ms) {
       failed = decided;  // the store could not be read: give the batch back
     } else {
       std::string claim_id(decider_->last_claim().claim_id);
+      ChainEncodedAudit(&audit, &chains_[partition]);
       if (options_.output_format == kafka::Format::kJson) {
         v1::Decision d;
         d.ParseFromString(decision);

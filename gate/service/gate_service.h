@@ -27,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "gate/audit_chain.h"
 #include "gate/binary_decider.h"
 #include "gate/clock.h"
 #include "gate/service/gate_metrics.h"
@@ -153,6 +154,7 @@ class GateService {
   std::map<std::string, int64_t> positions_;         // "topic/partition" -> next offset applied
   std::map<std::string, int> output_partitions_;     // output topic -> partition count
   std::map<int32_t, Repair> repair_;                 // claims partition -> outputs found
+  std::map<int32_t, ChainHead> chains_;              // claims partition -> its audit chain's head
   absl::Status rebalance_error_;                     // a failed recovery, reported by RunOnce
   int generation_ = 0;                               // bumped by every rebalance
   RdKafka::ErrorCode last_consumer_error_ = RdKafka::ERR_NO_ERROR;

@@ -2,30 +2,16 @@
 
 #include "absl/strings/str_cat.h"
 #include "ledger/calendar.h"
+#include "ledger/codec.h"
 #include "ledger/status_query.h"
 
 namespace claimgate::gate {
 namespace {
 
-std::string Quoted(absl::string_view s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      absl::StrAppend(&out, "\\u00", c < 0x10 ? "0" : "", absl::Hex(c));
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
 std::string TimeOrNull(absl::Time t) {
   return t == absl::InfinitePast() || t == absl::InfiniteFuture()
              ? "null"
-             : Quoted(ledger::FormatRfc3339(t));
+             : ledger::JsonQuote(ledger::FormatRfc3339(t));
 }
 
 }  // namespace
@@ -43,12 +29,12 @@ bool ValidPersonId(absl::string_view id) {
 std::string PersonStatusJson(const v1::PersonStatus& person, absl::Time at) {
   const ledger::StateAt state = ledger::PersonStateAt(person, at);
   const int year = ledger::Calendar().YearOf(at);
-  std::string out =
-      absl::StrCat("{\"person_id\":", Quoted(person.person_id()), ",\"at\":", TimeOrNull(at),
-                   ",\"state\":", Quoted(v1::PersonStatus::State_Name(state.state)),
-                   ",\"since\":", TimeOrNull(state.since), ",\"until\":", TimeOrNull(state.until),
-                   ",\"year\":", year, ",\"year_points\":", ledger::YearTotalAt(person, year, at),
-                   ",\"registrations\":[");
+  std::string out = absl::StrCat(
+      "{\"person_id\":", ledger::JsonQuote(person.person_id()), ",\"at\":", TimeOrNull(at),
+      ",\"state\":", ledger::JsonQuote(v1::PersonStatus::State_Name(state.state)),
+      ",\"since\":", TimeOrNull(state.since), ",\"until\":", TimeOrNull(state.until),
+      ",\"year\":", year, ",\"year_points\":", ledger::YearTotalAt(person, year, at),
+      ",\"registrations\":[");
   bool first = true;
   for (const auto& r : person.registrations()) {
     const ledger::Standing standing = ledger::StandingAt(&person, r.institution_id(), at);
@@ -56,9 +42,9 @@ std::string PersonStatusJson(const v1::PersonStatus& person, absl::Time at) {
                                     ? v1::ReasonCode_Name(standing.registration)
                                     : v1::PersonStatus::State_Name(standing.sanction.state);
     absl::StrAppend(
-        &out, first ? "" : ",", "{\"institution_id\":", Quoted(r.institution_id()),
-        ",\"role\":", Quoted(v1::PersonRegistered::Role_Name(r.role())),
-        ",\"standing\":", Quoted(verdict),
+        &out, first ? "" : ",", "{\"institution_id\":", ledger::JsonQuote(r.institution_id()),
+        ",\"role\":", ledger::JsonQuote(v1::PersonRegistered::Role_Name(r.role())),
+        ",\"standing\":", ledger::JsonQuote(verdict),
         ",\"registered_since\":", r.has_since() ? TimeOrNull(ledger::FromProto(r.since())) : "null",
         ",\"registered_until\":", r.has_until() ? TimeOrNull(ledger::FromProto(r.until())) : "null",
         "}");

@@ -170,4 +170,74 @@ absl::Status CreateTopics(const ClientConfig& config, const std::vector<TopicSpe
   return status;
 }
 
+absl::StatusOr<int> PartitionCount(RdKafka::Handle* handle, const std::string& topic) {
+  std::string errstr;
+  std::unique_ptr<RdKafka::Topic> t(RdKafka::Topic::create(handle, topic, nullptr, errstr));
+  if (t == nullptr) return absl::InvalidArgumentError(absl::StrCat("topic ", topic, ": ", errstr));
+  RdKafka::Metadata* raw = nullptr;
+  const RdKafka::ErrorCode err = handle->metadata(false, t.get(), &raw, 10000);
+  std::unique_ptr<RdKafka::Metadata> md(raw);
+  if (err != RdKafka::ERR_NO_ERROR) return ToStatus(err, absl::StrCat("metadata of ", topic));
+  for (const RdKafka::TopicMetadata* tm : *md->topics()) {
+    if (tm->topic() == topic && tm->err() == RdKafka::ERR_NO_ERROR) {
+      return static_cast<int>(tm->partitions()->size());
+    }
+  }
+  return absl::NotFoundError(absl::StrCat("topic ", topic, " not found"));
+}
+
+absl::Status ReadPartition(RdKafka::KafkaConsumer* consumer, const std::string& topic,
+                           int32_t partition, int64_t from, int64_t to,
+                           const std::function<void(RdKafka::Message&)>& fn, int idle_timeout_ms) {
+  if (from >= to) return absl::OkStatus();
+  std::vector<RdKafka::TopicPartition*> tp = {
+      RdKafka::TopicPartition::create(topic, partition, from)};
+  consumer->assign(tp);
+  RdKafka::TopicPartition::destroy(tp);
+  absl::Status result;
+  for (int idle = 0;;) {
+    std::unique_ptr<RdKafka::Message> m(consumer->consume(500));
+    if (m->err() == RdKafka::ERR__PARTITION_EOF) break;  // read_committed: aborted data skipped
+    if (m->err() == RdKafka::ERR__TIMED_OUT) {
+      idle += 500;
+      if (idle < idle_timeout_ms) continue;
+      result =
+          absl::UnavailableError(absl::StrCat("reading ", topic, "/", partition, " from ", from,
+                                              ": no answer within ", idle_timeout_ms / 1000, " s"));
+      break;
+    }
+    if (m->err() != RdKafka::ERR_NO_ERROR) {
+      result = ToStatus(m->err(), absl::StrCat("reading ", topic, "/", partition));
+      break;
+    }
+    idle = 0;
+    if (m->offset() >= to) break;
+    fn(*m);
+    if (m->offset() + 1 >= to) break;
+  }
+  consumer->unassign();
+  return result;
+}
+
+absl::StatusOr<int64_t> OffsetForTime(RdKafka::Handle* handle, const std::string& topic,
+                                      int32_t partition, absl::Time t, int timeout_ms) {
+  std::vector<RdKafka::TopicPartition*> tp = {
+      RdKafka::TopicPartition::create(topic, partition, absl::ToUnixMillis(t))};
+  const RdKafka::ErrorCode err = handle->offsetsForTimes(tp, timeout_ms);
+  const int64_t offset = tp[0]->offset();
+  const RdKafka::ErrorCode perr = tp[0]->err();
+  RdKafka::TopicPartition::destroy(tp);
+  if (err != RdKafka::ERR_NO_ERROR)
+    return ToStatus(err, absl::StrCat("offsets for times of ", topic, "/", partition));
+  if (perr != RdKafka::ERR_NO_ERROR)
+    return ToStatus(perr, absl::StrCat("offsets for times of ", topic, "/", partition));
+  if (offset >= 0) return offset;
+  int64_t low = 0, high = 0;  // no message at or after t: the end
+  const RdKafka::ErrorCode werr =
+      handle->query_watermark_offsets(topic, partition, &low, &high, timeout_ms);
+  if (werr != RdKafka::ERR_NO_ERROR)
+    return ToStatus(werr, absl::StrCat("watermarks of ", topic, "/", partition));
+  return high;
+}
+
 }  // namespace claimgate::kafka

@@ -4,6 +4,7 @@
 #ifndef CLAIMGATE_LEDGER_KAFKA_KAFKA_H_
 #define CLAIMGATE_LEDGER_KAFKA_KAFKA_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -11,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "librdkafka/rdkafkacpp.h"
 
 namespace claimgate::kafka {
@@ -52,6 +54,23 @@ absl::StatusOr<std::unique_ptr<RdKafka::KafkaConsumer>> MakeConsumer(
 // mock cluster implements no CreateTopics: use MockCluster::CreateTopic there).
 absl::Status CreateTopics(const ClientConfig& config, const std::vector<TopicSpec>& topics,
                           int timeout_ms = 10000);
+
+// The number of partitions of an existing topic (metadata); NotFound when there is no such topic.
+absl::StatusOr<int> PartitionCount(RdKafka::Handle* handle, const std::string& topic);
+
+// Calls `fn` for each message of topic/partition in [from, to), in offset order, on an
+// assign()-only consumer (left unassigned afterwards). A read_committed consumer skips aborted
+// data and stops at the last stable offset. Unavailable when nothing arrives for
+// `idle_timeout_ms`.
+absl::Status ReadPartition(RdKafka::KafkaConsumer* consumer, const std::string& topic,
+                           int32_t partition, int64_t from, int64_t to,
+                           const std::function<void(RdKafka::Message&)>& fn,
+                           int idle_timeout_ms = 10000);
+
+// The offset of the first message of topic/partition with a timestamp at or after `t`
+// (offsetsForTimes); the high watermark when there is none.
+absl::StatusOr<int64_t> OffsetForTime(RdKafka::Handle* handle, const std::string& topic,
+                                      int32_t partition, absl::Time t, int timeout_ms = 10000);
 
 }  // namespace claimgate::kafka
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "gate/audit_chain.h"
 #include "gate/claim_view.h"
 #include "gate/decision.h"
 #include "gate/ledger_lookup.h"
@@ -39,6 +40,7 @@ TEST(WireTest, EncodingsEqualProtobufSerialization) {
     ctx.source.set_offset(1000 + seed);
     ctx.processing_time = absl::FromUnixSeconds(1767225600) + absl::Nanoseconds(seed * 1000);
     int k = 0;
+    ChainHead wire_chain, message_chain;
     for (const v1::Claim& claim : claimgate::testing::RandomClaims(r, 50)) {
       v1::Event event;
       event.set_event_id(absl::StrCat("EV", ++k));
@@ -62,6 +64,12 @@ TEST(WireTest, EncodingsEqualProtobufSerialization) {
       EncodeAudit(view, result, ctx, &audit_bytes);
       EncodeDecision(view, result, &decision_bytes);
       ASSERT_EQ(audit_bytes, ledger::DeterministicBytes(proto.audit())) << ledger::ToJson(proto);
+      // The streaming path chains the encoded bytes, the file path the message: the same link.
+      ChainEncodedAudit(&audit_bytes, &wire_chain);
+      ChainAudit(proto.mutable_audit(), &message_chain);
+      ASSERT_EQ(audit_bytes, ledger::DeterministicBytes(proto.audit()));
+      ASSERT_EQ(wire_chain.hash, message_chain.hash);
+      ASSERT_EQ(wire_chain.hash, ChainHash(proto.audit()));
       proto.clear_audit();
       ASSERT_EQ(decision_bytes, ledger::DeterministicBytes(proto)) << ledger::ToJson(proto);
       // And the message route decides alike (claim parsed by Protobuf, then viewed).
@@ -76,7 +84,8 @@ TEST(WireTest, EncodingsEqualProtobufSerialization) {
 // Corrupted bytes: the wire parser accepts exactly what Protobuf parsing plus ValidateEvent
 // accepts, for claims (no crash, no read past the end).
 TEST(WireTest, ParserAgreesWithProtobufOnCorruptedBytes) {
-  // Protobuf logs every invalid UTF-8 string it refuses; thousands of expected refusals would drown the log.
+  // Protobuf logs every invalid UTF-8 string it refuses; thousands of expected refusals would drown
+  // the log.
   google::protobuf::LogSilencer silence;
   claimgate::testing::Random r(99);
   std::mt19937 rng(5);

@@ -23,6 +23,7 @@
 #include "ledger/service/ledger_service.h"
 #include "prometheus/registry.h"
 #include "prometheus/text_serializer.h"
+#include "tests/testing/claim_workload.h"
 #include "tests/testing/kafka_testing.h"
 
 namespace claimgate {
@@ -161,6 +162,8 @@ TEST(StreamingTest, DecidesLikeCheckEachClaimOnceAndDeadLettersMalformed) {
   EXPECT_EQ(seen.size(), expected.size());
   for (const auto& [id, n] : seen) EXPECT_EQ(n, 1) << id;
   EXPECT_EQ(ReadTopic(config, topics.audit, 3).size(), expected.size());
+  // The audit records form one hash chain per claims partition (docs/audit.md).
+  claimgate::testing::ExpectIntactAuditChains(config, topics, expected.size());
 
   // The metrics say what happened, under the names deploy/ uses (deploy/metrics.txt).
   {

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gate/binary_decider.h"
+#include "gate/service/audit_topic.h"
 #include "gate/status_store.h"
 #include "gate/synthetic.h"
 #include "gtest/gtest.h"
@@ -91,6 +92,21 @@ inline int64_t HighWatermarks(RdKafka::Handle* handle, const std::string& topic,
   return sum;
 }
 
+// `claimgate audit verify` on the audit topic: one chain per claims partition, each from seq 1
+// without a broken or missing link, `records` records in all.
+inline void ExpectIntactAuditChains(const kafka::ClientConfig& config, const kafka::Topics& topics,
+                                    size_t records) {
+  gate::AuditTopicOptions options;
+  options.kafka = config;
+  options.topic = topics.audit;
+  gate::ChainVerifier verifier(/*partial=*/false);
+  ASSERT_TRUE(gate::VerifyAuditTopic(options, &verifier).ok());
+  EXPECT_EQ(verifier.breaks(), 0) << verifier.SummaryJson();
+  EXPECT_EQ(verifier.records(), static_cast<int64_t>(records));
+  for (const gate::ChainVerifier::Chain& c : verifier.chains())
+    EXPECT_EQ(c.last_seq, c.records) << gate::ChainVerifier::ChainJson(c);
+}
+
 // What a read_committed reader finds: every claim's decision once (as expected, byte for byte),
 // its audit record once, every malformed claim dead-lettered once. Returns the decisions read.
 inline size_t ExpectEachClaimOnce(const kafka::ClientConfig& config, const kafka::Topics& topics,
@@ -131,6 +147,7 @@ inline size_t ExpectEachClaimOnce(const kafka::ClientConfig& config, const kafka
   EXPECT_EQ(audited.size(), w->expected.size());
   EXPECT_EQ(lost, 0);
   EXPECT_EQ(duplicated, 0);
+  ExpectIntactAuditChains(config, topics, w->expected.size());
   return decisions.size();
 }
 
