@@ -8,7 +8,7 @@ PACKAGES=(
   libabsl-dev libprotobuf-dev protobuf-compiler
   librdkafka-dev librocksdb-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libcli11-dev libssl-dev libyaml-cpp-dev libcpp-httplib-dev
+  libcli11-dev libssl-dev libyaml-cpp-dev libcpp-httplib-dev libsimdjson-dev
   prometheus
 )
 

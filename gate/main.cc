@@ -1,4 +1,5 @@
 // claimgate: the one binary (SPEC §7, DEVELOPERS.md). The only code not linked into tests.
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include "gate/audit_file.h"
 #include "gate/check.h"
 #include "gate/clock.h"
+#include "gate/replay_files.h"
 #include "gate/service/audit_topic.h"
 #include "gate/service/serve.h"
 #include "ledger/calendar.h"
@@ -190,6 +192,31 @@ int main(int argc, char** argv) {
   verify->add_flag("--partial", verify_partial,
                    "a file's chains may start after seq 1 (an excerpt of a longer trail)");
 
+  // replay
+  CLI::App* replay = app.add_subcommand(
+      "replay", "re-decide recorded claims: against the record (integrity) or the ledger now");
+  claimgate::gate::ReplayOptions replay_options;
+  std::string replay_against = "recorded", replay_format = "json", replay_events, replay_decisions;
+  replay->add_option("--against", replay_against, "recorded or current")
+      ->check(CLI::IsMember({"recorded", "current"}))
+      ->required();
+  replay->add_option("--events", replay_events, "ledger events and claims (SPEC §7) as decided");
+  replay->add_option("--decisions", replay_decisions, "decisions as `claimgate check` wrote them");
+  replay->add_option("--format", replay_format, "json (lines) or csv (the recoupment list)")
+      ->check(CLI::IsMember({"json", "csv"}))
+      ->capture_default_str();
+  replay
+      ->add_option("--profile", replay_options.default_profile,
+                   "profile of institutions that name none (as given to check)")
+      ->capture_default_str();
+  replay->add_option("--threads", replay_options.threads, "worker threads")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  replay
+      ->add_option("--progress-seconds", replay_options.progress_seconds,
+                   "a progress line on stderr this often")
+      ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
 
   if (verify->parsed()) {
@@ -255,6 +282,28 @@ int main(int argc, char** argv) {
   std::string error;
   std::unique_ptr<claimgate::ledger::ProfileSet> profiles = LoadProfiles(profiles_dir, &error);
   if (profiles == nullptr) return Fail(error);
+
+  if (replay->parsed()) {
+    replay_options.against = replay_against == "current" ? claimgate::gate::Against::kCurrent
+                                                         : claimgate::gate::Against::kRecorded;
+    replay_options.csv = replay_format == "csv";
+    replay_options.progress = &std::cerr;
+    if (replay_events.empty() || replay_decisions.empty())
+      return Fail("replay: give --events and --decisions");
+    const auto started = std::chrono::steady_clock::now();
+    std::ios::sync_with_stdio(false);
+    absl::StatusOr<claimgate::gate::ReplayTally> tally = claimgate::gate::ReplayFiles(
+        replay_events, replay_decisions, replay_options, *profiles, std::cout);
+    if (!tally.ok()) return Fail(absl::StrCat("replay: ", tally.status().ToString()));
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    (replay_options.csv ? std::cerr : std::cout)
+        << tally->SummaryJson(replay_options.against, seconds) << std::endl;
+    const bool failed =
+        tally->errors() > 0 ||
+        (replay_options.against == claimgate::gate::Against::kRecorded && tally->differ() > 0);
+    return failed ? 1 : 0;
+  }
 
   if (check->parsed()) {
     std::unique_ptr<claimgate::gate::Clock> clock = MakeClock(processing_time, &error);

@@ -1,0 +1,52 @@
+#include "ledger/history.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace claimgate::ledger {
+
+template <typename Record>
+const Record* LedgerHistory::Versions<Record>::At(int64_t position) const {
+  // The first version produced after `position`; the one before it is in force.
+  const auto after = std::upper_bound(positions.begin(), positions.end(), position);
+  if (after == positions.begin()) return nullptr;
+  return &records[static_cast<size_t>(after - positions.begin()) - 1];
+}
+
+absl::StatusOr<std::unique_ptr<LedgerHistory>> LedgerHistory::Create(
+    const ProfileSet* profiles, absl::string_view default_profile) {
+  absl::StatusOr<std::unique_ptr<Ledger>> ledger = Ledger::Create(profiles, default_profile);
+  if (!ledger.ok()) return ledger.status();
+  return std::unique_ptr<LedgerHistory>(new LedgerHistory(std::move(*ledger)));
+}
+
+ApplyResult LedgerHistory::Apply(const v1::Event& event) {
+  ApplyResult result = ledger_->Apply(event);
+  const int64_t at = ledger_->position();
+  for (const std::string& id : result.changed_persons) {
+    Versions<PersonRecord>& v = persons_[id];
+    v.positions.push_back(at);
+    v.records.push_back(*ledger_->FindPersonRecord(id));
+    ++versions_;
+  }
+  for (const std::string& id : result.changed_institutions) {
+    Versions<v1::InstitutionStatus>& v = institutions_[id];
+    v.positions.push_back(at);
+    v.records.push_back(*ledger_->FindInstitution(id));
+    ++versions_;
+  }
+  return result;
+}
+
+const PersonRecord* LedgerHistory::PersonAt(absl::string_view person_id, int64_t position) const {
+  const auto it = persons_.find(person_id);
+  return it == persons_.end() ? nullptr : it->second.At(position);
+}
+
+const v1::InstitutionStatus* LedgerHistory::InstitutionAt(absl::string_view institution_id,
+                                                          int64_t position) const {
+  const auto it = institutions_.find(institution_id);
+  return it == institutions_.end() ? nullptr : it->second.At(position);
+}
+
+}  // namespace claimgate::ledger
