@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -18,6 +19,7 @@
 #include "gate/clock.h"
 #include "gate/replay_files.h"
 #include "gate/service/audit_topic.h"
+#include "gate/service/replay_kafka.h"
 #include "gate/service/serve.h"
 #include "ledger/calendar.h"
 #include "ledger/kafka/mock_cluster.h"
@@ -67,6 +69,22 @@ std::string DefaultDemoEvents() {
   const std::string relative = "docs/examples/demo-2025.jsonl";
   if (std::filesystem::exists(relative)) return relative;
   return std::string(CLAIMGATE_SOURCE_DIR) + "/" + relative;
+}
+
+// --from / --to of `audit verify` and `replay`: RFC 3339 times into optional bounds.
+bool ParseTimeRange(const std::string& from, const std::string& to,
+                    std::optional<absl::Time>* from_time, std::optional<absl::Time>* to_time,
+                    std::string* error) {
+  for (auto [text, slot] : {std::pair{&from, from_time}, std::pair{&to, to_time}}) {
+    if (text->empty()) continue;
+    absl::StatusOr<absl::Time> t = claimgate::ledger::ParseRfc3339(*text);
+    if (!t.ok()) {
+      *error = std::string(t.status().message());
+      return false;
+    }
+    *slot = *t;
+  }
+  return true;
 }
 
 }  // namespace
@@ -216,6 +234,17 @@ int main(int argc, char** argv) {
       ->add_option("--progress-seconds", replay_options.progress_seconds,
                    "a progress line on stderr this often")
       ->capture_default_str();
+  std::string replay_bootstrap, replay_from, replay_to, replay_config,
+      replay_input_format = "protobuf";
+  replay->add_option("--bootstrap-servers", replay_bootstrap,
+                     "instead of files: the audit records of a time range on claim-audit");
+  replay->add_option("--from", replay_from, "audit records written at or after (RFC 3339)");
+  replay->add_option("--to", replay_to, "audit records written before (RFC 3339)");
+  replay->add_option("--config", replay_config,
+                     "the serve YAML configuration (kafka properties, topic names)");
+  replay->add_option("--input-format", replay_input_format, "ledger events and claims, as served")
+      ->check(CLI::IsMember({"json", "protobuf"}))
+      ->capture_default_str();
 
   CLI11_PARSE(app, argc, argv);
 
@@ -226,13 +255,9 @@ int main(int argc, char** argv) {
     absl::Status s;
     if (!verify_bootstrap.empty()) {
       verify_topic.kafka.bootstrap_servers = verify_bootstrap;
-      for (auto [text, slot] :
-           {std::pair{&verify_from, &verify_topic.from}, std::pair{&verify_to, &verify_topic.to}}) {
-        if (text->empty()) continue;
-        absl::StatusOr<absl::Time> t = claimgate::ledger::ParseRfc3339(*text);
-        if (!t.ok()) return Fail(absl::StrCat("audit verify: ", t.status().message()));
-        *slot = *t;
-      }
+      std::string bad;
+      if (!ParseTimeRange(verify_from, verify_to, &verify_topic.from, &verify_topic.to, &bad))
+        return Fail(absl::StrCat("audit verify: ", bad));
       s = claimgate::gate::VerifyAuditTopic(verify_topic, &verifier);
     } else {
       std::ifstream file;
@@ -288,12 +313,35 @@ int main(int argc, char** argv) {
                                                          : claimgate::gate::Against::kRecorded;
     replay_options.csv = replay_format == "csv";
     replay_options.progress = &std::cerr;
-    if (replay_events.empty() || replay_decisions.empty())
-      return Fail("replay: give --events and --decisions");
+    const bool files = !replay_events.empty() || !replay_decisions.empty();
+    if (files == !replay_bootstrap.empty())
+      return Fail("replay: give --events and --decisions, or --bootstrap-servers");
+    if (files && (replay_events.empty() || replay_decisions.empty()))
+      return Fail("replay: give both --events and --decisions");
     const auto started = std::chrono::steady_clock::now();
     std::ios::sync_with_stdio(false);
-    absl::StatusOr<claimgate::gate::ReplayTally> tally = claimgate::gate::ReplayFiles(
-        replay_events, replay_decisions, replay_options, *profiles, std::cout);
+    absl::StatusOr<claimgate::gate::ReplayTally> tally;
+    if (files) {
+      tally = claimgate::gate::ReplayFiles(replay_events, replay_decisions, replay_options,
+                                           *profiles, std::cout);
+    } else {
+      claimgate::gate::ServeOptions config;
+      if (!replay_config.empty()) {
+        if (absl::Status s = claimgate::gate::LoadServeConfig(replay_config, &config); !s.ok())
+          return Fail(std::string(s.message()));
+      }
+      claimgate::gate::KafkaReplayOptions ko;
+      ko.kafka = config.gate.kafka;
+      ko.kafka.bootstrap_servers = replay_bootstrap;
+      ko.topics = config.gate.topics;
+      ko.input_format = replay_input_format == "json" ? claimgate::kafka::Format::kJson
+                                                      : claimgate::kafka::Format::kProtobuf;
+      std::string bad;
+      if (!ParseTimeRange(replay_from, replay_to, &ko.from, &ko.to, &bad))
+        return Fail(absl::StrCat("replay: ", bad));
+      ko.replay = replay_options;
+      tally = claimgate::gate::ReplayKafka(ko, *profiles, std::cout);
+    }
     if (!tally.ok()) return Fail(absl::StrCat("replay: ", tally.status().ToString()));
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

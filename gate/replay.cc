@@ -278,6 +278,29 @@ std::string DifferenceJson(const ReplayDifference& d) {
   return out + "}";
 }
 
+void ReplayOne(Replayer& replayer, const ClaimView& claim, const v1::AuditRecord& recorded,
+               bool csv, ReplayTally* tally, std::string* out) {
+  thread_local ReplayDifference diff;
+  bool reasons_changed = false;
+  if (replayer.Replay(claim, recorded, &diff, &reasons_changed)) {
+    tally->Same();
+    if (reasons_changed) tally->ReasonsChanged();
+    return;
+  }
+  tally->Differ(diff);
+  absl::StrAppend(out, csv ? DifferenceCsv(diff) : DifferenceJson(diff), "\n");
+}
+
+void ReplayError(const v1::AuditRecord& recorded, std::string error, bool csv, ReplayTally* tally,
+                 std::string* out) {
+  ReplayDifference diff;
+  diff.claim_id = recorded.claim_id();
+  diff.source = recorded.source();
+  diff.error = std::move(error);
+  tally->Differ(diff);
+  absl::StrAppend(out, csv ? DifferenceCsv(diff) : DifferenceJson(diff), "\n");
+}
+
 std::string DifferenceCsvHeader() {
   return "claim_id,institution_id,service_time,recorded_outcome,replayed_outcome,action,amount_fen,"
          "recorded_reasons,replayed_reasons,source,error";

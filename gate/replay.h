@@ -101,6 +101,14 @@ class ReplayTally {
   std::map<std::string, int64_t> changes_;  // "RECORDED->REPLAYED" -> claims
 };
 
+// Replays one recorded claim, counts it in `tally` and, when it differs, appends its line (JSON, or
+// CSV with `csv`) to `out`: what every replay source does per claim.
+void ReplayOne(Replayer& replayer, const ClaimView& claim, const v1::AuditRecord& recorded,
+               bool csv, ReplayTally* tally, std::string* out);
+// A recorded claim that could not be replayed (its claim not found or unreadable).
+void ReplayError(const v1::AuditRecord& recorded, std::string error, bool csv, ReplayTally* tally,
+                 std::string* out);
+
 // One differing claim as a JSON line / a CSV row (the header first).
 std::string DifferenceJson(const ReplayDifference& d);
 std::string DifferenceCsvHeader();

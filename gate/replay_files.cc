@@ -121,11 +121,7 @@ void ReplayChunk(absl::string_view events, const EventsIndex& index, absl::strin
   arena_options.initial_block_size = first_block.size();
   google::protobuf::Arena arena(arena_options);
   ClaimView claim;
-  ReplayDifference diff;
   int64_t pending = 0;
-  auto emit = [&](const ReplayDifference& d) {
-    absl::StrAppend(&chunk->out, options.csv ? DifferenceCsv(d) : DifferenceJson(d), "\n");
-  };
   for (size_t at = chunk->from, next = 0; at < chunk->to; at = next) {
     const absl::string_view line = LineAt(decisions, at, &next);
     if (absl::StripAsciiWhitespace(line).empty()) continue;
@@ -137,11 +133,8 @@ void ReplayChunk(absl::string_view events, const EventsIndex& index, absl::strin
     arena.Reset();
     v1::Decision& decision = *google::protobuf::Arena::CreateMessage<v1::Decision>(&arena);
     if (!reader.ReadDecision(line, &decision, &error)) {
-      diff = ReplayDifference();
-      diff.error = absl::StrCat("decisions line unreadable: ", error);
-      diff.source.set_offset(0);
-      chunk->tally.Differ(diff);
-      emit(diff);
+      ReplayError(decision.audit(), absl::StrCat("decisions line unreadable: ", error), options.csv,
+                  &chunk->tally, &chunk->out);
       continue;
     }
     const v1::AuditRecord& audit = decision.audit();
@@ -163,22 +156,10 @@ void ReplayChunk(absl::string_view events, const EventsIndex& index, absl::strin
       error = absl::StrCat("no claim at line ", line_number, " of the events file");
     }
     if (!error.empty()) {
-      diff = ReplayDifference();
-      diff.claim_id = audit.claim_id();
-      diff.source = audit.source();
-      diff.error = std::move(error);
-      chunk->tally.Differ(diff);
-      emit(diff);
+      ReplayError(audit, std::move(error), options.csv, &chunk->tally, &chunk->out);
       continue;
     }
-    bool reasons_changed = false;
-    if (replayer.Replay(claim, audit, &diff, &reasons_changed)) {
-      chunk->tally.Same();
-      if (reasons_changed) chunk->tally.ReasonsChanged();
-    } else {
-      chunk->tally.Differ(diff);
-      emit(diff);
-    }
+    ReplayOne(replayer, claim, audit, options.csv, &chunk->tally, &chunk->out);
   }
   done->fetch_add(pending, std::memory_order_relaxed);
 }

@@ -7,7 +7,7 @@
 
 namespace claimgate::gate {
 
-absl::StatusOr<std::vector<OffsetRange>> ResolveOffsets(RdKafka::Handle* handle,
+absl::StatusOr<std::vector<OffsetRange>> ResolveOffsets(RdKafka::KafkaConsumer* handle,
                                                         const std::string& topic,
                                                         const AuditTopicOptions& options) {
   absl::StatusOr<int> count = kafka::PartitionCount(handle, topic);

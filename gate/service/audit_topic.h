@@ -37,7 +37,7 @@ struct OffsetRange {
 
 // The offsets of the time range, per partition: offsetsForTimes for `from`/`to`, the watermarks
 // otherwise.
-absl::StatusOr<std::vector<OffsetRange>> ResolveOffsets(RdKafka::Handle* handle,
+absl::StatusOr<std::vector<OffsetRange>> ResolveOffsets(RdKafka::KafkaConsumer* consumer,
                                                         const std::string& topic,
                                                         const AuditTopicOptions& options);
 

@@ -219,11 +219,12 @@ absl::Status ReadPartition(RdKafka::KafkaConsumer* consumer, const std::string& 
   return result;
 }
 
-absl::StatusOr<int64_t> OffsetForTime(RdKafka::Handle* handle, const std::string& topic,
+absl::StatusOr<int64_t> OffsetForTime(RdKafka::KafkaConsumer* consumer, const std::string& topic,
                                       int32_t partition, absl::Time t, int timeout_ms) {
+  const int64_t t_ms = absl::ToUnixMillis(t);
   std::vector<RdKafka::TopicPartition*> tp = {
-      RdKafka::TopicPartition::create(topic, partition, absl::ToUnixMillis(t))};
-  const RdKafka::ErrorCode err = handle->offsetsForTimes(tp, timeout_ms);
+      RdKafka::TopicPartition::create(topic, partition, t_ms)};
+  const RdKafka::ErrorCode err = consumer->offsetsForTimes(tp, timeout_ms);
   const int64_t offset = tp[0]->offset();
   const RdKafka::ErrorCode perr = tp[0]->err();
   RdKafka::TopicPartition::destroy(tp);
@@ -232,12 +233,35 @@ absl::StatusOr<int64_t> OffsetForTime(RdKafka::Handle* handle, const std::string
   if (perr != RdKafka::ERR_NO_ERROR)
     return ToStatus(perr, absl::StrCat("offsets for times of ", topic, "/", partition));
   if (offset >= 0) return offset;
-  int64_t low = 0, high = 0;  // no message at or after t: the end
+  int64_t low = 0, high = 0;
   const RdKafka::ErrorCode werr =
-      handle->query_watermark_offsets(topic, partition, &low, &high, timeout_ms);
+      consumer->query_watermark_offsets(topic, partition, &low, &high, timeout_ms);
   if (werr != RdKafka::ERR_NO_ERROR)
     return ToStatus(werr, absl::StrCat("watermarks of ", topic, "/", partition));
-  return high;
+  // No offset: no message at or after t, or a broker that answers no time lookups (librdkafka's
+  // mock cluster). When the newest message is at or after t, search by message timestamps.
+  auto timestamp_at = [&](int64_t at, int64_t* ts) -> absl::Status {
+    *ts = -1;
+    return ReadPartition(consumer, topic, partition, at, at + 1, [&](RdKafka::Message& m) {
+      if (m.timestamp().type != RdKafka::MessageTimestamp::MSG_TIMESTAMP_NOT_AVAILABLE)
+        *ts = m.timestamp().timestamp;
+    });
+  };
+  if (high <= low) return high;
+  int64_t ts = -1;
+  if (absl::Status s = timestamp_at(high - 1, &ts); !s.ok()) return s;
+  if (ts < t_ms) return high;  // none at or after t (or no timestamp to go by: the broker's word)
+  int64_t lo = low, hi = high - 1;  // the answer is in [lo, hi]
+  while (lo < hi) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    if (absl::Status s = timestamp_at(mid, &ts); !s.ok()) return s;
+    if (ts >= t_ms) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  return lo;
 }
 
 }  // namespace claimgate::kafka

@@ -68,8 +68,10 @@ absl::Status ReadPartition(RdKafka::KafkaConsumer* consumer, const std::string& 
                            int idle_timeout_ms = 10000);
 
 // The offset of the first message of topic/partition with a timestamp at or after `t`
-// (offsetsForTimes); the high watermark when there is none.
-absl::StatusOr<int64_t> OffsetForTime(RdKafka::Handle* handle, const std::string& topic,
+// (offsetsForTimes); the high watermark when there is none. Where the broker answers no time
+// lookups (librdkafka's mock cluster), a binary search over message timestamps with `consumer`
+// (assign()-only; left unassigned).
+absl::StatusOr<int64_t> OffsetForTime(RdKafka::KafkaConsumer* consumer, const std::string& topic,
                                       int32_t partition, absl::Time t, int timeout_ms = 10000);
 
 }  // namespace claimgate::kafka

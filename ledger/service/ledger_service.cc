@@ -132,10 +132,10 @@ void LedgerService::PublishPopulation(bool force) {
   population_dirty_ = false;
 }
 
-bool LedgerService::Decode(const RdKafka::Message& m, v1::Event* event, std::string* error) const {
-  const absl::string_view bytes(static_cast<const char*>(m.payload()), m.len());
+bool DecodeLedgerEvent(absl::string_view bytes, kafka::Format format, v1::Event* event,
+                       std::string* error) {
   absl::Status s;
-  if (options_.input_format == kafka::Format::kJson) {
+  if (format == kafka::Format::kJson) {
     s = ParseEventJson(bytes, event);
   } else {
     absl::StatusOr<v1::Event> e = ParseEventBinary(bytes);
@@ -145,6 +145,11 @@ bool LedgerService::Decode(const RdKafka::Message& m, v1::Event* event, std::str
   if (s.ok() && !IsLedgerEvent(*event)) s = absl::InvalidArgumentError("not a ledger event");
   if (!s.ok()) *error = std::string(s.message());
   return s.ok();
+}
+
+bool LedgerService::Decode(const RdKafka::Message& m, v1::Event* event, std::string* error) const {
+  return DecodeLedgerEvent(absl::string_view(static_cast<const char*>(m.payload()), m.len()),
+                           options_.input_format, event, error);
 }
 
 absl::Status LedgerService::Replay(int64_t from, int64_t until) {

@@ -53,6 +53,12 @@ struct LedgerServiceStats {
   int64_t next_offset = 0;  // next ledger-events offset to read
 };
 
+// The ledger's rule for one ledger-events record: it is applied (and counts towards the ledger
+// position) when it decodes in `format` and is a ledger event. Replay reads the topic by the same
+// rule.
+bool DecodeLedgerEvent(absl::string_view bytes, kafka::Format format, v1::Event* event,
+                       std::string* error);
+
 class LedgerService {
  public:
   // Connects and rebuilds the ledger: the events in its own store, then ledger-events from there to

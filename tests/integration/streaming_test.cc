@@ -15,6 +15,7 @@
 #include "gate/check.h"
 #include "gate/service/gate_metrics.h"
 #include "gate/service/gate_service.h"
+#include "gate/service/replay_kafka.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "ledger/codec.h"
@@ -78,6 +79,7 @@ std::string Verdict(const v1::Decision& d) {
 }
 
 TEST(StreamingTest, DecidesLikeCheckEachClaimOnceAndDeadLettersMalformed) {
+  const absl::Time started = absl::Now();
   const Lines lines = SplitDemo();
   ASSERT_GT(lines.claims.size(), 50u);
   ASSERT_EQ(lines.malformed.size(), 2u);
@@ -264,6 +266,62 @@ TEST(StreamingTest, DecidesLikeCheckEachClaimOnceAndDeadLettersMalformed) {
   EXPECT_LE((*restarted)->stats().skipped, static_cast<int64_t>(claims.size()));
   EXPECT_EQ(ReadTopic(config, topics.decisions, 3).size(), expected.size() + 1);
   EXPECT_EQ(ReadTopic(config, topics.dlq, 1).size(), 2u);
+
+  // Replay from the topics (issue 6, `claimgate replay --bootstrap-servers`): the audit records of
+  // the run's time range replay against the record with zero differences.
+  gate::KafkaReplayOptions ro;
+  ro.kafka = config;
+  ro.input_format = kafka::Format::kJson;
+  ro.from = started;
+  ro.to = absl::Now() + absl::Hours(1);
+  std::stringstream replay_out;
+  const absl::Time replay_started = absl::Now();
+  absl::StatusOr<gate::ReplayTally> tally = gate::ReplayKafka(ro, *profiles, replay_out);
+  std::cout << "replay against the record from the topics: " << absl::Now() - replay_started
+            << "\n";
+  ASSERT_TRUE(tally.ok()) << tally.status();
+  EXPECT_EQ(tally->same(), static_cast<int64_t>(expected.size()) + 1) << replay_out.str();
+  EXPECT_EQ(tally->differ(), 0) << replay_out.str();
+  EXPECT_EQ(tally->errors(), 0) << replay_out.str();
+
+  // An upheld appeal appended to ledger-events: against the ledger now, exactly the claims a
+  // decider knowing it decides differently (the file path, claims after every ledger event).
+  const std::string appeal =
+      R"({"event_id":"APPEAL-1","time":"2026-01-10T09:00:00+08:00","assessment_revoked":{"assessment_id":"A015","reason":"appeal upheld"}})";
+  Produce(config, topics.ledger_events, {appeal}, false);
+  std::map<std::string, std::string> changed;
+  {
+    std::stringstream in, out, err;
+    for (const auto& l : lines.ledger) in << l << "\n";
+    in << appeal << "\n";
+    for (const auto& l : lines.claims) in << l << "\n";
+    gate::FixedClock fixed(absl::UnixEpoch());
+    ASSERT_TRUE(gate::RunCheck(in, out, err, *profiles, gate::CheckOptions(), fixed).ok());
+    for (std::string line; std::getline(out, line);) {
+      v1::Decision d;
+      ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(line, &d).ok());
+      v1::Decision was;
+      ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(expected[d.claim_id()], &was).ok());
+      if (d.outcome() != was.outcome())
+        changed[d.claim_id()] = v1::Decision::Outcome_Name(d.outcome());
+    }
+  }
+  ASSERT_FALSE(changed.empty());
+  if (changed.count(old_id)) changed["RESTART-1"] = changed[old_id];  // the same claim again
+  ro.replay.against = gate::Against::kCurrent;
+  ro.from.reset();  // the whole topic
+  ro.to.reset();
+  replay_out.str("");
+  tally = gate::ReplayKafka(ro, *profiles, replay_out);
+  ASSERT_TRUE(tally.ok()) << tally.status();
+  std::map<std::string, std::string> listed;
+  for (std::string line; std::getline(replay_out, line);) {
+    const size_t id = line.find("\"claim_id\":\"") + 12;
+    const size_t at = line.find("\"replayed\":{\"outcome\":\"") + 23;
+    listed[line.substr(id, line.find('"', id) - id)] = line.substr(at, line.find('"', at) - at);
+  }
+  EXPECT_EQ(listed, changed);
+  EXPECT_EQ(tally->errors(), 0);
 }
 
 }  // namespace
