@@ -17,6 +17,7 @@
 #include "absl/time/clock.h"
 #include "gate/binary_decider.h"
 #include "gate/check.h"
+#include "gate/replay_files.h"
 #include "gate/service/gate_service.h"
 #include "gate/status_store.h"
 #include "gate/synthetic.h"
@@ -442,6 +443,69 @@ int RunE2eBench(const E2eOptions& eo) {
   return 0;
 }
 
+struct ReplayBenchOptions {
+  std::string events, decisions;
+  int64_t lines = 10000000;  // when the files are missing: a stream this long
+  int64_t persons = 20000;
+  int threads = 2;
+  std::string against = "recorded";
+};
+
+// `claimgate-bench replay`: `claimgate replay` of a decisions file against its events file, in
+// process; writes the two files first when they are missing (the synthetic stream, then the file
+// path's decisions).
+int RunReplayBench(const ReplayBenchOptions& ro) {
+  auto profiles = claimgate::ledger::ProfileSet::Builtin();
+  if (!profiles.ok()) return 2;
+  if (!std::filesystem::exists(ro.events) || !std::filesystem::exists(ro.decisions)) {
+    const absl::Time t0 = absl::Now();
+    {
+      std::ofstream out(ro.events);
+      claimgate::synthetic::SyntheticOptions options;
+      options.persons = ro.persons;
+      claimgate::synthetic::GenerateStream(options, ro.lines, [&](const claimgate::v1::Event& e) {
+        out << claimgate::ledger::ToJson(e) << '\n';
+      });
+    }
+    std::ifstream in(ro.events);
+    std::ofstream out(ro.decisions);
+    std::ostringstream refusals;
+    claimgate::gate::FixedClock clock(absl::FromUnixSeconds(1767225600));
+    claimgate::gate::CheckOptions check_options;
+    check_options.source_file = ro.events;
+    auto summary = claimgate::gate::RunCheck(in, out, refusals, **profiles, check_options, clock);
+    if (!summary.ok()) {
+      std::cerr << summary.status() << "\n";
+      return 2;
+    }
+    std::cout << "wrote " << ro.events << " and " << ro.decisions << " (" << summary->claims
+              << " decisions) in " << Seconds(t0) << " s\n";
+  }
+  claimgate::gate::ReplayOptions options;
+  options.against = ro.against == "current" ? claimgate::gate::Against::kCurrent
+                                            : claimgate::gate::Against::kRecorded;
+  options.threads = ro.threads;
+  options.progress = &std::cerr;
+  std::ofstream differences("/dev/null");
+  const absl::Time t0 = absl::Now();
+  auto tally =
+      claimgate::gate::ReplayFiles(ro.events, ro.decisions, options, **profiles, differences);
+  const double seconds = Seconds(t0);
+  if (!tally.ok()) {
+    std::cerr << tally.status() << "\n";
+    return 2;
+  }
+  std::cout << tally->SummaryJson(options.against, seconds) << "\n";
+  std::cout << absl::StrFormat(
+      "{\"replayed\":%d,\"differ\":%d,\"errors\":%d,\"threads\":%d,\"seconds\":%.1f,"
+      "\"decisions_per_sec\":%.0f,\"events_bytes\":%d,\"decisions_bytes\":%d,"
+      "\"peak_rss_bytes\":%d}\n",
+      tally->replayed(), tally->differ(), tally->errors(), ro.threads, seconds,
+      tally->replayed() / seconds, std::filesystem::file_size(ro.events),
+      std::filesystem::file_size(ro.decisions), PeakRssBytes());
+  return 0;
+}
+
 int main(int argc, char** argv) {
   CLI::App app{"claimgate-bench: synthetic load and benchmarks"};
   app.require_subcommand(1);
@@ -484,8 +548,23 @@ int main(int argc, char** argv) {
   e2e->add_option("--paced-rate", e2e_options.paced_rate,
                   "claims/s of the latency phase (default: half the measured maximum)");
 
+  ReplayBenchOptions replay_options;
+  CLI::App* replay =
+      app.add_subcommand("replay", "time `claimgate replay` on files (written first when missing)");
+  replay->add_option("--events", replay_options.events, "events file")->required();
+  replay->add_option("--decisions", replay_options.decisions, "decisions file")->required();
+  replay->add_option("--lines", replay_options.lines, "stream length when generating")
+      ->capture_default_str();
+  replay->add_option("--persons", replay_options.persons, "population when generating")
+      ->capture_default_str();
+  replay->add_option("--threads", replay_options.threads)->capture_default_str();
+  replay->add_option("--against", replay_options.against, "recorded or current")
+      ->check(CLI::IsMember({"recorded", "current"}))
+      ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
 
+  if (replay->parsed()) return RunReplayBench(replay_options);
   if (store->parsed()) return RunStoreBench(store_options);
   if (e2e->parsed()) return RunE2eBench(e2e_options);
 
