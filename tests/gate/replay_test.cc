@@ -3,7 +3,11 @@
 // revocation, the list is exactly the claims a decider that knew everything would decide
 // differently (the oracle: `check` with every claim moved after every ledger event). The fast JSON
 // reader reads every line as Protobuf's parser does.
+#include <sys/wait.h>
+
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -38,9 +42,9 @@ const ledger::ProfileSet& Profiles() {
 
 // Files under the test's own name: ctest runs the tests of this binary in parallel.
 std::string Write(const std::string& name, const std::vector<std::string>& lines) {
-  const std::string path = absl::StrCat(
-      ::testing::TempDir(), "/", ::testing::UnitTest::GetInstance()->current_test_info()->name(),
-      ".", name);
+  const std::string path =
+      absl::StrCat(::testing::TempDir(), "/",
+                   ::testing::UnitTest::GetInstance()->current_test_info()->name(), ".", name);
   std::ofstream out(path);
   for (const std::string& l : lines) out << l << '\n';
   return path;
@@ -317,6 +321,56 @@ TEST(ReplayTest, FastJsonReaderReadsAsProtobufDoes) {
   EXPECT_EQ(view.visit_type, 2);
   EXPECT_EQ(reader.slow(), 1);
   EXPECT_FALSE(reader.ReadClaim(R"({"event_id":"E1","claim":{}})", &view, &error));
+}
+
+// The binary, as README's auditing section runs it: exit statuses and where each line goes.
+TEST(ReplayBinaryTest, AuditVerifyAndReplayExitStatuses) {
+  const std::string bin = std::string(CLAIMGATE_BINARY_DIR) + "/gate/claimgate";
+  const std::string dir = ::testing::TempDir() + "/replay_binary";
+  std::filesystem::create_directories(dir);
+  const std::string in = std::string(CLAIMGATE_SOURCE_DIR) + "/tests/golden/spec_example.jsonl";
+  auto run = [](const std::string& cmd) {
+    const int status = std::system(cmd.c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  };
+  auto read = [](const std::string& path) {
+    std::ifstream f(path);
+    std::stringstream s;
+    s << f.rdbuf();
+    return s.str();
+  };
+  ASSERT_EQ(run(absl::StrCat(bin, " check ", in, " > ", dir, "/d.jsonl 2>/dev/null")), 0);
+  EXPECT_EQ(run(absl::StrCat(bin, " audit verify ", dir, "/d.jsonl > ", dir, "/v.txt")), 0);
+  EXPECT_NE(read(dir + "/v.txt").find(R"("verified":3,"chains":1,"breaks":0,"ok":true)"),
+            std::string::npos);
+  // The second decision deleted: exit 1, the link named.
+  ASSERT_EQ(run(absl::StrCat("sed 2d ", dir, "/d.jsonl > ", dir, "/cut.jsonl")), 0);
+  EXPECT_EQ(run(absl::StrCat(bin, " audit verify ", dir, "/cut.jsonl > ", dir, "/v.txt")), 1);
+  EXPECT_NE(read(dir + "/v.txt").find("missing: seq 1 (line 1) is followed by seq 3"),
+            std::string::npos);
+
+  EXPECT_EQ(run(absl::StrCat(bin, " replay --against recorded --events ", in, " --decisions ", dir,
+                             "/d.jsonl > ", dir, "/r.txt 2>/dev/null")),
+            0);
+  EXPECT_EQ(
+      read(dir + "/r.txt").rfind(R"({"against":"recorded","replayed":3,"same":3,"differ":0)", 0),
+      0u);
+  // Against the record an edited decision is a failure; against now, differences are the product.
+  ASSERT_EQ(run(absl::StrCat("sed '2s/ACCEPT/REJECT/g' ", dir, "/d.jsonl > ", dir, "/x.jsonl")), 0);
+  EXPECT_EQ(run(absl::StrCat(bin, " replay --against recorded --events ", in, " --decisions ", dir,
+                             "/x.jsonl > /dev/null 2>&1")),
+            1);
+  EXPECT_EQ(run(absl::StrCat(bin, " replay --against current --events ", in, " --decisions ", dir,
+                             "/x.jsonl --format csv > ", dir, "/c.csv 2> ", dir, "/c.err")),
+            0);
+  EXPECT_EQ(read(dir + "/c.csv").substr(0, DifferenceCsvHeader().size()), DifferenceCsvHeader());
+  EXPECT_NE(read(dir + "/c.csv").find("C2,H001,"), std::string::npos);
+  EXPECT_NE(read(dir + "/c.err").find(R"("differ":1)"), std::string::npos);
+  // Bad usage: both sources, or neither.
+  EXPECT_EQ(run(absl::StrCat(bin, " replay --against current > /dev/null 2>&1")), 2);
+  EXPECT_EQ(run(absl::StrCat(bin, " replay --against current --events ", in,
+                             " --bootstrap-servers 127.0.0.1:1 > /dev/null 2>&1")),
+            2);
 }
 
 }  // namespace
