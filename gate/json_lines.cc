@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "gate/audit_file.h"
@@ -113,6 +114,18 @@ bool ParseTime(std::string_view s, int64_t* seconds, int32_t* nanos) {
   *seconds = DaysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - offset;
   *nanos = frac;
   return true;
+}
+
+// Whether `key` names one of Event's bodies (SPEC §7).
+bool IsBody(absl::string_view key) {
+  static const auto* bodies = [] {
+    auto* names = new absl::flat_hash_set<std::string>();
+    const google::protobuf::OneofDescriptor* body =
+        v1::Event::descriptor()->FindOneofByName("body");
+    for (int i = 0; i < body->field_count(); ++i) names->insert(body->field(i)->name());
+    return names;
+  }();
+  return bodies->contains(key);
 }
 
 // Readers of one JSON value; false for anything the fast path does not take.
@@ -400,8 +413,11 @@ LineKind JsonLineReader::Classify(absl::string_view line) {
         }
       }
       if (depth == 1 && expect_key) {
-        if (!escaped && line.substr(start, i - start) == "claim") return LineKind::kClaim;
         if (escaped) break;  // an escaped key: let simdjson decide below
+        const absl::string_view key = line.substr(start, i - start);
+        if (key == "claim") return LineKind::kClaim;
+        // The first body decides: a line with a second body is malformed either way.
+        if (IsBody(key)) return LineKind::kOther;
       }
       expect_key = false;
     } else if (c == '{' || c == '[') {

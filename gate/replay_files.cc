@@ -77,28 +77,62 @@ struct EventsIndex {
   std::vector<uint64_t> claim_at;  // line number - 1 -> offset of a claim line, or kNotAClaim
 };
 
-absl::Status IndexEvents(absl::string_view text, ledger::LedgerHistory* history,
-                         EventsIndex* index) {
-  JsonLineReader reader;
-  v1::Event event;
-  for (size_t at = 0, next = 0; at < text.size(); at = next) {
-    const absl::string_view line = LineAt(text, at, &next);
-    uint64_t claim_at = EventsIndex::kNotAClaim;
-    switch (reader.Classify(line)) {
-      case LineKind::kClaim:
-        claim_at = at;
-        break;
-      case LineKind::kOther:
-        // The ledger applies what `check` applied: lines that parse as ledger events.
-        if (ledger::ParseEventJson(line, &event).ok() && ledger::IsLedgerEvent(event))
-          history->Apply(event);
-        break;
-      case LineKind::kBlank:
-        break;
+// `text` cut into `n` byte ranges of whole lines.
+std::vector<std::pair<size_t, size_t>> SplitLines(absl::string_view text, int n) {
+  std::vector<std::pair<size_t, size_t>> ranges;
+  size_t from = 0;
+  for (int i = 0; i < n; ++i) {
+    size_t to = i + 1 == n ? text.size() : text.size() * static_cast<size_t>(i + 1) / n;
+    if (to < text.size()) {
+      const size_t nl = text.find('\n', std::max(to, from));
+      to = nl == absl::string_view::npos ? text.size() : nl + 1;
     }
-    index->claim_at.push_back(claim_at);
+    ranges.emplace_back(from, std::max(from, to));
+    from = std::max(from, to);
   }
-  return absl::OkStatus();
+  return ranges;
+}
+
+// Two passes: the lines are classified and the ledger events parsed in parallel ranges; then the
+// ledger events are applied in file order.
+void IndexEvents(absl::string_view text, int threads, ledger::LedgerHistory* history,
+                 EventsIndex* index) {
+  struct Range {
+    size_t from = 0, to = 0;
+    std::vector<uint64_t> claim_at;
+    std::vector<v1::Event> ledger;
+  };
+  std::vector<Range> ranges;
+  for (const auto& [from, to] : SplitLines(text, threads)) ranges.push_back({from, to, {}, {}});
+  std::vector<std::thread> workers;
+  for (Range& range : ranges) {
+    workers.emplace_back([text, r = &range] {
+      JsonLineReader reader;
+      v1::Event event;
+      for (size_t at = r->from, next = 0; at < r->to; at = next) {
+        const absl::string_view line = LineAt(text, at, &next);
+        uint64_t claim_at = EventsIndex::kNotAClaim;
+        switch (reader.Classify(line)) {
+          case LineKind::kClaim:
+            claim_at = at;
+            break;
+          case LineKind::kOther:
+            // The ledger applies what `check` applied: lines that parse as ledger events.
+            if (ledger::ParseEventJson(line, &event).ok() && ledger::IsLedgerEvent(event))
+              r->ledger.push_back(std::move(event));
+            break;
+          case LineKind::kBlank:
+            break;
+        }
+        r->claim_at.push_back(claim_at);
+      }
+    });
+  }
+  for (std::thread& w : workers) w.join();
+  for (Range& range : ranges) {
+    for (const v1::Event& e : range.ledger) history->Apply(e);
+    index->claim_at.insert(index->claim_at.end(), range.claim_at.begin(), range.claim_at.end());
+  }
 }
 
 struct Chunk {
@@ -183,7 +217,8 @@ absl::StatusOr<ReplayTally> ReplayFiles(const std::string& events_path,
   if (!history.ok()) return history.status();
 
   EventsIndex index;
-  if (absl::Status s = IndexEvents((*events)->bytes(), history->get(), &index); !s.ok()) return s;
+  const int threads = std::max(1, options.threads);
+  IndexEvents((*events)->bytes(), threads, history->get(), &index);
   if (options.progress != nullptr) {
     *options.progress << absl::StrFormat(
         "{\"progress\":\"ledger\",\"lines\":%d,\"ledger_position\":%d,\"versions\":%d,"
@@ -191,30 +226,27 @@ absl::StatusOr<ReplayTally> ReplayFiles(const std::string& events_path,
         index.claim_at.size(), (*history)->position(), (*history)->versions(), seconds());
   }
 
-  // Chunks of whole lines, one a thread.
+  // Chunks of whole lines, many per thread: each worker takes the next one free, so none idles
+  // while another finishes a slow chunk. Output keeps the chunks' order.
   const absl::string_view text = (*decisions)->bytes();
-  const int threads = std::max(1, options.threads);
-  std::vector<Chunk> chunks(static_cast<size_t>(threads));
-  size_t from = 0;
-  for (int i = 0; i < threads; ++i) {
-    size_t to = i + 1 == threads ? text.size() : text.size() * static_cast<size_t>(i + 1) / threads;
-    if (to < text.size()) {
-      const size_t nl = text.find('\n', std::max(to, from));
-      to = nl == absl::string_view::npos ? text.size() : nl + 1;
-    }
-    chunks[static_cast<size_t>(i)].from = from;
-    chunks[static_cast<size_t>(i)].to = std::max(from, to);
-    from = std::max(from, to);
+  std::vector<Chunk> chunks;
+  for (const auto& [from, to] : SplitLines(text, threads * 32)) {
+    chunks.emplace_back();
+    chunks.back().from = from;
+    chunks.back().to = to;
   }
   const ledger::Profile* default_profile = profiles.Find(options.default_profile);
   if (default_profile == nullptr)
     return absl::NotFoundError(absl::StrCat("no profile '", options.default_profile, "'"));
   std::atomic<int64_t> done = 0;
+  std::atomic<size_t> next_chunk = 0;
   std::vector<std::thread> workers;
-  for (Chunk& chunk : chunks) {
-    workers.emplace_back([&, c = &chunk] {
-      ReplayChunk((*events)->bytes(), index, text, **history, profiles, *default_profile, options,
-                  &done, c);
+  for (int i = 0; i < threads; ++i) {
+    workers.emplace_back([&] {
+      for (size_t c; (c = next_chunk.fetch_add(1)) < chunks.size();) {
+        ReplayChunk((*events)->bytes(), index, text, **history, profiles, *default_profile, options,
+                    &done, &chunks[c]);
+      }
     });
   }
   std::atomic<bool> finished = false;
