@@ -187,14 +187,13 @@ bool Replayer::Replay(const ClaimView& claim, const v1::AuditRecord& recorded,
   return false;
 }
 
-void ReplayTally::Differ(const ReplayDifference& d, bool reasons_changed) {
+void ReplayTally::Differ(const ReplayDifference& d) {
   ++replayed_;
   if (!d.error.empty()) {
     ++errors_;
     return;
   }
   ++differ_;
-  if (reasons_changed) ++reasons_changed_;
   if (d.recorded != d.replayed) {
     ++changes_[absl::StrCat(v1::Decision::Outcome_Name(d.recorded), "->",
                             v1::Decision::Outcome_Name(d.replayed))];

@@ -76,7 +76,7 @@ class Replayer {
 class ReplayTally {
  public:
   void Same() { ++replayed_, ++same_; }
-  void Differ(const ReplayDifference& d, bool reasons_changed = false);
+  void Differ(const ReplayDifference& d);
   void ReasonsChanged() { ++reasons_changed_; }
   void Merge(const ReplayTally& other);
 
