@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "gate/wire.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -93,6 +94,57 @@ void ChainVerifier::Add(const v1::AuditRecord& record, absl::string_view where) 
   c.last_seq = seq;
   c.head_hash = ChainHash(record);
   chain.last_where = std::string(where);
+  const auto kept = expected_.find(key);
+  if (kept != expected_.end() && kept->second.seq == seq) {
+    kept->second.reached = true;
+    if (kept->second.hash != c.head_hash) {
+      Report(&chain, where, seq,
+             absl::StrCat("seq ", seq, " hashes to ", c.head_hash, ", not to the kept head ",
+                          kept->second.hash, ": the chain was rewritten up to here"));
+    }
+  }
+}
+
+void ChainVerifier::ExpectHead(absl::string_view chain, int64_t seq, absl::string_view hash) {
+  expected_[std::string(chain)] = Expected{seq, std::string(hash), false};
+}
+
+void ChainVerifier::Finish() {
+  for (auto& [key, kept] : expected_) {
+    if (kept.reached) continue;
+    kept.reached = true;  // reported once
+    const auto it = chains_.find(key);
+    State* chain = it == chains_.end() ? nullptr : &it->second;
+    const int64_t last = chain == nullptr ? 0 : chain->summary.last_seq;
+    std::string problem =
+        last < kept.seq
+            ? absl::StrCat("truncated: chain ", key, " ends at seq ", last,
+                           " but its kept head is seq ", kept.seq)
+            : absl::StrCat("chain ", key, " has no record seq ", kept.seq, " (its kept head)");
+    if (chain == nullptr) {
+      ++breaks_;
+      if (!first_break_.has_value()) first_break_ = Break{key, "end", kept.seq, problem};
+    } else {
+      Report(chain, "end", kept.seq, std::move(problem));
+    }
+  }
+}
+
+absl::Status ParseKeptHead(absl::string_view text, std::string* chain, int64_t* seq,
+                           std::string* hash) {
+  // CHAIN=SEQ:HASH, e.g. claims/0=1650:9c41...
+  const size_t eq = text.rfind('=');
+  const size_t colon = text.rfind(':');
+  if (eq == absl::string_view::npos || colon == absl::string_view::npos || colon < eq ||
+      !absl::SimpleAtoi(text.substr(eq + 1, colon - eq - 1), seq) || *seq < 1 ||
+      text.size() - colon - 1 != 64) {
+    return absl::InvalidArgumentError(absl::StrCat("--expect-head '", text,
+                                                   "': want CHAIN=SEQ:HASH (a chain line's chain, "
+                                                   "last_seq and head_hash)"));
+  }
+  *chain = std::string(text.substr(0, eq));
+  *hash = std::string(text.substr(colon + 1));
+  return absl::OkStatus();
 }
 
 void ChainVerifier::AddBroken(absl::string_view chain, absl::string_view where,
@@ -111,6 +163,8 @@ std::string ChainVerifier::ChainJson(const Chain& c) {
   return absl::StrCat("{\"chain\":", ledger::JsonQuote(c.key), ",\"records\":", c.records,
                       ",\"first_seq\":", c.first_seq, ",\"last_seq\":", c.last_seq,
                       ",\"head_hash\":", ledger::JsonQuote(c.head_hash), ",\"breaks\":", c.breaks,
+                      ",\"expect_head\":",
+                      ledger::JsonQuote(absl::StrCat(c.key, "=", c.last_seq, ":", c.head_hash)),
                       "}");
 }
 

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "claimgate/v1/decision.pb.h"
 
@@ -64,6 +65,13 @@ class ChainVerifier {
   explicit ChainVerifier(bool partial = false) : partial_(partial) {}
 
   void Add(const v1::AuditRecord& record, absl::string_view where);
+  // A head kept from an earlier verification (a chain line's `last_seq` and `head_hash`, stored
+  // where the gate's operators cannot write): the chain must reach `seq`, and the record there must
+  // hash to `hash`. This is what shows a chain whose newest records were cut off.
+  void ExpectHead(absl::string_view chain, int64_t seq, absl::string_view hash);
+  // After the last record: reports kept heads the chains did not reach.
+  void Finish();
+
   // A record that could not be read (not counted), or a decision that contradicts its audit
   // record: a break.
   void AddBroken(absl::string_view chain, absl::string_view where, absl::string_view problem);
@@ -85,12 +93,23 @@ class ChainVerifier {
   };
   void Report(State* chain, absl::string_view where, int64_t seq, std::string problem);
 
+  struct Expected {
+    int64_t seq = 0;
+    std::string hash;
+    bool reached = false;
+  };
+
   bool partial_;
+  std::map<std::string, Expected> expected_;  // chain -> kept head
   int64_t records_ = 0;
   int64_t breaks_ = 0;
   std::optional<Break> first_break_;
   std::map<std::string, State> chains_;
 };
+
+// Parses `--expect-head CHAIN=SEQ:HASH`.
+absl::Status ParseKeptHead(absl::string_view text, std::string* chain, int64_t* seq,
+                           std::string* hash);
 
 // Whether a decision says what its audit record says (claim id, outcome, reasons); the problem
 // otherwise.

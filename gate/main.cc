@@ -207,6 +207,10 @@ int main(int argc, char** argv) {
   verify->add_option("--partition", verify_topic.partition, "only this partition");
   verify->add_option("--from", verify_from, "records written at or after (RFC 3339)");
   verify->add_option("--to", verify_to, "records written before (RFC 3339)");
+  std::vector<std::string> verify_heads;
+  verify->add_option(
+      "--expect-head", verify_heads,
+      "CHAIN=SEQ:HASH kept from an earlier run (repeatable): the chain must reach it");
   verify->add_flag("--partial", verify_partial,
                    "a file's chains may start after seq 1 (an excerpt of a longer trail)");
 
@@ -252,6 +256,13 @@ int main(int argc, char** argv) {
     if (verify_input.empty() == verify_bootstrap.empty())
       return Fail("audit verify: give a file or --bootstrap-servers (one of the two)");
     claimgate::gate::ChainVerifier verifier(verify_partial || !verify_bootstrap.empty());
+    for (const std::string& head : verify_heads) {
+      std::string chain, hash;
+      int64_t seq = 0;
+      if (absl::Status s = claimgate::gate::ParseKeptHead(head, &chain, &seq, &hash); !s.ok())
+        return Fail(std::string(s.message()));
+      verifier.ExpectHead(chain, seq, hash);
+    }
     absl::Status s;
     if (!verify_bootstrap.empty()) {
       verify_topic.kafka.bootstrap_servers = verify_bootstrap;
@@ -270,6 +281,7 @@ int main(int argc, char** argv) {
       s = claimgate::gate::VerifyAuditLines(*in, &verifier);
     }
     if (!s.ok()) return Fail(absl::StrCat("audit verify: ", s.ToString()));
+    verifier.Finish();
     for (const auto& chain : verifier.chains())
       std::cout << claimgate::gate::ChainVerifier::ChainJson(chain) << "\n";
     std::cout << verifier.SummaryJson() << std::endl;

@@ -8,12 +8,14 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gate/audit_file.h"
 #include "gate/check.h"
 #include "gate/clock.h"
 #include "gtest/gtest.h"
 #include "ledger/calendar.h"
+#include "ledger/codec.h"
 #include "ledger/profile.h"
 
 namespace claimgate::gate {
@@ -121,6 +123,54 @@ TEST(AuditChainTest, AnExcerptIsAcceptedOnlyWhenPartial) {
   const ChainVerifier partial = Verify(lines, /*partial=*/true);
   EXPECT_EQ(partial.breaks(), 0);
   EXPECT_EQ(partial.chains()[0].first_seq, 4);
+}
+
+// What a chain alone cannot show, a kept head does: the newest records cut off, or the whole chain
+// recomputed after an edit.
+TEST(AuditChainTest, AKeptHeadCatchesTruncationAndARewrittenChain) {
+  const std::vector<std::string> lines = DecisionLines();
+  const ChainVerifier::Chain head = Verify(lines).chains()[0];
+  auto verify_against_head = [&](const std::vector<std::string>& l) {
+    std::stringstream in;
+    for (const std::string& line : l) in << line << '\n';
+    ChainVerifier v;
+    v.ExpectHead(head.key, head.last_seq, head.head_hash);
+    EXPECT_TRUE(VerifyAuditLines(in, &v).ok());
+    v.Finish();
+    return v;
+  };
+  EXPECT_EQ(verify_against_head(lines).breaks(), 0);
+
+  std::vector<std::string> cut(lines.begin(), lines.end() - 2);
+  EXPECT_EQ(Verify(cut).breaks(), 0);  // the chain alone holds
+  const ChainVerifier truncated = verify_against_head(cut);
+  ASSERT_TRUE(truncated.first_break().has_value());
+  EXPECT_NE(truncated.first_break()->problem.find("truncated"), std::string::npos);
+
+  // An edit with every later link recomputed, as someone holding the whole trail could.
+  std::vector<std::string> rewritten;
+  ChainHead chain;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    v1::Decision d;
+    bool bare = false;
+    ASSERT_TRUE(ParseAuditLine(lines[i], &d, &bare).ok());
+    if (i == 10) d.mutable_audit()->mutable_processing_time()->set_seconds(1);
+    ChainAudit(d.mutable_audit(), &chain);
+    rewritten.push_back(ledger::ToJson(d));
+  }
+  EXPECT_EQ(Verify(rewritten).breaks(), 0);  // internally consistent
+  const ChainVerifier v = verify_against_head(rewritten);
+  ASSERT_TRUE(v.first_break().has_value());
+  EXPECT_NE(v.first_break()->problem.find("not to the kept head"), std::string::npos);
+
+  std::string key, hash;
+  int64_t seq = 0;
+  EXPECT_TRUE(ParseKeptHead(absl::StrCat(head.key, "=", head.last_seq, ":", head.head_hash), &key,
+                            &seq, &hash)
+                  .ok());
+  EXPECT_EQ(key, head.key);
+  EXPECT_EQ(seq, head.last_seq);
+  EXPECT_FALSE(ParseKeptHead("claims/0=12", &key, &seq, &hash).ok());
 }
 
 TEST(AuditChainTest, UnreadableLinesAreBreaks) {
