@@ -44,65 +44,12 @@ absl::Status ReadLedger(RdKafka::KafkaConsumer* consumer, const KafkaReplayOptio
   });
 }
 
-}  // namespace
-
-absl::StatusOr<ReplayTally> ReplayKafka(const KafkaReplayOptions& options,
-                                        const ledger::ProfileSet& profiles, std::ostream& out) {
-  const auto started = std::chrono::steady_clock::now();
-  auto seconds = [&] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  };
-  const ReplayOptions& ro = options.replay;
-  const ledger::Profile* default_profile = profiles.Find(ro.default_profile);
-  if (default_profile == nullptr)
-    return absl::NotFoundError(absl::StrCat("no profile '", ro.default_profile, "'"));
-
-  // 1. The audit records of the range.
-  AuditTopicOptions audit_options;
-  audit_options.kafka = options.kafka;
-  audit_options.topic = options.topics.audit;
-  audit_options.from = options.from;
-  audit_options.to = options.to;
-  std::vector<v1::AuditRecord> audits;
-  ReplayTally tally;
-  std::string lines;
-  if (ro.csv) lines = DifferenceCsvHeader() + "\n";
-  absl::Status read = ReadAuditTopic(
-      audit_options, [&](int32_t partition, int64_t offset, const v1::AuditRecord* record) {
-        if (record == nullptr) {
-          v1::AuditRecord unreadable;
-          unreadable.mutable_source()->set_topic(options.topics.audit);
-          unreadable.mutable_source()->set_partition(partition);
-          unreadable.mutable_source()->set_offset(offset);
-          ReplayError(unreadable, "the audit record does not parse", ro.csv, &tally, &lines);
-        } else {
-          audits.push_back(*record);
-        }
-        return absl::OkStatus();
-      });
-  if (!read.ok()) return read;
-
-  absl::StatusOr<std::unique_ptr<RdKafka::KafkaConsumer>> consumer =
-      kafka::MakeConsumer(options.kafka, "");  // no group: nothing joined, nothing committed
-  if (!consumer.ok()) return consumer.status();
-  struct Closer {
-    RdKafka::KafkaConsumer* c;
-    ~Closer() { c->close(); }
-  } closer{consumer->get()};
-
-  // 2. The ledger, whole.
-  absl::StatusOr<std::unique_ptr<ledger::LedgerHistory>> history =
-      ledger::LedgerHistory::Create(&profiles, ro.default_profile);
-  if (!history.ok()) return history.status();
-  if (absl::Status s = ReadLedger(consumer->get(), options, history->get()); !s.ok()) return s;
-  if (ro.progress != nullptr) {
-    *ro.progress << absl::StrFormat(
-        "{\"progress\":\"ledger\",\"audit_records\":%d,\"ledger_position\":%d,\"versions\":%d,"
-        "\"seconds\":%.1f}\n",
-        audits.size(), (*history)->position(), (*history)->versions(), seconds());
-  }
-
-  // 3. The claims the records name, one sequential read per claims partition.
+// Re-decides one window of audit records: their claims are read (one sequential read per claims
+// partition over the offsets the window names), then each record is replayed in order.
+absl::Status ReplayWindow(RdKafka::KafkaConsumer* consumer, const KafkaReplayOptions& options,
+                          const std::vector<v1::AuditRecord>& audits, Replayer& replayer,
+                          JsonLineReader& json, ReplayTally* tally, std::string* lines) {
+  const bool csv = options.replay.csv;
   std::map<std::pair<std::string, int32_t>, std::map<int64_t, std::string>> claims;
   for (const v1::AuditRecord& a : audits)
     claims[{a.source().topic(), a.source().partition()}][a.source().offset()];
@@ -110,16 +57,12 @@ absl::StatusOr<ReplayTally> ReplayKafka(const KafkaReplayOptions& options,
     if (tp.first.empty() || wanted.empty()) continue;
     const int64_t first = wanted.begin()->first, last = wanted.rbegin()->first;
     absl::Status s = kafka::ReadPartition(
-        consumer->get(), tp.first, tp.second, first, last + 1, [&](RdKafka::Message& m) {
+        consumer, tp.first, tp.second, first, last + 1, [&](RdKafka::Message& m) {
           const auto it = wanted.find(m.offset());
           if (it != wanted.end()) it->second.assign(static_cast<const char*>(m.payload()), m.len());
         });
     if (!s.ok()) return s;
   }
-
-  // 4. Re-decide, in the order the records were read.
-  Replayer replayer(history->get(), &profiles, default_profile, ro.against);
-  JsonLineReader json;
   ClaimView claim;
   for (const v1::AuditRecord& a : audits) {
     const auto tp = claims.find({a.source().topic(), a.source().partition()});
@@ -142,16 +85,86 @@ absl::StatusOr<ReplayTally> ReplayKafka(const KafkaReplayOptions& options,
           absl::StrCat(Where(a.source()), " holds claim ", claim.claim_id, ", not ", a.claim_id());
     }
     if (!error.empty()) {
-      ReplayError(a, std::move(error), ro.csv, &tally, &lines);
+      ReplayError(a, std::move(error), csv, tally, lines);
     } else {
-      ReplayOne(replayer, claim, a, ro.csv, &tally, &lines);
-    }
-    if (lines.size() > (1 << 20)) {
-      out << lines;
-      lines.clear();
+      ReplayOne(replayer, claim, a, csv, tally, lines);
     }
   }
-  out << lines;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<ReplayTally> ReplayKafka(const KafkaReplayOptions& options,
+                                        const ledger::ProfileSet& profiles, std::ostream& out) {
+  const auto started = std::chrono::steady_clock::now();
+  auto seconds = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  };
+  const ReplayOptions& ro = options.replay;
+  const ledger::Profile* default_profile = profiles.Find(ro.default_profile);
+  if (default_profile == nullptr)
+    return absl::NotFoundError(absl::StrCat("no profile '", ro.default_profile, "'"));
+  absl::StatusOr<std::unique_ptr<RdKafka::KafkaConsumer>> consumer =
+      kafka::MakeConsumer(options.kafka, "");  // no group: nothing joined, nothing committed
+  if (!consumer.ok()) return consumer.status();
+  struct Closer {
+    RdKafka::KafkaConsumer* c;
+    ~Closer() { c->close(); }
+  } closer{consumer->get()};
+
+  // 1. The ledger, whole.
+  absl::StatusOr<std::unique_ptr<ledger::LedgerHistory>> history =
+      ledger::LedgerHistory::Create(&profiles, ro.default_profile);
+  if (!history.ok()) return history.status();
+  if (absl::Status s = ReadLedger(consumer->get(), options, history->get()); !s.ok()) return s;
+  if (ro.progress != nullptr) {
+    *ro.progress << absl::StrFormat(
+        "{\"progress\":\"ledger\",\"ledger_position\":%d,\"versions\":%d,\"seconds\":%.1f}\n",
+        (*history)->position(), (*history)->versions(), seconds());
+  }
+
+  // 2. The audit records of the range, a window at a time (memory stays bounded by the window,
+  // whatever the range), each window's claims fetched and re-decided in record order.
+  AuditTopicOptions audit_options;
+  audit_options.kafka = options.kafka;
+  audit_options.topic = options.topics.audit;
+  audit_options.from = options.from;
+  audit_options.to = options.to;
+  Replayer replayer(history->get(), &profiles, default_profile, ro.against);
+  JsonLineReader json;
+  ReplayTally tally;
+  std::vector<v1::AuditRecord> window;
+  std::string lines;
+  if (ro.csv) lines = DifferenceCsvHeader() + "\n";
+  auto flush_window = [&]() -> absl::Status {
+    absl::Status s = ReplayWindow(consumer->get(), options, window, replayer, json, &tally, &lines);
+    window.clear();
+    out << lines;
+    lines.clear();
+    if (ro.progress != nullptr) {
+      *ro.progress << absl::StrFormat(
+          "{\"progress\":\"replay\",\"replayed\":%d,\"differ\":%d,\"seconds\":%.1f}\n",
+          tally.replayed(), tally.differ(), seconds());
+    }
+    return s;
+  };
+  absl::Status read = ReadAuditTopic(
+      audit_options, [&](int32_t partition, int64_t offset, const v1::AuditRecord* record) {
+        if (record == nullptr) {
+          v1::AuditRecord unreadable;
+          unreadable.mutable_source()->set_topic(options.topics.audit);
+          unreadable.mutable_source()->set_partition(partition);
+          unreadable.mutable_source()->set_offset(offset);
+          ReplayError(unreadable, "the audit record does not parse", ro.csv, &tally, &lines);
+          return absl::OkStatus();
+        }
+        window.push_back(*record);
+        if (static_cast<int64_t>(window.size()) < options.window) return absl::OkStatus();
+        return flush_window();
+      });
+  if (!read.ok()) return read;
+  if (absl::Status s = flush_window(); !s.ok()) return s;
   return tally;
 }
 

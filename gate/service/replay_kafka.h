@@ -25,11 +25,14 @@ struct KafkaReplayOptions {
   kafka::Format input_format = kafka::Format::kProtobuf;  // ledger events and claims, as served
   std::optional<absl::Time> from, to;                     // audit records written in [from, to)
   ReplayOptions replay;                                   // against, csv, default profile, progress
+  // Audit records re-decided at a time: what replay holds in memory (records and their claims).
+  int64_t window = 100000;
 };
 
-// Replays the audit records of the range, in partition and offset order, writing one line per
-// differing claim to `out`. Unavailable when the cluster does not answer; FailedPrecondition when
-// ledger-events no longer starts at offset 0 (the ledger's history must be kept whole).
+// Replays the audit records of the range, in partition and offset order, a window at a time,
+// writing one line per differing claim to `out`. Unavailable when the cluster does not answer;
+// FailedPrecondition when ledger-events no longer starts at offset 0 (the ledger's history must be
+// kept whole).
 absl::StatusOr<ReplayTally> ReplayKafka(const KafkaReplayOptions& options,
                                         const ledger::ProfileSet& profiles, std::ostream& out);
 

@@ -274,6 +274,7 @@ TEST(StreamingTest, DecidesLikeCheckEachClaimOnceAndDeadLettersMalformed) {
   ro.input_format = kafka::Format::kJson;
   ro.from = started;
   ro.to = absl::Now() + absl::Hours(1);
+  ro.window = 16;  // several windows, each with its own claim reads
   std::stringstream replay_out;
   const absl::Time replay_started = absl::Now();
   absl::StatusOr<gate::ReplayTally> tally = gate::ReplayKafka(ro, *profiles, replay_out);
