@@ -74,6 +74,7 @@ void GateService::Rebalancer::rebalance_cb(RdKafka::KafkaConsumer* consumer, RdK
     }
     consumer->assign(partitions);
   } else {
+    gate_->LogChainHeads("partitions revoked");
     for (const RdKafka::TopicPartition* tp : partitions) {
       gate_->repair_.erase(tp->partition());
       gate_->chains_.erase(tp->partition());
@@ -467,6 +468,7 @@ absl::StatusOr<int> GateService::RunOnce(int timeout_ms) {
   if (!rebalance_error_.ok()) return rebalance_error_;
   if (absl::Status s = PollStatusFeed(ready_ ? 0 : timeout_ms); !s.ok()) return s;
   PublishGauges();
+  if (absl::Now() - heads_logged_ >= options_.chain_head_interval) LogChainHeads("periodic");
   if (!ready_) return 0;
 
   std::vector<std::unique_ptr<RdKafka::Message>> batch;
@@ -645,7 +647,19 @@ absl::Status GateService::Run(const std::atomic<bool>& stop) {
     absl::StatusOr<int> n = RunOnce(200);
     if (!n.ok()) return n.status();
   }
+  LogChainHeads("stopping");
   return absl::OkStatus();
+}
+
+void GateService::LogChainHeads(absl::string_view why) {
+  heads_logged_ = absl::Now();
+  if (options_.log == nullptr) return;
+  for (const auto& [partition, head] : chains_) {
+    if (head.seq == 0) continue;
+    const std::string chain = Key(options_.topics.claims, partition);
+    *options_.log << "claimgate gate: audit chain " << chain << " head " << chain << "=" << head.seq
+                  << ":" << head.hash << " (" << why << ")\n";
+  }
 }
 
 }  // namespace claimgate::gate

@@ -58,6 +58,10 @@ struct GateServiceOptions {
   std::ostream* log = nullptr;
   // Prometheus metrics (optional; must outlive the service).
   GateMetrics* metrics = nullptr;
+  // How often the audit chains' heads are logged (also when a partition is revoked and when Run
+  // stops): lines "audit chain claims/0 head claims/0=SEQ:HASH" that operators ship elsewhere, to
+  // pass to `claimgate audit verify --expect-head` (docs/audit.md).
+  absl::Duration chain_head_interval = absl::Minutes(10);
   // Set when the process is asked to stop: start-up gives up (Cancelled) instead of waiting.
   const std::atomic<bool>* stop = nullptr;
 };
@@ -90,6 +94,8 @@ class GateService {
   absl::Status Run(const std::atomic<bool>& stop);
 
   bool ready() const { return ready_; }
+  // Logs the head of every audit chain this gate writes (between transactions only).
+  void LogChainHeads(absl::string_view why);
   // The last time the status feed was confirmed current (staleness = now - this).
   absl::Time status_current_as_of() const { return last_caught_up_; }
   const GateServiceStats& stats() const { return stats_; }
@@ -169,6 +175,7 @@ class GateService {
   std::thread watch_;
   GateServiceStats stats_;
   absl::Time gauges_published_ = absl::InfinitePast();
+  absl::Time heads_logged_ = absl::InfinitePast();
   absl::Time started_ = absl::InfinitePast();
   uint64_t hot_hits_seen_ = 0, hot_misses_seen_ = 0;  // store counters already in the metrics
 };

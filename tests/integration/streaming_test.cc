@@ -135,6 +135,8 @@ TEST(StreamingTest, DecidesLikeCheckEachClaimOnceAndDeadLettersMalformed) {
   // The restarted gate below gets the partitions once the group has let the old member go.
   go.kafka.properties = {{"session.timeout.ms", "6000"}, {"heartbeat.interval.ms", "500"}};
   go.input_format = kafka::Format::kJson;
+  std::stringstream gate_log;
+  go.log = &gate_log;
   go.store.path = ::testing::TempDir() + "/streaming_gate_state";
   std::filesystem::remove_all(go.store.path);
   gate::SystemClock clock;
@@ -164,8 +166,23 @@ TEST(StreamingTest, DecidesLikeCheckEachClaimOnceAndDeadLettersMalformed) {
   EXPECT_EQ(seen.size(), expected.size());
   for (const auto& [id, n] : seen) EXPECT_EQ(n, 1) << id;
   EXPECT_EQ(ReadTopic(config, topics.audit, 3).size(), expected.size());
-  // The audit records form one hash chain per claims partition (docs/audit.md).
+  // The audit records form one hash chain per claims partition (docs/audit.md), and the heads the
+  // gate logs for operators to keep are the heads `audit verify` finds.
   claimgate::testing::ExpectIntactAuditChains(config, topics, expected.size());
+  {
+    gate::AuditTopicOptions audit;
+    audit.kafka = config;
+    gate::ChainVerifier verifier;
+    ASSERT_TRUE(gate::VerifyAuditTopic(audit, &verifier).ok());
+    (*gate_service)->LogChainHeads("test");
+    ASSERT_EQ(verifier.chains().size(), 3u);
+    for (const gate::ChainVerifier::Chain& c : verifier.chains()) {
+      EXPECT_NE(gate_log.str().find(
+                    absl::StrCat(" head ", c.key, "=", c.last_seq, ":", c.head_hash, " (test)")),
+                std::string::npos)
+          << gate_log.str();
+    }
+  }
 
   // The metrics say what happened, under the names deploy/ uses (deploy/metrics.txt).
   {
