@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstring>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -139,6 +140,7 @@ struct Chunk {
   size_t from = 0, to = 0;  // byte range of the decisions file
   std::string out;          // its differing claims, rendered
   ReplayTally tally;
+  std::atomic<bool> finished = false;  // out and tally are complete
 };
 
 void ReplayChunk(absl::string_view events, const EventsIndex& index, absl::string_view decisions,
@@ -227,14 +229,13 @@ absl::StatusOr<ReplayTally> ReplayFiles(const std::string& events_path,
   }
 
   // Chunks of whole lines, many per thread: each worker takes the next one free, so none idles
-  // while another finishes a slow chunk. Output keeps the chunks' order.
+  // while another finishes a slow chunk. This thread writes each chunk's lines as soon as it and
+  // the chunks before it are finished, so the output keeps the decisions' order and memory holds
+  // only the chunks in flight.
   const absl::string_view text = (*decisions)->bytes();
-  std::vector<Chunk> chunks;
-  for (const auto& [from, to] : SplitLines(text, threads * 32)) {
-    chunks.emplace_back();
-    chunks.back().from = from;
-    chunks.back().to = to;
-  }
+  const std::vector<std::pair<size_t, size_t>> ranges = SplitLines(text, threads * 32);
+  std::vector<Chunk> chunks(ranges.size());
+  for (size_t i = 0; i < ranges.size(); ++i) std::tie(chunks[i].from, chunks[i].to) = ranges[i];
   const ledger::Profile* default_profile = profiles.Find(options.default_profile);
   if (default_profile == nullptr)
     return absl::NotFoundError(absl::StrCat("no profile '", options.default_profile, "'"));
@@ -246,35 +247,29 @@ absl::StatusOr<ReplayTally> ReplayFiles(const std::string& events_path,
       for (size_t c; (c = next_chunk.fetch_add(1)) < chunks.size();) {
         ReplayChunk((*events)->bytes(), index, text, **history, profiles, *default_profile, options,
                     &done, &chunks[c]);
+        chunks[c].finished.store(true, std::memory_order_release);
       }
     });
   }
-  std::atomic<bool> finished = false;
-  std::thread reporter;
-  if (options.progress != nullptr) {
-    reporter = std::thread([&] {
-      auto last = std::chrono::steady_clock::now();
-      while (!finished.load()) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        if (std::chrono::steady_clock::now() - last <
-            std::chrono::duration<double>(options.progress_seconds))
-          continue;
-        last = std::chrono::steady_clock::now();
+  ReplayTally tally;
+  if (options.csv) out << DifferenceCsvHeader() << "\n";
+  auto reported = std::chrono::steady_clock::now();
+  for (Chunk& chunk : chunks) {
+    while (!chunk.finished.load(std::memory_order_acquire)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (options.progress != nullptr &&
+          std::chrono::steady_clock::now() - reported >=
+              std::chrono::duration<double>(options.progress_seconds)) {
+        reported = std::chrono::steady_clock::now();
         *options.progress << absl::StrFormat(
             "{\"progress\":\"replay\",\"replayed\":%d,\"seconds\":%.1f}\n", done.load(), seconds());
       }
-    });
-  }
-  for (std::thread& w : workers) w.join();
-  finished = true;
-  if (reporter.joinable()) reporter.join();
-
-  ReplayTally tally;
-  if (options.csv) out << DifferenceCsvHeader() << "\n";
-  for (const Chunk& chunk : chunks) {
+    }
     out << chunk.out;
+    std::string().swap(chunk.out);
     tally.Merge(chunk.tally);
   }
+  for (std::thread& w : workers) w.join();
   return tally;
 }
 
