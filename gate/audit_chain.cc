@@ -45,13 +45,13 @@ std::string ChainKey(const v1::AuditRecord& record) {
   return absl::StrCat("file:", s.file());
 }
 
-void ChainVerifier::Report(State* chain, absl::string_view where, int64_t seq,
+void ChainVerifier::Report(absl::string_view chain, absl::string_view where, int64_t seq,
                            std::string problem) {
   ++breaks_;
-  if (chain != nullptr) ++chain->summary.breaks;
+  const auto it = chains_.find(chain);
+  if (it != chains_.end()) ++it->second.summary.breaks;
   if (!first_break_.has_value()) {
-    first_break_ = Break{chain == nullptr ? std::string() : chain->summary.key, std::string(where),
-                         seq, std::move(problem)};
+    first_break_ = Break{std::string(chain), std::string(where), seq, std::move(problem)};
   }
 }
 
@@ -65,28 +65,28 @@ void ChainVerifier::Add(const v1::AuditRecord& record, absl::string_view where) 
     c.key = key;
     c.first_seq = seq;
     if (seq < 1) {
-      Report(&chain, where, seq, "the record carries no chain_seq (not chained)");
+      Report(key, where, seq, "the record carries no chain_seq (not chained)");
     } else if (seq == 1 && !record.prev_hash().empty()) {
-      Report(&chain, where, seq, "the first record of the chain cites a predecessor");
+      Report(key, where, seq, "the first record of the chain cites a predecessor");
     } else if (seq > 1 && !partial_) {
       Report(
-          &chain, where, seq,
+          key, where, seq,
           absl::StrCat("the chain starts at seq ", seq, ": records 1..", seq - 1, " are missing"));
     }
   } else if (seq == c.last_seq + 1) {
     if (record.prev_hash() != c.head_hash) {
-      Report(&chain, where, seq,
+      Report(key, where, seq,
              absl::StrCat("seq ", seq, " cites prev_hash ", record.prev_hash(), " but seq ",
                           c.last_seq, " (", chain.last_where, ") hashes to ", c.head_hash,
                           ": one of the two records was altered"));
     }
   } else if (seq > c.last_seq + 1) {
     Report(
-        &chain, where, seq,
+        key, where, seq,
         absl::StrCat("missing: seq ", c.last_seq, " (", chain.last_where, ") is followed by seq ",
                      seq, "; ", seq - c.last_seq - 1, " record(s) missing"));
   } else {
-    Report(&chain, where, seq,
+    Report(key, where, seq,
            absl::StrCat("out of order: seq ", seq, " follows seq ", c.last_seq, " (",
                         chain.last_where, ")"));
   }
@@ -98,7 +98,7 @@ void ChainVerifier::Add(const v1::AuditRecord& record, absl::string_view where) 
   if (kept != expected_.end() && kept->second.seq == seq) {
     kept->second.reached = true;
     if (kept->second.hash != c.head_hash) {
-      Report(&chain, where, seq,
+      Report(key, where, seq,
              absl::StrCat("seq ", seq, " hashes to ", c.head_hash, ", not to the kept head ",
                           kept->second.hash, ": the chain was rewritten up to here"));
     }
@@ -114,19 +114,12 @@ void ChainVerifier::Finish() {
     if (kept.reached) continue;
     kept.reached = true;  // reported once
     const auto it = chains_.find(key);
-    State* chain = it == chains_.end() ? nullptr : &it->second;
-    const int64_t last = chain == nullptr ? 0 : chain->summary.last_seq;
-    std::string problem =
-        last < kept.seq
-            ? absl::StrCat("truncated: chain ", key, " ends at seq ", last,
-                           " but its kept head is seq ", kept.seq)
-            : absl::StrCat("chain ", key, " has no record seq ", kept.seq, " (its kept head)");
-    if (chain == nullptr) {
-      ++breaks_;
-      if (!first_break_.has_value()) first_break_ = Break{key, "end", kept.seq, problem};
-    } else {
-      Report(chain, "end", kept.seq, std::move(problem));
-    }
+    const int64_t last = it == chains_.end() ? 0 : it->second.summary.last_seq;
+    Report(key, "end", kept.seq,
+           last < kept.seq
+               ? absl::StrCat("truncated: chain ", key, " ends at seq ", last,
+                              " but its kept head is seq ", kept.seq)
+               : absl::StrCat("chain ", key, " has no record seq ", kept.seq, " (its kept head)"));
   }
 }
 
@@ -149,8 +142,7 @@ absl::Status ParseKeptHead(absl::string_view text, std::string* chain, int64_t* 
 
 void ChainVerifier::AddBroken(absl::string_view chain, absl::string_view where,
                               absl::string_view problem) {
-  auto it = chains_.find(std::string(chain));
-  Report(it == chains_.end() ? nullptr : &it->second, where, 0, std::string(problem));
+  Report(chain, where, 0, std::string(problem));
 }
 
 std::vector<ChainVerifier::Chain> ChainVerifier::chains() const {

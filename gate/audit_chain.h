@@ -91,7 +91,8 @@ class ChainVerifier {
     Chain summary;
     std::string last_where;
   };
-  void Report(State* chain, absl::string_view where, int64_t seq, std::string problem);
+  // Counts a break (against `chain` when it has records) and keeps the first.
+  void Report(absl::string_view chain, absl::string_view where, int64_t seq, std::string problem);
 
   struct Expected {
     int64_t seq = 0;
@@ -104,7 +105,7 @@ class ChainVerifier {
   int64_t records_ = 0;
   int64_t breaks_ = 0;
   std::optional<Break> first_break_;
-  std::map<std::string, State> chains_;
+  std::map<std::string, State, std::less<>> chains_;
 };
 
 // Parses `--expect-head CHAIN=SEQ:HASH`.

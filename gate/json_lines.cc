@@ -317,7 +317,6 @@ bool ReadAudit(od::value v, v1::AuditRecord* a) {
 bool ReadClaimBody(od::value v, ClaimView* c) {
   return Members(v, [&](std::string_view key, od::value value) {
     absl::string_view s;
-    int e = 0;
     if (key == "claim_id" || key == "institution_id" || key == "insured_id") {
       if (!Str(value, &s)) return false;
       (key == "claim_id"         ? c->claim_id
@@ -358,7 +357,6 @@ bool ReadClaimBody(od::value v, ClaimView* c) {
         });
       });
     } else {
-      (void)e;
       return false;
     }
     return true;

@@ -71,6 +71,14 @@ std::string DefaultDemoEvents() {
   return std::string(CLAIMGATE_SOURCE_DIR) + "/" + relative;
 }
 
+// The input of `check` and `audit verify`: a file, or standard input for "-". Null when the file
+// cannot be read.
+std::istream* OpenInput(const std::string& path, std::ifstream* file) {
+  if (path == "-") return &std::cin;
+  file->open(path);
+  return *file ? file : nullptr;
+}
+
 // --from / --to of `audit verify` and `replay`: RFC 3339 times into optional bounds.
 bool ParseTimeRange(const std::string& from, const std::string& to,
                     std::optional<absl::Time>* from_time, std::optional<absl::Time>* to_time,
@@ -272,12 +280,8 @@ int main(int argc, char** argv) {
       s = claimgate::gate::VerifyAuditTopic(verify_topic, &verifier);
     } else {
       std::ifstream file;
-      std::istream* in = &std::cin;
-      if (verify_input != "-") {
-        file.open(verify_input);
-        if (!file) return Fail("cannot read " + verify_input);
-        in = &file;
-      }
+      std::istream* in = OpenInput(verify_input, &file);
+      if (in == nullptr) return Fail("cannot read " + verify_input);
       s = claimgate::gate::VerifyAuditLines(*in, &verifier);
     }
     if (!s.ok()) return Fail(absl::StrCat("audit verify: ", s.ToString()));
@@ -377,12 +381,8 @@ int main(int argc, char** argv) {
       check_options.notices = &notices;
     }
     std::ifstream file;
-    std::istream* in = &std::cin;
-    if (check_input != "-") {
-      file.open(check_input);
-      if (!file) return Fail("cannot read " + check_input);
-      in = &file;
-    }
+    std::istream* in = OpenInput(check_input, &file);
+    if (in == nullptr) return Fail("cannot read " + check_input);
     std::ios::sync_with_stdio(false);
     auto summary =
         claimgate::gate::RunCheck(*in, std::cout, std::cerr, *profiles, check_options, *clock);
