@@ -27,6 +27,18 @@ int Tier(int total) { return total >= Profile::kSuspensionTier ? total : 0; }
 // A sanction record, comparable across recomputations to find what changed.
 std::string SanctionKey(const google::protobuf::Message& m) { return m.SerializeAsString(); }
 
+// Whether a termination in force by `t` ended the registration [since, until): a termination ends
+// every registration it overlaps (StandingAt judges those TERMINATED), so registering there again
+// after the bar is a new registration, not a repeat (SPEC §4.3).
+bool EndedByTermination(const PersonStatus& status, absl::Time since, absl::Time until,
+                        absl::Time t) {
+  for (const auto& term : status.terminations()) {
+    const absl::Time start = FromProto(term.since());
+    if (start <= t && since < FromProto(term.bar_until()) && until > start) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 struct Ledger::Assessment {
@@ -195,7 +207,8 @@ ApplyResult Ledger::Apply(const v1::Event& e) {
   if (e.event_id().empty() || !e.has_time()) {
     return Refuse(e, v1::MALFORMED, "ledger event needs event_id and time");
   }
-  if (event_ids_.contains(e.event_id())) {
+  // An event_id is spent once seen, whether its event is applied or refused (SPEC §4.6).
+  if (!event_ids_.insert(e.event_id()).second) {
     return Refuse(e, v1::DUPLICATE_EVENT,
                   absl::StrCat("event_id '", e.event_id(), "' seen before"));
   }
@@ -239,7 +252,6 @@ ApplyResult Ledger::Apply(const v1::Event& e) {
     case v1::Event::BODY_NOT_SET:
       return Refuse(e, v1::MALFORMED, "no known body");
   }
-  if (!result.refused) event_ids_.insert(e.event_id());
   for (v1::LedgerNotice& n : result.notices) n.set_ledger_position(position_);
   for (const std::string& id : result.changed_persons) {
     Person& p = *persons_.at(id);
@@ -299,8 +311,9 @@ ApplyResult Ledger::ApplyPersonRegistered(const v1::Event& e) {
   }
   ApplyResult r;
   for (const auto& reg : p.registrations) {
-    if (reg.institution_id == body.institution_id() && reg.since <= t && t < reg.until) {
-      return r;  // already registered there: idempotent
+    if (reg.institution_id == body.institution_id() && reg.since <= t && t < reg.until &&
+        !EndedByTermination(p.status, reg.since, reg.until, t)) {
+      return r;  // already registered there: idempotent (docs/assumptions.md Q19)
     }
   }
   p.registrations.push_back(
@@ -543,32 +556,6 @@ void Ledger::Recompute(Person& p, const v1::Event& cause, const std::string* eff
   next.set_person_id(p.status.person_id());
   next.set_ledger_position(p.status.ledger_position());
 
-  // Registrations, each with the first commitment that counts for it (docs/assumptions.md D11).
-  std::vector<const Person::Registration*> regs;
-  for (const auto& reg : p.registrations) regs.push_back(&reg);
-  std::stable_sort(regs.begin(), regs.end(),
-                   [](const auto* a, const auto* b) { return a->since < b->since; });
-  for (size_t i = 0; i < regs.size(); ++i) {
-    const Person::Registration& reg = *regs[i];
-    absl::Time window_start = absl::InfinitePast();  // end of the previous registration there
-    for (size_t j = 0; j < i; ++j) {
-      if (regs[j]->institution_id == reg.institution_id) window_start = regs[j]->until;
-    }
-    std::optional<absl::Time> committed;
-    for (const auto& c : p.commitments) {
-      if (c.institution_id == reg.institution_id && c.at >= window_start && c.at < reg.until &&
-          (!committed || c.at < *committed)) {
-        committed = c.at;
-      }
-    }
-    PersonStatus::Registration* out = next.add_registrations();
-    out->set_institution_id(reg.institution_id);
-    out->set_role(reg.role);
-    SetProto(reg.since, out->mutable_since());
-    if (reg.until != absl::InfiniteFuture()) SetProto(reg.until, out->mutable_until());
-    if (committed) SetProto(*committed, out->mutable_committed_at());
-  }
-
   // The sanction-relevant facts in time order (ties: arrival order).
   enum class Kind { kAssessment, kCredit, kShortening, kAgreementTermination };
   struct Item {
@@ -716,6 +703,49 @@ void Ledger::Recompute(Person& p, const v1::Event& cause, const std::string* eff
     SetProto(term.until, out->mutable_bar_until());
     out->set_cause(term.cause);
     out->set_source_id(term.source);
+  }
+
+  // Registrations, each with the first commitment that counts for it (docs/assumptions.md D11). A
+  // termination ends the registrations it overlaps (SPEC §4.3): a commitment before that end belongs
+  // to the ended registration, one after it to the next registration there.
+  auto ended = [&terminations](const Person::Registration& reg) {
+    absl::Time end = reg.until;
+    for (const Interval& term : terminations) {
+      if (reg.since < term.until && reg.until > term.since) {
+        end = std::min(end, std::max(reg.since, term.since));
+      }
+    }
+    return end;
+  };
+  std::vector<const Person::Registration*> regs;
+  for (const auto& reg : p.registrations) regs.push_back(&reg);
+  std::stable_sort(regs.begin(), regs.end(),
+                   [](const auto* a, const auto* b) { return a->since < b->since; });
+  for (size_t i = 0; i < regs.size(); ++i) {
+    const Person::Registration& reg = *regs[i];
+    // From the end of the previous registration there; one that overlaps this one (registrations
+    // that arrived out of order) shares its commitments.
+    absl::Time window_start = absl::InfinitePast();
+    for (size_t j = 0; j < i; ++j) {
+      const absl::Time end = ended(*regs[j]);
+      if (regs[j]->institution_id == reg.institution_id && end <= reg.since) {
+        window_start = std::max(window_start, end);
+      }
+    }
+    const absl::Time window_end = ended(reg);
+    std::optional<absl::Time> committed;
+    for (const auto& c : p.commitments) {
+      if (c.institution_id == reg.institution_id && c.at >= window_start && c.at < window_end &&
+          (!committed || c.at < *committed)) {
+        committed = c.at;
+      }
+    }
+    PersonStatus::Registration* out = next.add_registrations();
+    out->set_institution_id(reg.institution_id);
+    out->set_role(reg.role);
+    SetProto(reg.since, out->mutable_since());
+    if (reg.until != absl::InfiniteFuture()) SetProto(reg.until, out->mutable_until());
+    if (committed) SetProto(*committed, out->mutable_committed_at());
   }
 
   // Notices: the band notice for the total an assessment reached, and PUBLISH_STATUS for every

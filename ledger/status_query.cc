@@ -126,8 +126,11 @@ Standing StandingAt(const PersonRecord* person, absl::string_view institution_id
   }
   const int64_t t = R::ToNanos(time);
   const R::Registration* reg = nullptr;
-  for (const auto& r : person->registrations()) {  // ordered by since: the last one wins
-    if (r.since <= t && person->institution(r) == institution_id) reg = &r;
+  // Ordered by since: the last one in force at t wins, else the last one that began (a
+  // registration ended out of order must not hide one still open there).
+  for (const auto& r : person->registrations()) {
+    if (r.since > t || person->institution(r) != institution_id) continue;
+    if (reg == nullptr || t < r.until || t >= reg->until) reg = &r;
   }
   if (reg == nullptr) {
     out.registration = v1::PRACTITIONER_NOT_REGISTERED;
@@ -136,8 +139,16 @@ Standing StandingAt(const PersonRecord* person, absl::string_view institution_id
   }
   if (const auto* term = TerminationAt(*person, t)) {
     if (reg->since < term->bar_until && reg->until > term->since) {
-      out.sanction =
-          StateAt{v1::PersonStatus::TERMINATED, R::FromNanos(term->since), absl::InfiniteFuture()};
+      // The termination ended this registration. Until the person registers again after the bar
+      // it is their own sanction that counts; from then on the registration stays ended (SPEC
+      // §4.3).
+      if (t < ReRegistrationAfter(*person, *term)) {
+        out.sanction = StateAt{v1::PersonStatus::TERMINATED, R::FromNanos(term->since),
+                               absl::InfiniteFuture()};
+        return out;
+      }
+      out.registration = v1::PRACTITIONER_NOT_REGISTERED;
+      out.sanction = ToStateAt(PersonStateAtNanos(*person, t));
       return out;
     }
   }

@@ -532,6 +532,64 @@ TEST_F(LedgerFixture, DuplicateEventIdIsIgnored) {
   EXPECT_EQ(ledger_->position(), 2);  // refused events count in the ledger position
 }
 
+// Issue 12.2: an event_id is spent once seen, even when its event was refused (SPEC §4.6).
+TEST_F(LedgerFixture, RefusedEventIdIsSpent) {
+  Apply(ev_.Register("D1", "H1", "2025-01-02T09:00"));
+  v1::Event revoke = ev_.Revoke("A1", "2025-03-01T10:00");
+  EXPECT_EQ(Outcome(revoke), "UNKNOWN_ASSESSMENT");
+  Apply(ev_.Score("A1", "D1", "H1", 9, "2025-03-10T10:00"));
+  const std::string before = Render("D1");
+  EXPECT_EQ(Outcome(revoke), "DUPLICATE_EVENT");  // not a revocation of A1
+  EXPECT_EQ(Render("D1"), before);
+  EXPECT_EQ(StateAt("D1", "2025-04-01T00:00"), "SUSPENDED 2025-03-10T10:00..2025-07-10T10:00");
+  v1::Event barred = ev_.Score("A2", "D1", "H1", 13, "2025-03-11T10:00");
+  EXPECT_EQ(Outcome(barred), "INVALID_POINTS");
+  barred.mutable_score_assessed()->set_points(1);
+  EXPECT_EQ(Outcome(barred), "DUPLICATE_EVENT");
+}
+
+// Standing at an institution as the decision reads it: the registration finding, else the state.
+std::string StandingOf(const ledger::Ledger& l, const std::string& person, const std::string& inst,
+                       const std::string& time) {
+  const ledger::Standing s = ledger::StandingAt(l.FindPersonRecord(person), inst, claimgate::testing::T(time));
+  return s.registration != v1::REASON_CODE_UNSPECIFIED
+             ? v1::ReasonCode_Name(s.registration)
+             : v1::PersonStatus::State_Name(s.sanction.state);
+}
+
+// Issue 12.1: registering again at the institution a termination ended, after the bar (SPEC §4.3).
+TEST_F(LedgerFixture, ReRegistrationAfterTheBarAtTheSameInstitution) {
+  Apply(ev_.Institution("H1", "hebei"));
+  Apply(ev_.Register("D1", "H1", "2025-01-02T09:00"));
+  Apply(ev_.Commit("D1", "H1", "2025-01-02T09:30"));
+  Apply(ev_.Score("A1", "D1", "H1", 12, "2025-03-01T10:00"));  // single 12: bar 3 years
+  EXPECT_EQ(StandingOf(*ledger_, "D1", "H1", "2028-03-04T00:00"), "TERMINATED");
+  EXPECT_EQ(Outcome(ev_.Register("D1", "H1", "2028-03-05T09:00")), "applied");
+  EXPECT_EQ(StandingOf(*ledger_, "D1", "H1", "2028-03-05T09:10"), "NO_SERVICE_COMMITMENT");
+  Apply(ev_.Commit("D1", "H1", "2028-03-05T09:30"));
+  EXPECT_EQ(StandingOf(*ledger_, "D1", "H1", "2028-03-06T00:00"), "NORMAL");
+  EXPECT_EQ(StandingOf(*ledger_, "D1", "H1", "2028-03-04T00:00"), "TERMINATED");
+  EXPECT_EQ(StateAt("D1", "2028-03-06T00:00"), "NORMAL 2028-03-05T09:00..");
+  EXPECT_EQ(Render("D1"),
+            "D1 reg[H1 2025-01-02T09:00.. c2025-01-02T09:30; H1 2028-03-05T09:00.. "
+            "c2028-03-05T09:30] term[2025-03-01T10:00 bar..2028-03-01T10:00 single:A1] "
+            "pts[2025=12@2025-03-01T10:00]");
+  EXPECT_TRUE(ledger_->RecomputeAllForTest().empty());
+}
+
+// The registrations a termination ended stay ended once the person registered again elsewhere.
+TEST_F(LedgerFixture, RegistrationsEndedByATerminationStayEnded) {
+  Apply(ev_.Register("D1", "H1", "2025-01-02T09:00"));
+  Apply(ev_.Commit("D1", "H1", "2025-01-02T09:30"));
+  Apply(ev_.Score("A1", "D1", "H1", 12, "2025-03-01T10:00"));  // cumulative 12 too: bar 3 years
+  Apply(ev_.Commit("D1", "H2", "2028-01-01T00:00"));           // during the bar: for the next one
+  EXPECT_EQ(StandingOf(*ledger_, "D1", "H1", "2028-03-02T00:00"), "TERMINATED");  // bar over
+  Apply(ev_.Register("D1", "H2", "2028-03-05T09:00"));
+  EXPECT_EQ(StandingOf(*ledger_, "D1", "H2", "2028-03-06T00:00"), "NORMAL");
+  EXPECT_EQ(StandingOf(*ledger_, "D1", "H1", "2028-03-06T00:00"), "PRACTITIONER_NOT_REGISTERED");
+  EXPECT_EQ(StandingOf(*ledger_, "D1", "H1", "2028-03-04T00:00"), "TERMINATED");
+}
+
 TEST_F(LedgerFixture, ClaimIsNotALedgerEvent) {
   EXPECT_EQ(Outcome(ev_.Claim("C1", "H1", "2025-03-10T10:00", {"D1"})), "MALFORMED");
   v1::Event empty = ev_.Base("2025-03-10T10:00");

@@ -93,6 +93,58 @@ TEST(LedgerPropertyTest, SameEventsSameAnswersAtEveryInstant) {
   }
 }
 
+// Issue 12.1: after any history, registering again once every bar is over (and signing the
+// commitment) makes the person payable there again; a registration elsewhere is never TERMINATED
+// or NOT_REGISTERED. The random streams end in 2026: bars end by 2029.
+TEST(LedgerPropertyTest, ReRegistrationAfterTheBarRestoresEligibility) {
+  auto profiles = Profiles();
+  int terminated_before = 0;
+  for (int seed = 0; seed < kSeeds; ++seed) {
+    Random r(9000 + seed);
+    std::vector<v1::Event> stream = RandomStream(r, 120);
+    EventBuilder ev;
+    for (const char* p : {"D1", "D2", "D3", "D4", "D5"}) {
+      const std::string again = r.Pick(std::vector<std::string>{"H1", "H2", "H3"});
+      stream.push_back(ev.Register(p, again, "2031-01-01T00:00"));
+      stream.push_back(ev.Commit(p, again, "2031-01-01T01:00"));
+      stream.push_back(ev.Register(p, again == "H1" ? "H2" : "H1", "2031-02-01T00:00"));
+    }
+    for (size_t k = stream.size() - 15; k < stream.size(); ++k)
+      stream[k].set_event_id(absl::StrCat("again-", k));  // RandomStream's builder used E1...
+    auto ledger = std::move(*Ledger::Create(profiles.get(), "national"));
+    for (size_t k = 0; k < stream.size(); ++k) {
+      const ApplyResult res = ledger->Apply(stream[k]);
+      if (k + 15 >= stream.size()) {  // the registrations and commitments added above
+        ASSERT_FALSE(res.refused) << "seed " << seed << " " << stream[k].ShortDebugString() << ": "
+                                  << res.message;
+      }
+    }
+    ASSERT_TRUE(ledger->RecomputeAllForTest().empty()) << "seed " << seed;
+    for (int k = 0; k < 5; ++k) {
+      const std::string p = absl::StrCat("D", k + 1);
+      const v1::PersonStatus& status = *ledger->FindPerson(p);
+      if (status.terminations_size() > 0) ++terminated_before;
+      const absl::Time t = claimgate::testing::T("2031-06-01T00:00");
+      const size_t n = stream.size();
+      const std::string committed = stream[n - 15 + 3 * k].person_registered().institution_id();
+      const std::string uncommitted = stream[n - 13 + 3 * k].person_registered().institution_id();
+      const Standing a = StandingAt(&status, committed, t);
+      ASSERT_EQ(a.registration, v1::REASON_CODE_UNSPECIFIED)
+          << "seed " << seed << " " << RenderPerson(status);
+      ASSERT_NE(a.sanction.state, v1::PersonStatus::TERMINATED)
+          << "seed " << seed << " " << RenderPerson(status);
+      // A commitment from the random history may count for it (D11); a termination never does.
+      const Standing b = StandingAt(&status, uncommitted, t);
+      ASSERT_NE(b.registration, v1::PRACTITIONER_NOT_REGISTERED)
+          << "seed " << seed << " " << RenderPerson(status);
+      ASSERT_NE(b.sanction.state, v1::PersonStatus::TERMINATED)
+          << "seed " << seed << " " << RenderPerson(status);
+      ASSERT_NE(PersonStateAt(status, t).state, v1::PersonStatus::TERMINATED) << "seed " << seed;
+    }
+  }
+  EXPECT_GT(terminated_before, kSeeds / 2);  // the property is exercised after terminations
+}
+
 // Registrations first, then assessments (distinct decision times) and credits (within caps) in any
 // order.
 TEST(LedgerPropertyTest, ArrivalOrderDoesNotChangeHistory) {
