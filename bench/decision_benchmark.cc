@@ -9,8 +9,10 @@
 #include "absl/time/clock.h"
 #include "benchmark/benchmark.h"
 #include "gate/binary_decider.h"
+#include "gate/ledger_lookup.h"
 #include "gate/status_store.h"
 #include "gate/synthetic.h"
+#include "ledger/calendar.h"
 #include "ledger/digest.h"
 #include "ledger/status_query.h"
 
@@ -22,6 +24,7 @@ using synthetic::GenerateStatuses;
 using synthetic::InstitutionId;
 using synthetic::PersonId;
 using synthetic::SyntheticOptions;
+using ledger::SetProto;
 
 constexpr int64_t kPersons = 20000;
 
@@ -215,6 +218,59 @@ void BM_StandingAt(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_StandingAt);
+
+// One claim of N practitioners (each unknown: PRACTITIONER_NOT_REGISTERED) and N drug items without
+// codes at a Hebei pharmacy (MISSING_TRACEABILITY_CODE each): 2N reasons, every one de-duplicated.
+// Decision and audit encoding, as the gate does them; the fitted complexity must stay O(N).
+void BM_DecideLargeClaim(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  auto profiles = std::move(*ledger::ProfileSet::Builtin());
+  auto ledger = std::move(*ledger::Ledger::Create(profiles.get(), "national"));
+  v1::Event inst;
+  inst.set_event_id("L1");
+  SetProto(absl::FromUnixSeconds(1735689600), inst.mutable_time());
+  auto* body = inst.mutable_institution_registered();
+  body->set_institution_id("P1");
+  body->set_kind(v1::InstitutionRegistered::PHARMACY);
+  body->set_profile("hebei");
+  ledger->Apply(inst);
+  v1::Claim claim;
+  claim.set_claim_id("C1");
+  claim.set_kind(v1::Claim::SETTLEMENT);
+  claim.set_institution_id("P1");
+  SetProto(absl::FromUnixSeconds(1754444400), claim.mutable_service_time());  // 2025-08-06
+  for (int k = 0; k < n; ++k) {
+    auto* pr = claim.add_practitioners();
+    pr->set_person_id(absl::StrCat("X", k));
+    pr->set_role(v1::Claim::Practitioner::PRESCRIBER);
+    auto* item = claim.add_items();
+    item->set_item_code(absl::StrCat("I", k));
+    item->set_category(v1::Claim::Item::DRUG);
+  }
+  gate::ClaimView view;
+  gate::ViewClaim(claim, "C1", &view);
+  gate::LedgerLookup lookup(ledger.get());
+  gate::DecisionContext ctx;
+  ctx.profiles = profiles.get();
+  ctx.default_profile = &ledger->default_profile();
+  ctx.gate_version = "bench";
+  gate::DecisionResult result;
+  std::string a, b;
+  for (auto _ : state) {
+    gate::DecideView(view, lookup, ctx, &result);
+    gate::EncodeDecision(view, result, &a);
+    gate::EncodeAudit(view, result, ctx, &b);
+    benchmark::DoNotOptimize(b.data());
+  }
+  if (result.reasons.size() != static_cast<size_t>(2 * n)) state.SkipWithError("reasons");
+  state.SetComplexityN(n);
+  state.counters["audit_bytes"] = static_cast<double>(b.size());
+}
+BENCHMARK(BM_DecideLargeClaim)
+    ->RangeMultiplier(10)
+    ->Range(100, 100000)
+    ->Unit(benchmark::kMillisecond)
+    ->Complexity(benchmark::oN);
 
 }  // namespace
 }  // namespace claimgate::bench

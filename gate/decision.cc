@@ -2,8 +2,10 @@
 #include "gate/decision.h"
 
 #include <algorithm>
+#include <tuple>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
 #include "gate/wire.h"
 #include "ledger/calendar.h"
@@ -33,13 +35,44 @@ bool IsEmergency(v1::Claim::VisitType v) {
   return false;
 }
 
-void AddReason(DecisionResult& d, v1::ReasonCode code, absl::string_view person_id,
-               absl::string_view item_code = {}) {
-  for (const DecisionResult::Reason& r : d.reasons) {
-    if (r.code == code && r.person_id == person_id && r.item_code == item_code) return;
+// A set for de-duplication, linear in the claim's size: a scan of an inline array while small (no
+// allocation on the hot path), a hash set once past kInline entries (a claim of 100,000 items).
+template <typename Key>
+class SeenSet {
+ public:
+  // True when `key` was not in the set (and is now).
+  bool Insert(const Key& key) {
+    if (hashed_.empty()) {
+      if (std::find(inline_.begin(), inline_.end(), key) != inline_.end()) return false;
+      if (inline_.size() < kInline) {
+        inline_.push_back(key);
+        return true;
+      }
+      hashed_.insert(inline_.begin(), inline_.end());
+    }
+    return hashed_.insert(key).second;
   }
-  d.reasons.push_back({code, person_id, item_code});
-}
+
+ private:
+  static constexpr size_t kInline = 16;
+  absl::InlinedVector<Key, kInline> inline_;
+  absl::flat_hash_set<Key> hashed_;
+};
+
+// The reasons of one decision, each (code, person, item) once, in the order first found.
+class Reasons {
+ public:
+  explicit Reasons(DecisionResult& d) : d_(d) {}
+  void Add(v1::ReasonCode code, absl::string_view person_id, absl::string_view item_code = {}) {
+    if (seen_.Insert({code, person_id, item_code})) {
+      d_.reasons.push_back({code, person_id, item_code});
+    }
+  }
+
+ private:
+  DecisionResult& d_;
+  SeenSet<std::tuple<int, absl::string_view, absl::string_view>> seen_;
+};
 
 bool HasValidCode(const ClaimView::Item& item) {
   for (absl::string_view c : item.traceability_codes) {
@@ -98,12 +131,11 @@ void DecideView(const ClaimView& claim, const StatusLookup& status, const Decisi
   const bool emergency = IsEmergency(static_cast<v1::Claim::VisitType>(claim.visit_type));
   const int year = profile.calendar().YearOf(t);
 
+  Reasons reasons(d);
   // Practitioners, in claim order; a person listed twice is judged once.
+  SeenSet<absl::string_view> judged;
   for (const ClaimView::Practitioner& pr : claim.practitioners) {
-    bool seen = false;
-    for (const DecisionResult::PractitionerUsed& u : d.practitioners)
-      seen |= u.person_id == pr.person_id;
-    if (seen) continue;
+    if (!judged.Insert(pr.person_id)) continue;
     const ledger::PersonRecord* person = status.FindPerson(pr.person_id);
     const ledger::Standing standing = ledger::StandingAt(person, claim.institution_id, t);
 
@@ -118,7 +150,7 @@ void DecideView(const ClaimView& claim, const StatusLookup& status, const Decisi
 
     auto find = [&](v1::ReasonCode code) {
       if (used.finding == v1::REASON_CODE_UNSPECIFIED) used.finding = code;
-      AddReason(d, code, pr.person_id);
+      reasons.Add(code, pr.person_id);
     };
     if (standing.registration == v1::PRACTITIONER_NOT_REGISTERED) {
       find(v1::PRACTITIONER_NOT_REGISTERED);
@@ -147,14 +179,12 @@ void DecideView(const ClaimView& claim, const StatusLookup& status, const Decisi
   const bool institution_exempt = emergency && profile.proto().institution_emergency_exempt();
   switch (d.institution_agreement) {
     case v1::AgreementChanged::SUSPENDED:
-      AddReason(d,
-                institution_exempt ? v1::EMERGENCY_EXEMPTION : v1::INSTITUTION_AGREEMENT_SUSPENDED,
-                "");
+      reasons.Add(
+          institution_exempt ? v1::EMERGENCY_EXEMPTION : v1::INSTITUTION_AGREEMENT_SUSPENDED, "");
       break;
     case v1::AgreementChanged::TERMINATED:
-      AddReason(d,
-                institution_exempt ? v1::EMERGENCY_EXEMPTION : v1::INSTITUTION_AGREEMENT_TERMINATED,
-                "");
+      reasons.Add(
+          institution_exempt ? v1::EMERGENCY_EXEMPTION : v1::INSTITUTION_AGREEMENT_TERMINATED, "");
       break;
     case v1::AgreementChanged::ACTIVE:
     case v1::AgreementChanged::STATE_UNSPECIFIED:
@@ -171,12 +201,12 @@ void DecideView(const ClaimView& claim, const StatusLookup& status, const Decisi
       profile.TraceabilityMandated(inst->kind(), inst->level(), t)) {
     for (const ClaimView::Item& item : claim.items) {
       if (item.category == v1::Claim::Item::DRUG && !HasValidCode(item)) {
-        AddReason(d, v1::MISSING_TRACEABILITY_CODE, "", item.item_code);
+        reasons.Add(v1::MISSING_TRACEABILITY_CODE, "", item.item_code);
       }
     }
   }
 
-  if (ctx.status_stale) AddReason(d, v1::STATUS_STALE, "");
+  if (ctx.status_stale) reasons.Add(v1::STATUS_STALE, "");
 
   bool reject = false, flag = false;
   for (const DecisionResult::Reason& r : d.reasons) {
@@ -188,7 +218,7 @@ void DecideView(const ClaimView& claim, const StatusLookup& status, const Decisi
   }
   d.shadow = ctx.shadow || profile.proto().shadow();
   if (reject && d.shadow) {
-    AddReason(d, v1::SHADOW_REJECT, "");
+    reasons.Add(v1::SHADOW_REJECT, "");
     d.outcome = v1::Decision::FLAG;
   } else {
     d.outcome = reject ? v1::Decision::REJECT : flag ? v1::Decision::FLAG : v1::Decision::ACCEPT;

@@ -251,6 +251,38 @@ TEST_F(DecisionTest, StaleStatusIsFlagged) {
   EXPECT_EQ(Judge("H1", "2025-03-20T10:30", {"D1"}), "FLAG STATUS_STALE");
 }
 
+// Issue 12.4: de-duplication of practitioners and reasons holds past the small inline set, for a
+// claim of thousands of items and practitioners (decision cost linear in the claim's size; the
+// figures are in decision_benchmark's BM_DecideLargeClaim).
+TEST_F(DecisionTest, LargeClaimListsEachPractitionerAndItemOnce) {
+  Apply(ev_.Institution("P1", "hebei", v1::InstitutionRegistered::PHARMACY));
+  Staff("D1", "P1");
+  v1::Claim claim = ev_.Claim("C", "P1", "2025-04-01T10:00", {}).claim();
+  for (int k = 0; k < 3000; ++k) {
+    auto* pr = claim.add_practitioners();
+    pr->set_person_id(k % 2 == 0 ? "D1" : absl::StrCat("X", k % 1000));  // X1, X3, ... each thrice
+    pr->set_role(Claim::Practitioner::PRESCRIBER);
+    auto* item = claim.add_items();
+    item->set_item_code(absl::StrCat("I", k % 500));  // each code six times
+    item->set_category(Claim::Item::DRUG);
+  }
+  const v1::Decision d = DecideClaim(claim);
+  EXPECT_EQ(d.outcome(), v1::Decision::REJECT);
+  EXPECT_EQ(d.audit().practitioners_size(), 1 + 500);
+  EXPECT_EQ(d.audit().practitioners(0).person_id(), "D1");
+  EXPECT_EQ(d.audit().practitioners(1).person_id(), "X1");
+  int not_registered = 0, missing = 0;
+  for (const v1::Reason& r : d.reasons()) {
+    not_registered += r.code() == v1::PRACTITIONER_NOT_REGISTERED;
+    missing += r.code() == v1::MISSING_TRACEABILITY_CODE;
+  }
+  EXPECT_EQ(not_registered, 500);
+  EXPECT_EQ(missing, 500);
+  EXPECT_EQ(d.reasons_size(), 1000);
+  EXPECT_EQ(d.reasons(0).person_id(), "X1");  // in the order first found
+  EXPECT_EQ(d.reasons(500).item_code(), "I0");
+}
+
 TEST_F(DecisionTest, AuditRecordCarriesEverythingToExplainTheDecision) {
   Apply(ev_.Institution("H1", "hebei", v1::InstitutionRegistered::HOSPITAL, 3, "130800"));
   Staff("D1", "H1");
