@@ -425,6 +425,9 @@ int main(int argc, char** argv) {
     o.gate.store.path = state_dir + "/gate";
     o.ledger.state_path = state_dir + "/ledger";
     if (no_create_topics) o.create_topics = false;
+    if (absl::Status s = claimgate::gate::ValidateServeOptions(o); !s.ok()) {
+      return Fail(absl::StrCat("serve: ", s.message()));
+    }
     std::atomic<bool> stop = false;
     std::thread waiter([&] {
       int sig = 0;

@@ -31,6 +31,7 @@ struct ServeOptions {
 // Reads the YAML configuration file into `options` (keys not in the file keep their values).
 // clang-format off
 //   kafka:    {<librdkafka property>: <value>, ...}   passed through verbatim (SASL, TLS, ...)
+//             except those the runtime owns (transactional.id, group.id, isolation.level, ...)
 //   topics:   {ledger_events, claims, person_status, institution_status, decisions, audit,
 //              notices, dlq}
 //   profile, mode (enforce|shadow), create_topics, claims_partitions, status_partitions
@@ -40,7 +41,14 @@ struct ServeOptions {
 //   http:     {token}
 // clang-format on
 // InvalidArgument naming the key for an unknown key or anything it cannot read.
+// Type errors, values out of range and the librdkafka properties the runtime owns (exactly-once
+// depends on them) are refused the same way.
 absl::Status LoadServeConfig(const std::string& path, ServeOptions* options);
+
+// The settings' ranges (partitions and batches from 1, staleness from 1 s, legal and distinct topic
+// names, non-empty and distinct group and transactional ids): InvalidArgument naming the config
+// key. LoadServeConfig applies it; `serve` again once its flags are applied.
+absl::Status ValidateServeOptions(const ServeOptions& options);
 
 // Creates missing topics (SPEC §2; status topics compacted), then runs the configured roles until
 // `stop` is set. Returns the first service error (the process exits non-zero for its supervisor).

@@ -112,6 +112,91 @@ ledger:
   EXPECT_FALSE(LoadServeConfig(path, &o).ok());
 }
 
+// Issue 12.9: every shape or value a key cannot take is InvalidArgument naming the key; nothing
+// aborts (yaml-cpp's exceptions stop in LoadServeConfig).
+TEST(ServeConfigTest, EveryBadShapeOrValueNamesItsKey) {
+  const std::string path = ::testing::TempDir() + "/serve_config_bad.yaml";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"gate: {max_batch: [1, 2]}\n", "'gate.max_batch': expected a single value, got a list"},
+      {"gate: {max_batch: {a: 1}}\n", "'gate.max_batch': expected a single value, got a map"},
+      {"gate: {max_batch:}\n", "'gate.max_batch': expected a single value, got nothing"},
+      {"gate: {max_batch: many}\n", "'gate.max_batch': 'many' is not a number"},
+      {"kafka: {linger.ms: [5]}\n", "'kafka.linger.ms': expected a single value"},
+      {"topics: {claims: [a]}\n", "'topics.claims': expected a single value"},
+      {"profile: {a: b}\n", "'profile': expected a single value, got a map"},
+      {"create_topics: maybe\n", "'create_topics': 'maybe' is not true or false"},
+      {"http: [1]\n", "'http' must be a map"},
+      {"gate: 5\n", "'gate' must be a map"},
+      {"- a\n- b\n", "the top level must be a map of keys, got a list"},
+      {"? {a: 1}\n: x\n", "a key must be a name, got a map"},
+      {"gate: {max_batch: 0}\n", "'gate.max_batch': 1..100000, got 0"},
+      {"ledger: {max_batch: -3}\n", "'ledger.max_batch': 1..100000, got -3"},
+      {"gate: {staleness_seconds: -5}\n", "'gate.staleness_seconds': 1.."},
+      {"gate: {staleness_seconds: 0}\n", "'gate.staleness_seconds': 1.."},
+      {"claims_partitions: 0\n", "'claims_partitions': 1..10000, got 0"},
+      {"status_partitions: -1\n", "'status_partitions': 1..10000, got -1"},
+      {"gate: {hot_tier_bytes: -1}\n", "'gate.hot_tier_bytes': must not be negative"},
+      {"gate: {write_buffer_bytes: 0}\n", "'gate.write_buffer_bytes': 65536.."},
+      {"topics: {claims: ''}\n", "'topics.claims': a Kafka topic name"},
+      {"topics: {claims: 'a b'}\n", "'topics.claims': a Kafka topic name"},
+      {"topics: {audit: '..'}\n", "'topics.audit': a Kafka topic name"},
+      {"topics: {decisions: claims}\n", "'topics.decisions': 'claims' names another topic too"},
+      {"gate: {group_id: ''}\n", "'gate.group_id': 1 to 255 characters"},
+      {"gate: {group_id: claimgate-ledger}\n", "'gate.group_id' and 'ledger.group_id' must differ"},
+      {"ledger: {transactional_id: claimgate-gate-0}\n", "must differ (each would fence"},
+  };
+  for (const auto& [yaml, expected] : cases) {
+    std::ofstream(path) << yaml;
+    ServeOptions o;
+    const absl::Status s = LoadServeConfig(path, &o);
+    EXPECT_TRUE(absl::IsInvalidArgument(s)) << yaml << ": " << s;
+    EXPECT_NE(s.message().find(expected), std::string::npos) << yaml << ": " << s;
+  }
+  std::ofstream(path) << "";  // an empty file: every default
+  ServeOptions o;
+  EXPECT_TRUE(LoadServeConfig(path, &o).ok());
+}
+
+// Issue 12.10: the librdkafka properties exactly-once depends on are the runtime's.
+TEST(ServeConfigTest, RefusesKafkaPropertiesTheRuntimeOwns) {
+  const std::string path = ::testing::TempDir() + "/serve_config_owned.yaml";
+  for (const char* key :
+       {"transactional.id", "isolation.level", "enable.idempotence", "group.id", "acks",
+        "enable.auto.commit", "enable.auto.offset.store", "auto.offset.reset",
+        "enable.partition.eof", "group.instance.id", "bootstrap.servers"}) {
+    std::ofstream(path) << "kafka:\n  client.id: x\n  " << key << ": something\n";
+    ServeOptions o;
+    const absl::Status s = LoadServeConfig(path, &o);
+    EXPECT_TRUE(absl::IsInvalidArgument(s)) << key;
+    EXPECT_NE(s.message().find(absl::StrCat("'kafka.", key, "': set by claimgate itself")),
+              std::string::npos)
+        << s;
+  }
+}
+
+// The binary: a bad configuration is exit 2 with the key named, never an abort (exit 134).
+TEST(ServeConfigTest, BadConfigurationExitsTwoNamingTheKey) {
+  const std::string path = ::testing::TempDir() + "/serve_config_exit.yaml";
+  const std::string state = ::testing::TempDir() + "/serve_config_exit_state";
+  for (const std::string yaml : {"gate: {max_batch: [1]}\n", "kafka: {isolation.level: x}\n",
+                                 "kafka: {linger.ms: {a: 1}}\n", "- 1\n"}) {
+    std::ofstream(path) << yaml;
+    const std::string command =
+        absl::StrCat(CLAIMGATE_BINARY_DIR, "/gate/claimgate serve --config ", path,
+                     " --bootstrap-servers 127.0.0.1:1 --state-dir ", state,
+                     " --http-address '' 2>&1");
+    FILE* p = popen(command.c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    std::string output;
+    char buf[512];
+    while (fgets(buf, sizeof(buf), p) != nullptr) output += buf;
+    const int status = pclose(p);
+    ASSERT_TRUE(WIFEXITED(status)) << yaml << output;
+    EXPECT_EQ(WEXITSTATUS(status), 2) << yaml << output;
+    EXPECT_NE(output.find("claimgate: config "), std::string::npos) << yaml << output;
+  }
+}
+
 // The configuration files shipped in deploy/ are valid.
 TEST(ServeConfigTest, DeployConfigurationsLoad) {
   int files = 0;
