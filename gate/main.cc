@@ -422,6 +422,7 @@ int main(int argc, char** argv) {
     std::error_code made;
     std::filesystem::create_directories(state_dir, made);
     if (made) return Fail("--state-dir " + state_dir + ": " + made.message());
+    o.state_dir = state_dir;
     o.gate.store.path = state_dir + "/gate";
     o.ledger.state_path = state_dir + "/ledger";
     if (no_create_topics) o.create_topics = false;

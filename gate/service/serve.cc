@@ -15,6 +15,7 @@
 #include "gate/service/gate_metrics.h"
 #include "gate/service/http_server.h"
 #include "gate/service/replay_kafka.h"
+#include "gate/service/state_binding.h"
 #include "gate/synthetic.h"
 #include "ledger/codec.h"
 #include "ledger/kafka/mock_cluster.h"
@@ -372,6 +373,15 @@ absl::Status RunServe(const ServeOptions& o, const ledger::ProfileSet& profiles,
   std::unique_ptr<GateService> gate_service;
   Observability obs;
   if (absl::Status s = obs.Start(o.http_address, o.http_token, log); !s.ok()) return s;
+  // A stop during start-up ends it without an error (exit status 0).
+  auto stopped = [&](const absl::Status& s) { return absl::IsCancelled(s) && stop.load(); };
+  if (!o.state_dir.empty() && !stop.load()) {
+    absl::StatusOr<std::string> cluster = WaitForClusterId(o.gate.kafka, stop, log);
+    if (stopped(cluster.status())) return absl::OkStatus();
+    if (!cluster.ok()) return cluster.status();
+    if (absl::Status s = BindStateDirectory(o.state_dir, {*cluster, o.gate.topics}, log); !s.ok())
+      return s;
+  }
   if (o.create_topics && !stop.load()) {
     if (absl::Status s = kafka::CreateTopics(o.gate.kafka, TopicSpecs(o)); !s.ok()) {
       // A cluster without the admin API (librdkafka's mock) answers nothing: carry on with what
@@ -379,8 +389,6 @@ absl::Status RunServe(const ServeOptions& o, const ledger::ProfileSet& profiles,
       log << "claimgate serve: creating topics: " << s.message() << " (continuing)\n";
     }
   }
-  // A stop during start-up ends it without an error (exit status 0).
-  auto stopped = [&](const absl::Status& s) { return absl::IsCancelled(s) && stop.load(); };
   if ((o.role == "all" || o.role == "ledger") && !stop.load()) {
     ledger::LedgerServiceOptions ledger_options = o.ledger;
     ledger_options.stop = &stop;

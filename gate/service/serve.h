@@ -19,6 +19,9 @@ struct ServeOptions {
   bool create_topics = true;
   int claims_partitions = 3;
   int status_partitions = 3;
+  // The process's state directory (the stores are under it); bound to the cluster and topics it
+  // was built from (state_binding.h). Empty: no binding (the stores' paths are set directly).
+  std::string state_dir;
   ledger::LedgerServiceOptions ledger;
   GateServiceOptions gate;
   // /metrics, /livez, /readyz (http_server.h); empty: no HTTP endpoint.

@@ -264,4 +264,17 @@ absl::StatusOr<int64_t> OffsetForTime(RdKafka::KafkaConsumer* consumer, const st
   return lo;
 }
 
+absl::StatusOr<std::string> ClusterId(RdKafka::Handle* handle, int timeout_ms) {
+  // The C API: RdKafka::Handle::clusterid() builds a std::string from the null it gets when no
+  // broker answered.
+  char* id = rd_kafka_clusterid(handle->c_ptr(), timeout_ms);
+  if (id == nullptr) {
+    return absl::UnavailableError(
+        absl::StrCat("no cluster id from the brokers within ", timeout_ms, " ms"));
+  }
+  std::string out(id);
+  rd_kafka_mem_free(handle->c_ptr(), id);
+  return out;
+}
+
 }  // namespace claimgate::kafka

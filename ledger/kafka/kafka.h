@@ -74,6 +74,11 @@ absl::Status ReadPartition(RdKafka::KafkaConsumer* consumer, const std::string& 
 absl::StatusOr<int64_t> OffsetForTime(RdKafka::KafkaConsumer* consumer, const std::string& topic,
                                       int32_t partition, absl::Time t, int timeout_ms = 10000);
 
+// The id of the cluster behind `handle` (metadata; Apache Kafka's cluster.id, a random
+// "mockCluster..." id on librdkafka's mock). Unavailable when no broker answered within
+// `timeout_ms` or the broker gave none.
+absl::StatusOr<std::string> ClusterId(RdKafka::Handle* handle, int timeout_ms);
+
 }  // namespace claimgate::kafka
 
 #endif  // CLAIMGATE_LEDGER_KAFKA_KAFKA_H_

@@ -62,6 +62,18 @@ absl::StatusOr<std::unique_ptr<LedgerService>> LedgerService::Start(
     if (!bad.ok()) return bad;
     s->stats_.replayed = s->stats_.replayed_local;
     from = s->store_->next_offset();
+    // A topic that ends before the store does was recreated (or is another cluster's): the store
+    // would pass for it silently.
+    int64_t low = 0, high = 0;
+    if (s->consumer_->query_watermark_offsets(options.topics.ledger_events, 0, &low, &high,
+                                              10000) == RdKafka::ERR_NO_ERROR &&
+        high < from) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "ledger store ", options.state_path, " holds ", from, " events of ",
+          options.topics.ledger_events, " but the topic ends at offset ", high,
+          ": it was built from another topic or cluster. Delete the state directory to rebuild "
+          "it from the topic (docs/operations.md, \"Resetting a state directory\")"));
+    }
   }
   // Where publishing stopped: the group's committed offset on the single partition (a broker with
   // transactions). Events published but not yet stored are applied silently; without a committed

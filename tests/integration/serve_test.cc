@@ -11,6 +11,8 @@
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -64,6 +66,102 @@ TEST(ServeTest, DecidesFromMockBrokerAndStopsGracefullyOnSigterm) {
   EXPECT_EQ(decided, 3);
   EXPECT_EQ(ReadTopic(config, "claim-audit", 3).size(), 3u);
   EXPECT_EQ(serve.Terminate(), 0);
+}
+
+// Runs `claimgate args` to its exit (at most 60 s): exit status and everything it printed.
+std::pair<int, std::string> RunToExit(const std::string& args) {
+  const std::string command =
+      absl::StrCat("timeout 60 ", CLAIMGATE_BINARY_DIR, "/gate/claimgate ", args, " 2>&1");
+  FILE* p = popen(command.c_str(), "r");
+  if (p == nullptr) return {-1, "popen failed"};
+  std::string output;
+  char buf[512];
+  while (fgets(buf, sizeof(buf), p) != nullptr) output += buf;
+  const int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+// Serves the spec example's ledger events with `state` until the ledger has published a status.
+void ServeLedgerOnce(const std::string& bootstrap, const std::string& state) {
+  const kafka::ClientConfig config{bootstrap, {}};
+  std::vector<std::string> ledger, claims;
+  claimgate::testing::SpecExample(&ledger, &claims);
+  auto producer = kafka::MakeProducer(config, "");
+  ASSERT_TRUE(producer.ok());
+  for (const auto& l : ledger) claimgate::testing::Send(producer->get(), "ledger-events", "", l);
+  (*producer)->flush(10000);
+  Child serve;
+  SpawnClaimgate({"serve", "--http-address", "", "--bootstrap-servers", bootstrap,
+                  "--input-format", "json", "--state-dir", state, "--no-create-topics"},
+                 &serve);
+  size_t published = 0;
+  for (absl::Time deadline = absl::Now() + absl::Seconds(60);
+       published == 0 && absl::Now() < deadline;) {
+    absl::SleepFor(absl::Milliseconds(500));
+    published = ReadTopic(config, "person-status", 3).size();
+  }
+  EXPECT_GT(published, 0u);
+  EXPECT_EQ(serve.Terminate(), 0);
+}
+
+// Issue 12.11: README's walk-through run again against a new mock-broker with the same state
+// directory. Before, the ledger took the re-sent events for applied ones, published nothing, and
+// C1 came out ACCEPT; now serve refuses to start (exit 2) and says how to reset.
+TEST(ServeTest, RefusesAStateDirectoryBuiltFromAnotherCluster) {
+  const std::string state = ::testing::TempDir() + "/serve_test_bound_state";
+  std::filesystem::remove_all(state);
+  {
+    Child broker;
+    ServeLedgerOnce(claimgate::testing::SpawnMockBroker(&broker), state);
+  }
+  std::ifstream binding(state + "/cluster-binding");
+  std::string first_line;
+  std::getline(binding, first_line);
+  EXPECT_EQ(first_line.rfind("cluster_id=mockCluster", 0), 0u) << first_line;
+
+  Child other;
+  const std::string bootstrap = claimgate::testing::SpawnMockBroker(&other);
+  auto [status, output] =
+      RunToExit(absl::StrCat("serve --http-address '' --bootstrap-servers ", bootstrap,
+                             " --input-format json --no-create-topics --state-dir ", state));
+  EXPECT_EQ(status, 2) << output;
+  EXPECT_NE(output.find("was built from another cluster or other topics (cluster_id was "),
+            std::string::npos)
+      << output;
+  EXPECT_NE(output.find("Resetting a state directory"), std::string::npos) << output;
+
+  // Other topic names on the same cluster: refused as well.
+  std::filesystem::remove_all(state);
+  ServeLedgerOnce(bootstrap, state);
+  const std::string config = state + "-config.yaml";
+  std::ofstream(config) << "topics: {dlq: other-dlq}\n";
+  std::tie(status, output) =
+      RunToExit(absl::StrCat("serve --http-address '' --bootstrap-servers ", bootstrap,
+                             " --config ", config, " --no-create-topics --state-dir ", state));
+  EXPECT_EQ(status, 2) << output;
+  EXPECT_NE(output.find("topics.dlq was 'claims-dlq', is 'other-dlq'"), std::string::npos)
+      << output;
+}
+
+// A state directory of an earlier version (no binding file) is bound to the cluster it meets; the
+// ledger store still refuses a topic that ends before it does.
+TEST(ServeTest, LedgerStoreLongerThanItsTopicIsRefused) {
+  const std::string state = ::testing::TempDir() + "/serve_test_unbound_state";
+  std::filesystem::remove_all(state);
+  {
+    Child broker;
+    ServeLedgerOnce(claimgate::testing::SpawnMockBroker(&broker), state);
+  }
+  std::filesystem::remove(state + "/cluster-binding");
+  Child other;
+  const std::string bootstrap = claimgate::testing::SpawnMockBroker(&other);
+  auto [status, output] =
+      RunToExit(absl::StrCat("serve --http-address '' --bootstrap-servers ", bootstrap,
+                             " --input-format json --no-create-topics --state-dir ", state));
+  EXPECT_EQ(status, 2) << output;
+  EXPECT_NE(output.find("has no cluster binding (an earlier version made it)"), std::string::npos)
+      << output;
+  EXPECT_NE(output.find("but the topic ends at offset 0"), std::string::npos) << output;
 }
 
 TEST(ServeConfigTest, ReadsKafkaPropertiesTopicsAndSettings) {
