@@ -76,4 +76,16 @@ GateMetrics::GateMetrics(prometheus::Registry& registry)
                          .Register(registry)
                          .Add({})) {}
 
+HttpMetrics::HttpMetrics(prometheus::Registry& registry)
+    : dropped(prometheus::BuildCounter()
+                  .Name("claimgate_http_connections_dropped_total")
+                  .Help("HTTP connections closed before a handler answered, by reason "
+                        "(connection_limit, evicted, idle_timeout, read_timeout, head_too_large, "
+                        "too_many_headers, busy, tls_handshake, accept_failed)")
+                  .Register(registry)),
+      status_requests(prometheus::BuildCounter()
+                          .Name("claimgate_http_status_requests_total")
+                          .Help("Answers of GET /v1/persons/{id}/status, by HTTP status code")
+                          .Register(registry)) {}
+
 }  // namespace claimgate::gate
