@@ -1,5 +1,6 @@
 #include "gate/service/gate_metrics.h"
 
+#include "gate/service/http_listener.h"
 #include "ledger/service/ledger_metrics.h"
 
 namespace claimgate::gate {
@@ -86,6 +87,11 @@ HttpMetrics::HttpMetrics(prometheus::Registry& registry)
       status_requests(prometheus::BuildCounter()
                           .Name("claimgate_http_status_requests_total")
                           .Help("Answers of GET /v1/persons/{id}/status, by HTTP status code")
-                          .Register(registry)) {}
+                          .Register(registry)) {
+  // Series from zero, so that rate() and alerts see the first event.
+  for (const HttpDrop drop : kHttpDrops) dropped.Add({{"reason", HttpDropName(drop)}});
+  for (const char* code : {"200", "400", "401", "404", "429", "503"})
+    status_requests.Add({{"code", code}});
+}
 
 }  // namespace claimgate::gate

@@ -60,6 +60,10 @@ enum class HttpDrop {
   kAcceptFailed,     // accept(): out of file descriptors
 };
 const char* HttpDropName(HttpDrop drop);
+inline constexpr HttpDrop kHttpDrops[] = {
+    HttpDrop::kConnectionLimit, HttpDrop::kEvicted,        HttpDrop::kIdleTimeout,
+    HttpDrop::kReadTimeout,     HttpDrop::kHeadTooLarge,   HttpDrop::kTooManyHeaders,
+    HttpDrop::kBusy,            HttpDrop::kTls,            HttpDrop::kAcceptFailed};
 
 class HttpListener {
  public:

@@ -206,6 +206,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string&
       [metrics](HttpDrop why) {
         if (metrics != nullptr) metrics->dropped.Add({{"reason", HttpDropName(why)}}).Increment();
       });
+  if (absl::IsInvalidArgument(listener.status())) return listener.status();  // TLS settings
   if (!listener.ok()) {
     return absl::Status(listener.status().code(),
                         absl::StrCat("--http-address ", address, ": ", listener.status().message()));

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -23,6 +24,7 @@
 #include "absl/time/clock.h"
 #include "gate/service/gate_metrics.h"
 #include "gate/service/http_server.h"
+#include "gate/service/status_api.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "ledger/ledger.h"
@@ -321,6 +323,184 @@ TEST(HttpLimitsTest, RefusesOversizedRequests) {
     const int fd = OpenRaw((*server)->port(), request);
     EXPECT_EQ(AnswerCode(fd), code) << request.substr(0, 60);
     close(fd);
+  }
+}
+
+// Item 8: every status request leaves one access line (method, path template, code, client
+// address, latency) without the person id; the startup line says whether the query is on and why.
+TEST(HttpStatusAuthTest, AccessLogWithoutPersonIdAndStartupLine) {
+  StatusFixture f;
+  prometheus::Registry registry;
+  HttpMetrics metrics(registry);
+  std::atomic<bool> ready = true;
+  std::ostringstream log;
+  HttpOptions options;
+  options.log = &log;
+  options.metrics = &metrics;
+  auto server =
+      HttpServer::Start("127.0.0.1:0", &registry, &ready, f.Endpoint("s3cret-token"), options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  {
+    httplib::Client client("127.0.0.1", (*server)->port());
+    EXPECT_EQ(client.Get("/v1/persons/P1/status")->status, 401);
+    EXPECT_EQ(
+        client.Get("/v1/persons/P1/status", {{"Authorization", "Bearer s3cret-token"}})->status,
+        200);
+    EXPECT_EQ(
+        client.Get("/v1/persons/NOBODY/status", {{"Authorization", "Bearer s3cret-token"}})->status,
+        404);
+    EXPECT_EQ(client.Get("/livez")->status, 200);
+  }
+  server->reset();  // joins the threads that write the log
+  const std::string text = log.str();
+  EXPECT_NE(text.find("claimgate: GET /v1/persons/{id}/status is on: a bearer token is required\n"),
+            std::string::npos)
+      << text;
+  for (const int code : {401, 200, 404}) {
+    const std::string line =
+        absl::StrCat("claimgate http: GET /v1/persons/{id}/status ", code, " client=127.0.0.1 ");
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
+  }
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 4) << text;  // startup + 3, no /livez
+  EXPECT_EQ(text.find("P1"), std::string::npos) << text;
+  EXPECT_EQ(text.find("NOBODY"), std::string::npos) << text;
+  EXPECT_EQ(metrics.status_requests.Add({{"code", "401"}}).Value(), 1);
+  EXPECT_EQ(metrics.status_requests.Add({{"code", "200"}}).Value(), 1);
+
+  std::ostringstream off_log;
+  options.log = &off_log;
+  auto off = HttpServer::Start("127.0.0.1:0", &registry, &ready, f.Endpoint(""), options);
+  ASSERT_TRUE(off.ok());
+  EXPECT_NE(off_log.str().find("status is off: no credential is configured"), std::string::npos)
+      << off_log.str();
+}
+
+TEST(BearerTokenTest, MatchesOnlyTheWholeTokenAfterTheScheme) {
+  const BearerToken token("s3cret-token");
+  EXPECT_TRUE(token.Matches("Bearer s3cret-token"));
+  EXPECT_TRUE(token.Matches("bearer s3cret-token"));  // the scheme is case-insensitive
+  for (const char* wrong : {"", "Bearer", "Bearer ", "Bearer s3cret-toke", "Bearer s3cret-token ",
+                            "Bearer s3cret-tokenX", "Basic s3cret-token", "s3cret-token",
+                            "Bearer  s3cret-token", "Bearer S3CRET-TOKEN"}) {
+    EXPECT_FALSE(token.Matches(wrong)) << wrong;
+  }
+}
+
+TEST(TokenFileTest, ReadsOneLineAndRefusesEmptyOrMissingFiles) {
+  const std::string dir = ::testing::TempDir() + "/token_file_test";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/good") << "s3cret-token\n";
+  std::ofstream(dir + "/empty") << " \n";
+  std::ofstream(dir + "/two") << "a\nb\n";
+  EXPECT_EQ(ReadTokenFile(dir + "/good").value_or(""), "s3cret-token");
+  for (const char* bad : {"/empty", "/two", "/missing"}) {
+    const auto t = ReadTokenFile(dir + bad);
+    EXPECT_TRUE(absl::IsInvalidArgument(t.status())) << bad;
+    EXPECT_NE(t.status().message().find(dir + bad), std::string::npos) << t.status();
+  }
+}
+
+// The table of buckets stays bounded however many addresses ask; a full bucket is forgotten first.
+TEST(RateLimiterTest, BoundedTablePerClientBuckets) {
+  RateLimiter limiter(/*per_second=*/1, /*burst=*/2, /*max_clients=*/3);
+  const absl::Time t0 = absl::FromUnixSeconds(1000);
+  absl::Duration wait;
+  EXPECT_TRUE(limiter.Admit("a", t0, &wait));
+  EXPECT_TRUE(limiter.Admit("a", t0, &wait));
+  EXPECT_FALSE(limiter.Admit("a", t0, &wait));
+  EXPECT_EQ(wait, absl::Seconds(1));
+  EXPECT_TRUE(limiter.Admit("a", t0 + absl::Seconds(1), &wait));  // refilled
+  for (int i = 0; i < 1000; ++i) limiter.Admit(absl::StrCat("c", i), t0, &wait);
+  EXPECT_EQ(limiter.clients(), 3u);
+}
+
+// Certificates for the TLS tests, made with the openssl command in a temporary directory: a CA,
+// a server certificate and a client certificate it signed, and a client certificate another CA
+// signed.
+std::string MakeCertificates() {
+  const std::string dir = ::testing::TempDir() + "/http_test_tls";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string key = "-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes";
+  std::string script = absl::StrCat("cd ", dir, " && set -e && ");
+  for (const char* ca : {"ca", "rogue"}) {
+    absl::StrAppend(&script, "openssl req -x509 ", key, " -keyout ", ca, ".key -out ", ca,
+                    ".pem -days 2 -subj /CN=", ca, " 2>/dev/null && ");
+  }
+  for (const auto& [name, ca] : std::vector<std::pair<std::string, std::string>>{
+           {"server", "ca"}, {"client", "ca"}, {"stranger", "rogue"}}) {
+    absl::StrAppend(&script, "openssl req ", key, " -keyout ", name, ".key -out ", name,
+                    ".csr -subj /CN=", name, " 2>/dev/null && openssl x509 -req -in ", name,
+                    ".csr -CA ", ca, ".pem -CAkey ", ca, ".key -CAcreateserial -out ", name,
+                    ".pem -days 2 2>/dev/null && ");
+  }
+  absl::StrAppend(&script, "true");
+  return std::system(script.c_str()) == 0 ? dir : "";
+}
+
+// Item 8: TLS on the listener; with client CAs the status query needs a client certificate they
+// signed, while the probes and /metrics stay open to clients without one.
+TEST(HttpTlsTest, ClientCertificatesGuardTheStatusQueryOnly) {
+  const std::string dir = MakeCertificates();
+  ASSERT_FALSE(dir.empty()) << "the openssl command failed";
+  StatusFixture f;
+  prometheus::Registry registry;
+  std::atomic<bool> ready = true;
+  std::ostringstream log;
+  HttpOptions options;
+  options.log = &log;
+  options.tls = {dir + "/server.pem", dir + "/server.key", dir + "/ca.pem"};
+  auto server = HttpServer::Start("127.0.0.1:0", &registry, &ready, f.Endpoint(""), options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const int port = (*server)->port();
+
+  httplib::SSLClient anonymous("127.0.0.1", port);
+  anonymous.enable_server_certificate_verification(false);
+  auto live = anonymous.Get("/livez");
+  ASSERT_TRUE(live) << httplib::to_string(live.error());
+  EXPECT_EQ(live->status, 200);
+  EXPECT_EQ(anonymous.Get("/metrics")->status, 200);
+  auto refused = anonymous.Get("/v1/persons/P1/status");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 401);
+  EXPECT_EQ(refused->body, "{\"error\":\"a client certificate is required\"}");
+
+  httplib::SSLClient client("127.0.0.1", port, dir + "/client.pem", dir + "/client.key");
+  client.set_ca_cert_path((dir + "/ca.pem").c_str());
+  client.enable_server_certificate_verification(false);  // CN=server, not 127.0.0.1
+  auto answered = client.Get("/v1/persons/P1/status");
+  ASSERT_TRUE(answered) << httplib::to_string(answered.error());
+  EXPECT_EQ(answered->status, 200);
+  EXPECT_NE(answered->body.find("\"state\":\"SUSPENDED\""), std::string::npos);
+
+  httplib::SSLClient stranger("127.0.0.1", port, dir + "/stranger.pem", dir + "/stranger.key");
+  stranger.enable_server_certificate_verification(false);
+  EXPECT_FALSE(stranger.Get("/v1/persons/P1/status"));  // the handshake fails
+
+  httplib::Client plain("127.0.0.1", port);
+  plain.set_read_timeout(3);
+  auto cleartext = plain.Get("/livez");
+  EXPECT_TRUE(!cleartext || cleartext->status != 200);
+  EXPECT_NE(log.str().find("status is on: a client certificate is required"), std::string::npos)
+      << log.str();
+}
+
+TEST(HttpTlsTest, RefusesUnusableTlsSettings) {
+  const std::string dir = MakeCertificates();
+  ASSERT_FALSE(dir.empty());
+  prometheus::Registry registry;
+  std::atomic<bool> ready = true;
+  for (const auto& [tls, needle] : std::vector<std::pair<HttpTls, std::string>>{
+           {{dir + "/server.pem", "", ""}, "go together"},
+           {{dir + "/server.pem", dir + "/missing.key", ""}, "http.tls_key_file"},
+           {{dir + "/server.pem", dir + "/client.key", ""}, "http.tls_key_file"},
+           {{dir + "/server.pem", dir + "/server.key", dir + "/missing.pem"}, "http.client_ca_file"},
+           {{"", "", dir + "/ca.pem"}, "http.client_ca_file"}}) {
+    HttpOptions options;
+    options.tls = tls;
+    const auto s = HttpServer::Start("127.0.0.1:0", &registry, &ready, {}, options);
+    EXPECT_TRUE(absl::IsInvalidArgument(s.status())) << s.status();
+    EXPECT_NE(s.status().message().find(needle), std::string::npos) << s.status();
   }
 }
 
