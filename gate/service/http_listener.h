@@ -75,7 +75,8 @@ class HttpListener {
   using DropCounter = std::function<void(HttpDrop)>;
 
   // Binds `host`:`port` (0: any free port) and starts the poll loop and the lanes.
-  // InvalidArgument for TLS files it cannot load (naming the file), Unavailable when it cannot bind.
+  // InvalidArgument for TLS files it cannot load (naming the file), Unavailable when it cannot
+  // bind.
   static absl::StatusOr<std::unique_ptr<HttpListener>> Start(const std::string& host, int port,
                                                              const HttpLimits& limits,
                                                              const HttpTls& tls, Handler handler,

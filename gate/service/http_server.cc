@@ -153,7 +153,8 @@ void HttpServer::Router::Status(const httplib::Request& req, httplib::Response& 
   }
   if (!status_.read) return Error(res, 404, "this process has no status store (role ledger)");
   const std::string id = req.matches[1];
-  if (!ValidPersonId(id)) return Error(res, 400, "bad person id: 1-64 characters of [A-Za-z0-9._:-]");
+  if (!ValidPersonId(id))
+    return Error(res, 400, "bad person id: 1-64 characters of [A-Za-z0-9._:-]");
   absl::Time at = status_.now ? status_.now() : absl::Now();
   if (req.has_param("at")) {
     absl::StatusOr<absl::Time> t = ledger::ParseRfc3339(req.get_param_value("at"));
@@ -168,7 +169,8 @@ void HttpServer::Router::Status(const httplib::Request& req, httplib::Response& 
 
 // Info level: the path template, never the person id (personal data).
 void HttpServer::Router::AccessLog(const httplib::Request& req, const httplib::Response& res) {
-  if (metrics_ != nullptr) metrics_->status_requests.Add({{"code", std::to_string(res.status)}}).Increment();
+  if (metrics_ != nullptr)
+    metrics_->status_requests.Add({{"code", std::to_string(res.status)}}).Increment();
   if (log_ == nullptr) return;
   const std::string line = absl::StrFormat(
       "claimgate http: %s /v1/persons/{id}/status %d client=%s latency_ms=%.3f\n", req.method,
@@ -208,8 +210,8 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string&
       });
   if (absl::IsInvalidArgument(listener.status())) return listener.status();  // TLS settings
   if (!listener.ok()) {
-    return absl::Status(listener.status().code(),
-                        absl::StrCat("--http-address ", address, ": ", listener.status().message()));
+    return absl::Status(listener.status().code(), absl::StrCat("--http-address ", address, ": ",
+                                                               listener.status().message()));
   }
   s->listener_ = std::move(*listener);
   if (options.log != nullptr && has_store) {

@@ -126,9 +126,10 @@ bool RateLimiter::Admit(absl::string_view client, absl::Time now, absl::Duration
 void RateLimiter::MakeRoom(absl::Time now) {
   absl::erase_if(buckets_, [&](const auto& kv) { return Refilled(kv.second, now) >= burst_; });
   if (buckets_.size() < max_clients_) return;
-  auto oldest = std::min_element(buckets_.begin(), buckets_.end(), [](const auto& a, const auto& b) {
-    return a.second.updated < b.second.updated;
-  });
+  auto oldest = std::min_element(buckets_.begin(), buckets_.end(),
+                                 [](const auto& a, const auto& b) {
+                                   return a.second.updated < b.second.updated;
+                                 });
   buckets_.erase(oldest);
 }
 

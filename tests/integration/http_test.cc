@@ -494,7 +494,8 @@ TEST(HttpTlsTest, RefusesUnusableTlsSettings) {
            {{dir + "/server.pem", "", ""}, "go together"},
            {{dir + "/server.pem", dir + "/missing.key", ""}, "http.tls_key_file"},
            {{dir + "/server.pem", dir + "/client.key", ""}, "http.tls_key_file"},
-           {{dir + "/server.pem", dir + "/server.key", dir + "/missing.pem"}, "http.client_ca_file"},
+           {{dir + "/server.pem", dir + "/server.key", dir + "/missing.pem"},
+            "http.client_ca_file"},
            {{"", "", dir + "/ca.pem"}, "http.client_ca_file"}}) {
     HttpOptions options;
     options.tls = tls;
