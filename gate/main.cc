@@ -183,6 +183,10 @@ int main(int argc, char** argv) {
       ->add_option("--http-address", serve_options.http_address,
                    "HOST:PORT of /metrics, /livez, /readyz (empty: none)")
       ->capture_default_str();
+  std::string http_token_file;
+  serve->add_option("--http-token-file", http_token_file,
+                    "file holding the bearer token of GET /v1/persons/{id}/status (config "
+                    "http.token_file); without a token or client CA that query is off");
 
   // mock-broker
   int mock_brokers = 3;
@@ -408,8 +412,11 @@ int main(int argc, char** argv) {
       o.role = role;
     }
     auto given = [&](const char* flag) { return serve->count(flag) > 0; };
-    if (const char* token = std::getenv("CLAIMGATE_HTTP_TOKEN"); token != nullptr && *token != 0)
+    if (const char* token = std::getenv("CLAIMGATE_HTTP_TOKEN"); token != nullptr && *token != 0) {
       o.http_token = token;
+      o.http_token_source = "CLAIMGATE_HTTP_TOKEN";
+    }
+    if (given("--http-token-file")) o.http_token_file = http_token_file;
     o.gate.kafka.bootstrap_servers = o.ledger.kafka.bootstrap_servers = bootstrap;
     if (given("--profile")) o.gate.default_profile = o.ledger.default_profile = serve_profile;
     if (given("--mode")) o.gate.shadow = serve_mode == "shadow";

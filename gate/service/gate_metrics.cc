@@ -1,5 +1,6 @@
 #include "gate/service/gate_metrics.h"
 
+#include "gate/service/http_listener.h"
 #include "ledger/service/ledger_metrics.h"
 
 namespace claimgate::gate {
@@ -75,5 +76,22 @@ GateMetrics::GateMetrics(prometheus::Registry& registry)
                          .Help("Status records applied to the gate's store")
                          .Register(registry)
                          .Add({})) {}
+
+HttpMetrics::HttpMetrics(prometheus::Registry& registry)
+    : dropped(prometheus::BuildCounter()
+                  .Name("claimgate_http_connections_dropped_total")
+                  .Help("HTTP connections closed before a handler answered, by reason "
+                        "(connection_limit, evicted, idle_timeout, read_timeout, head_too_large, "
+                        "too_many_headers, busy, tls_handshake, accept_failed)")
+                  .Register(registry)),
+      status_requests(prometheus::BuildCounter()
+                          .Name("claimgate_http_status_requests_total")
+                          .Help("Answers of GET /v1/persons/{id}/status, by HTTP status code")
+                          .Register(registry)) {
+  // Series from zero, so that rate() and alerts see the first event.
+  for (const HttpDrop drop : kHttpDrops) dropped.Add({{"reason", HttpDropName(drop)}});
+  for (const char* code : {"200", "400", "401", "404", "429", "503"})
+    status_requests.Add({{"code", code}});
+}
 
 }  // namespace claimgate::gate

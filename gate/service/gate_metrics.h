@@ -32,6 +32,15 @@ struct GateMetrics {
   prometheus::Counter& status_records;
 };
 
+// The operations endpoint's (http_server.h); every process that serves HTTP has them.
+struct HttpMetrics {
+  explicit HttpMetrics(prometheus::Registry& registry);
+
+  // {reason}: connections closed unanswered or with a bare 408/431/503 (http_listener.h HttpDrop).
+  prometheus::Family<prometheus::Counter>& dropped;
+  prometheus::Family<prometheus::Counter>& status_requests;  // {code}: status query answers
+};
+
 }  // namespace claimgate::gate
 
 #endif  // CLAIMGATE_GATE_SERVICE_GATE_METRICS_H_

@@ -16,6 +16,7 @@
 #include "gate/service/http_server.h"
 #include "gate/service/replay_kafka.h"
 #include "gate/service/state_binding.h"
+#include "gate/service/status_api.h"
 #include "gate/synthetic.h"
 #include "ledger/codec.h"
 #include "ledger/kafka/mock_cluster.h"
@@ -177,15 +178,20 @@ struct Observability {
   std::unique_ptr<HttpServer> http;
   std::unique_ptr<ledger::LedgerMetrics> ledger;
   std::unique_ptr<GateMetrics> gate;
+  std::unique_ptr<HttpMetrics> http_metrics;
 
   // The store the status query reads; null until the gate has started (and for a ledger alone).
   std::atomic<const StatusStore*> store = nullptr;
 
-  absl::Status Start(const std::string& address, const std::string& token, std::ostream& log) {
+  absl::Status Start(const std::string& address, const std::string& token, HttpOptions options,
+                     std::ostream& log) {
     ledger::RegisterBuildInfo(*registry, CLAIMGATE_VERSION_STRING);
     ledger = std::make_unique<ledger::LedgerMetrics>(*registry);
     gate = std::make_unique<GateMetrics>(*registry);
+    http_metrics = std::make_unique<HttpMetrics>(*registry);
     if (address.empty()) return absl::OkStatus();
+    options.log = &log;
+    options.metrics = http_metrics.get();
     StatusEndpoint status;
     status.token = token;
     status.now = [] { return absl::Now(); };
@@ -194,14 +200,87 @@ struct Observability {
       if (st == nullptr) return absl::UnavailableError("the gate has not started");
       return st->ReadPersonStatus(id);
     };
-    auto h = HttpServer::Start(address, registry.get(), &ready, std::move(status));
+    auto h = HttpServer::Start(address, registry.get(), &ready, std::move(status), options);
     if (!h.ok()) return h.status();
     http = std::move(*h);
     log << "claimgate: /metrics, /livez and /readyz on " << address.substr(0, address.rfind(':'))
-        << ":" << http->port() << "\n";
+        << ":" << http->port() << (options.tls.cert_file.empty() ? " (HTTP)" : " (HTTPS)") << "\n";
     return absl::OkStatus();
   }
 };
+
+// The `http:` section (serve.h).
+absl::Status LoadHttpConfig(const YAML::Node& h, ServeOptions* o) {
+  if (absl::Status s = KnownKeys(h, "http",
+                                 {"token", "token_file", "tls_cert_file", "tls_key_file",
+                                  "client_ca_file", "max_connections", "workers",
+                                  "idle_timeout_seconds", "read_timeout_seconds",
+                                  "write_timeout_seconds", "max_header_bytes",
+                                  "status_rate_per_second", "status_burst"});
+      !s.ok()) {
+    return s;
+  }
+  HttpLimits& l = o->http.limits;
+  int idle = static_cast<int>(absl::ToInt64Seconds(l.idle_timeout));
+  int read = static_cast<int>(absl::ToInt64Seconds(l.read_timeout));
+  int write = static_cast<int>(absl::ToInt64Seconds(l.write_timeout));
+  for (absl::Status s : {Read(h, "http", "token_file", &o->http_token_file),
+                         Read(h, "http", "tls_cert_file", &o->http.tls.cert_file),
+                         Read(h, "http", "tls_key_file", &o->http.tls.key_file),
+                         Read(h, "http", "client_ca_file", &o->http.tls.client_ca_file),
+                         Read(h, "http", "max_connections", &l.max_connections),
+                         Read(h, "http", "workers", &l.workers),
+                         Read(h, "http", "idle_timeout_seconds", &idle),
+                         Read(h, "http", "read_timeout_seconds", &read),
+                         Read(h, "http", "write_timeout_seconds", &write),
+                         Read(h, "http", "max_header_bytes", &l.max_header_bytes),
+                         Read(h, "http", "status_rate_per_second",
+                              &o->http.status_rate_per_second),
+                         Read(h, "http", "status_burst", &o->http.status_burst)}) {
+    if (!s.ok()) return s;
+  }
+  if (h && h["token"]) {
+    if (absl::Status s = Read(h, "http", "token", &o->http_token); !s.ok()) return s;
+    o->http_token_source = "http.token";
+  }
+  for (const auto& [key, value] : std::vector<std::pair<const char*, double>>{
+           {"max_connections", l.max_connections},
+           {"workers", l.workers},
+           {"idle_timeout_seconds", idle},
+           {"read_timeout_seconds", read},
+           {"write_timeout_seconds", write},
+           {"max_header_bytes", l.max_header_bytes},
+           {"status_rate_per_second", o->http.status_rate_per_second},
+           {"status_burst", o->http.status_burst}}) {
+    if (!(value > 0))
+      return absl::InvalidArgumentError(absl::StrCat("config key 'http.", key, "': must be > 0"));
+  }
+  if (l.max_header_bytes < 1024)
+    return absl::InvalidArgumentError("config key 'http.max_header_bytes': at least 1024");
+  l.idle_timeout = absl::Seconds(idle);
+  l.read_timeout = absl::Seconds(read);
+  l.write_timeout = absl::Seconds(write);
+  return absl::OkStatus();
+}
+
+// The status query's bearer token: the token file's, else CLAIMGATE_HTTP_TOKEN's or
+// http.token's. InvalidArgument when a file and a value both set one, or the file is unusable.
+absl::StatusOr<std::string> StatusToken(const ServeOptions& o, std::ostream& log) {
+  if (!o.http_token_file.empty()) {
+    if (!o.http_token.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "http.token_file (--http-token-file) and ", o.http_token_source,
+          " both set the status query's token: keep one (the file)"));
+    }
+    return ReadTokenFile(o.http_token_file);
+  }
+  if (!o.http_token.empty() && o.http_token_source == "http.token") {
+    log << "claimgate: warning: the status query's token is in the configuration file "
+           "(http.token), so whoever reads the file reads the token; move it to a file of its own "
+           "(http.token_file) or to CLAIMGATE_HTTP_TOKEN\n";
+  }
+  return o.http_token;
+}
 
 }  // namespace
 
@@ -250,7 +329,7 @@ absl::Status ReadTopicsAndSettings(const YAML::Node& root, ServeOptions* o) {
                          Read(root, "", "create_topics", &o->create_topics),
                          Read(root, "", "claims_partitions", &o->claims_partitions),
                          Read(root, "", "status_partitions", &o->status_partitions),
-                         Read(root["http"], "http", "token", &o->http_token)}) {
+                         LoadHttpConfig(root["http"], o)}) {
     if (!s.ok()) return s;
   }
   if (mode != "enforce" && mode != "shadow")
@@ -304,7 +383,6 @@ absl::Status LoadServeConfig(const std::string& path, ServeOptions* o) {
          {KnownKeys(root, "",
                     {"kafka", "topics", "profile", "mode", "create_topics", "claims_partitions",
                      "status_partitions", "gate", "ledger", "http"}),
-          KnownKeys(root["http"], "http", {"token"}),
           KnownKeys(root["topics"], "topics",
                     {"ledger_events", "claims", "person_status", "institution_status", "decisions",
                      "audit", "notices", "dlq"}),
@@ -372,7 +450,9 @@ absl::Status RunServe(const ServeOptions& o, const ledger::ProfileSet& profiles,
   std::unique_ptr<ledger::LedgerService> ledger_service;
   std::unique_ptr<GateService> gate_service;
   Observability obs;
-  if (absl::Status s = obs.Start(o.http_address, o.http_token, log); !s.ok()) return s;
+  absl::StatusOr<std::string> token = StatusToken(o, log);
+  if (!token.ok()) return token.status();
+  if (absl::Status s = obs.Start(o.http_address, *token, o.http, log); !s.ok()) return s;
   // A stop during start-up ends it without an error (exit status 0).
   auto stopped = [&](const absl::Status& s) { return absl::IsCancelled(s) && stop.load(); };
   if (!o.state_dir.empty() && !stop.load()) {
@@ -462,7 +542,7 @@ absl::Status RunServe(const ServeOptions& o, const ledger::ProfileSet& profiles,
 
 absl::Status RunDemo(const DemoOptions& d, const ledger::ProfileSet& profiles, std::ostream& out) {
   Observability obs;
-  if (absl::Status s = obs.Start(d.http_address, "", out); !s.ok()) return s;
+  if (absl::Status s = obs.Start(d.http_address, "", {}, out); !s.ok()) return s;
   auto cluster = kafka::MockCluster::Start(1);
   if (!cluster.ok()) return cluster.status();
   ServeOptions o;

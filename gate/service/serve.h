@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "gate/service/gate_service.h"
+#include "gate/service/http_server.h"
 #include "ledger/service/ledger_service.h"
 
 namespace claimgate::gate {
@@ -26,9 +27,15 @@ struct ServeOptions {
   GateServiceOptions gate;
   // /metrics, /livez, /readyz (http_server.h); empty: no HTTP endpoint.
   std::string http_address = "127.0.0.1:9464";
-  // Bearer token the status query requires (config `http.token`, env CLAIMGATE_HTTP_TOKEN); empty:
-  // none.
+  // The status query's bearer token (http_server.h). From a file of its own, a mounted secret
+  // (config `http.token_file`, --http-token-file); or, kept for existing setups, the value itself
+  // (env CLAIMGATE_HTTP_TOKEN, config `http.token`, which logs a warning: whoever reads the
+  // configuration reads the token). No token and no client CA: the status query is off.
+  std::string http_token_file;
   std::string http_token;
+  std::string http_token_source;  // "CLAIMGATE_HTTP_TOKEN" or "http.token": for the messages
+  // The rest of the `http:` section: limits, TLS, the status query's rate (http_server.h).
+  HttpOptions http;
 };
 
 // Reads the YAML configuration file into `options` (keys not in the file keep their values).
@@ -41,7 +48,9 @@ struct ServeOptions {
 //   gate:     {group_id, transactional_id, staleness_seconds, hot_tier_bytes, block_cache_bytes,
 //              write_buffer_bytes, max_batch}
 //   ledger:   {group_id, transactional_id, max_batch}
-//   http:     {token}
+//   http:     {token_file, token, tls_cert_file, tls_key_file, client_ca_file, max_connections,
+//              workers, idle_timeout_seconds, read_timeout_seconds, write_timeout_seconds,
+//              max_header_bytes, status_rate_per_second, status_burst}
 // clang-format on
 // InvalidArgument naming the key for an unknown key or anything it cannot read.
 // Type errors, values out of range and the librdkafka properties the runtime owns (exactly-once

@@ -1,5 +1,14 @@
 #include "gate/service/status_api.h"
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/calendar.h"
 #include "ledger/codec.h"
@@ -12,6 +21,13 @@ std::string TimeOrNull(absl::Time t) {
   return t == absl::InfinitePast() || t == absl::InfiniteFuture()
              ? "null"
              : ledger::JsonQuote(ledger::FormatRfc3339(t));
+}
+
+std::array<unsigned char, 32> Sha256(absl::string_view bytes) {
+  std::array<unsigned char, 32> digest{};
+  unsigned int size = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest.data(), &size, EVP_sha256(), nullptr);
+  return digest;
 }
 
 }  // namespace
@@ -52,6 +68,74 @@ std::string PersonStatusJson(const v1::PersonStatus& person, absl::Time at) {
   }
   absl::StrAppend(&out, "],\"ledger_position\":", person.ledger_position(), "}");
   return out;
+}
+
+BearerToken::BearerToken(absl::string_view token) : digest_(Sha256(token)) {}
+
+bool BearerToken::Matches(absl::string_view authorization) const {
+  constexpr absl::string_view kScheme = "bearer ";
+  if (authorization.size() < kScheme.size() ||
+      !absl::EqualsIgnoreCase(authorization.substr(0, kScheme.size()), kScheme)) {
+    return false;
+  }
+  const std::array<unsigned char, 32> given = Sha256(authorization.substr(kScheme.size()));
+  return CRYPTO_memcmp(given.data(), digest_.data(), digest_.size()) == 0;
+}
+
+absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat("token file ", path, ": cannot read"));
+  std::string token(4097, '\0');
+  in.read(token.data(), static_cast<std::streamsize>(token.size()));
+  token.resize(static_cast<size_t>(in.gcount()));
+  if (token.size() > 4096)
+    return absl::InvalidArgumentError(absl::StrCat("token file ", path, ": more than 4 KiB"));
+  token = std::string(absl::StripTrailingAsciiWhitespace(token));
+  if (token.empty())
+    return absl::InvalidArgumentError(absl::StrCat("token file ", path, ": empty"));
+  if (std::any_of(token.begin(), token.end(), [](char c) { return c == '\n' || c == '\r'; }))
+    return absl::InvalidArgumentError(absl::StrCat("token file ", path, ": more than one line"));
+  return token;
+}
+
+RateLimiter::RateLimiter(double per_second, double burst, size_t max_clients)
+    : per_second_(per_second), burst_(std::max(1.0, burst)), max_clients_(max_clients) {}
+
+double RateLimiter::Refilled(const Bucket& b, absl::Time now) const {
+  return std::min(burst_, b.tokens + absl::ToDoubleSeconds(now - b.updated) * per_second_);
+}
+
+bool RateLimiter::Admit(absl::string_view client, absl::Time now, absl::Duration* retry_after) {
+  absl::MutexLock lock(&mu_);
+  auto it = buckets_.find(client);
+  if (it == buckets_.end()) {
+    if (buckets_.size() >= max_clients_) MakeRoom(now);
+    it = buckets_.emplace(std::string(client), Bucket{burst_, now}).first;
+  }
+  Bucket& b = it->second;
+  b.tokens = Refilled(b, now);
+  b.updated = now;
+  if (b.tokens >= 1) {
+    b.tokens -= 1;
+    return true;
+  }
+  *retry_after = per_second_ > 0 ? absl::Seconds((1 - b.tokens) / per_second_) : absl::Hours(1);
+  return false;
+}
+
+void RateLimiter::MakeRoom(absl::Time now) {
+  absl::erase_if(buckets_, [&](const auto& kv) { return Refilled(kv.second, now) >= burst_; });
+  if (buckets_.size() < max_clients_) return;
+  auto oldest = std::min_element(buckets_.begin(), buckets_.end(),
+                                 [](const auto& a, const auto& b) {
+                                   return a.second.updated < b.second.updated;
+                                 });
+  buckets_.erase(oldest);
+}
+
+size_t RateLimiter::clients() const {
+  absl::MutexLock lock(&mu_);
+  return buckets_.size();
 }
 
 }  // namespace claimgate::gate

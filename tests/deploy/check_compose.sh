@@ -1,11 +1,22 @@
 #!/usr/bin/env bash
-# Validates deploy/docker-compose.yml with `docker compose config -q` (the Compose plugin), or with the
+# Checks that every gate of deploy/docker-compose.yml requires CLAIMGATE_HTTP_TOKEN, then validates the file
+# with `docker compose config -q` (the Compose plugin), or with the
 # standalone `docker-compose` (Debian package docker-compose) when the plugin is missing. Neither needs a
 # running Docker engine. Exit 0 valid, 1 invalid, 77 (SKIP) when no Compose client is installed.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 file=$root/deploy/docker-compose.yml
+
+# Without a Compose client too: every gate requires the status query's token (personal data behind it),
+# with the ${VAR:?message} form that stops `docker compose up` when it is unset.
+gates=$(grep -cE '^  gate-[0-9]+:$' "$file")
+required=$(grep -cE '^      CLAIMGATE_HTTP_TOKEN: "\$\{CLAIMGATE_HTTP_TOKEN:\?' "$file")
+if [ "$gates" -eq 0 ] || [ "$required" -ne "$gates" ]; then
+  echo "FAIL: $gates gates, $required of them require CLAIMGATE_HTTP_TOKEN" >&2
+  exit 1
+fi
+export CLAIMGATE_HTTP_TOKEN=${CLAIMGATE_HTTP_TOKEN:-check-compose}  # for `config -q` below
 
 if command -v docker > /dev/null 2>&1 && docker compose version > /dev/null 2>&1; then
   compose=(docker compose)

@@ -334,5 +334,97 @@ TEST(ServeTest, StopsPromptlyOnSigtermDuringStartUp) {
   EXPECT_LT(took, absl::Seconds(20));
 }
 
+// Item 8 of issue 12: the `http:` section: the token file, TLS, the limits; a bad value names its
+// key.
+TEST(ServeConfigTest, ReadsHttpSection) {
+  const std::string path = ::testing::TempDir() + "/serve_config_http.yaml";
+  std::ofstream(path) << R"(
+http:
+  token_file: /run/secrets/claimgate-http/token
+  tls_cert_file: /etc/tls/tls.crt
+  tls_key_file: /etc/tls/tls.key
+  client_ca_file: /etc/tls/ca.crt
+  max_connections: 64
+  workers: 2
+  idle_timeout_seconds: 3
+  read_timeout_seconds: 7
+  max_header_bytes: 8192
+  status_rate_per_second: 2.5
+  status_burst: 10
+)";
+  ServeOptions o;
+  ASSERT_TRUE(LoadServeConfig(path, &o).ok());
+  EXPECT_EQ(o.http_token_file, "/run/secrets/claimgate-http/token");
+  EXPECT_EQ(o.http.tls.cert_file, "/etc/tls/tls.crt");
+  EXPECT_EQ(o.http.tls.key_file, "/etc/tls/tls.key");
+  EXPECT_EQ(o.http.tls.client_ca_file, "/etc/tls/ca.crt");
+  EXPECT_EQ(o.http.limits.max_connections, 64);
+  EXPECT_EQ(o.http.limits.workers, 2);
+  EXPECT_EQ(o.http.limits.idle_timeout, absl::Seconds(3));
+  EXPECT_EQ(o.http.limits.read_timeout, absl::Seconds(7));
+  EXPECT_EQ(o.http.limits.write_timeout, absl::Seconds(10));  // the default
+  EXPECT_EQ(o.http.limits.max_header_bytes, 8192);
+  EXPECT_EQ(o.http.status_rate_per_second, 2.5);
+  EXPECT_EQ(o.http.status_burst, 10);
+  EXPECT_TRUE(o.http_token.empty());
+
+  std::ofstream(path) << "http: {token: s3cret}\n";
+  ServeOptions t;
+  ASSERT_TRUE(LoadServeConfig(path, &t).ok());
+  EXPECT_EQ(t.http_token, "s3cret");
+  EXPECT_EQ(t.http_token_source, "http.token");
+
+  for (const auto& [text, key] : std::vector<std::pair<std::string, std::string>>{
+           {"http: {max_connections: 0}", "http.max_connections"},
+           {"http: {idle_timeout_seconds: -1}", "http.idle_timeout_seconds"},
+           {"http: {max_header_bytes: 100}", "http.max_header_bytes"},
+           {"http: {status_burst: lots}", "status_burst"},
+           {"http: {tokenfile: x}", "http.tokenfile"}}) {
+    std::ofstream(path) << text << "\n";
+    ServeOptions bad;
+    const absl::Status s = LoadServeConfig(path, &bad);
+    EXPECT_TRUE(absl::IsInvalidArgument(s)) << text;
+    EXPECT_NE(s.message().find(key), std::string::npos) << text << ": " << s;
+  }
+}
+
+// `claimgate serve --http-token-file`: the status query needs that token (the gate has not started
+// here, so an authorized request gets 503, an unauthorized one 401); an empty token file stops
+// the start with exit 2 and a message naming it.
+TEST(ServeTest, StatusQueryTokenFromFile) {
+  const std::string dir = ::testing::TempDir() + "/serve_test_token";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/token") << "file-token-0123456789\n";
+  std::ofstream(dir + "/empty") << "\n";
+  const int port = claimgate::testing::FreePort();
+  Child serve;
+  SpawnClaimgate({"serve", "--http-address", absl::StrCat("127.0.0.1:", port),
+                  "--bootstrap-servers", "127.0.0.1:1", "--state-dir", dir + "/state",
+                  "--http-token-file", dir + "/token"},
+                 &serve);
+  httplib::Client http("127.0.0.1", port);
+  bool live = false;
+  for (absl::Time until = absl::Now() + absl::Seconds(10); !live && absl::Now() < until;) {
+    absl::SleepFor(absl::Milliseconds(100));
+    live = static_cast<bool>(http.Get("/livez"));
+  }
+  ASSERT_TRUE(live);
+  EXPECT_EQ(http.Get("/v1/persons/P1/status")->status, 401);
+  EXPECT_EQ(http.Get("/v1/persons/P1/status",
+                     {{"Authorization", "Bearer file-token-0123456789"}})->status,
+            503);
+  EXPECT_EQ(serve.Terminate(), 0);
+
+  Child refused;
+  SpawnClaimgate({"serve", "--http-address", "127.0.0.1:0", "--bootstrap-servers", "127.0.0.1:1",
+                  "--state-dir", dir + "/state", "--http-token-file", dir + "/empty"},
+                 &refused);
+  int status = 0;
+  waitpid(refused.pid, &status, 0);
+  refused.pid = -1;
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << status;
+}
+
 }  // namespace
 }  // namespace claimgate::gate

@@ -111,6 +111,7 @@ TEST(StreamingTest, DecidesLikeCheckEachClaimOnceAndDeadLettersMalformed) {
   prometheus::Registry registry;
   ledger::LedgerMetrics ledger_metrics(registry);
   gate::GateMetrics gate_metrics(registry);
+  gate::HttpMetrics http_metrics(registry);
   ledger::RegisterBuildInfo(registry, "test");
   ledger::LedgerServiceOptions lo;
   lo.metrics = &ledger_metrics;
