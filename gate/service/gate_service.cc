@@ -104,6 +104,10 @@ GateService::~GateService() {
 absl::StatusOr<std::unique_ptr<GateService>> GateService::Start(const GateServiceOptions& options,
                                                                 const ledger::ProfileSet* profiles,
                                                                 Clock* clock) {
+  if (options.max_claim_bytes < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("gate.max_claim_bytes must be at least 1, not ", options.max_claim_bytes));
+  }
   std::unique_ptr<GateService> g(new GateService());
   g->options_ = options;
   g->clock_ = clock;
