@@ -1,7 +1,8 @@
 // One message must never stop a partition (issue 12, item 3), against librdkafka's mock cluster:
 // a message too big for the dead-letter topic, a claim over the size limit, a claim whose audit
-// record cannot be produced (too big for the client, or refused by the broker), and a retry loop
-// that makes no progress, which must be detected, counted and make the gate unready.
+// record cannot be produced (too big for the client, or refused by the broker), a retry loop that
+// makes no progress, which must be detected, counted and make the gate unready, and a ledger event
+// whose status record would be too big to publish.
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -18,6 +19,7 @@
 #include "gtest/gtest.h"
 #include "ledger/digest.h"
 #include "ledger/kafka/mock_cluster.h"
+#include "ledger/service/ledger_service.h"
 #include "librdkafka/rdkafka.h"
 #include "librdkafka/rdkafka_mock.h"
 #include "prometheus/registry.h"
@@ -274,6 +276,70 @@ TEST_F(PoisonTest, RetryLoopWithoutProgressIsDetectedCountedAndUnready) {
   EXPECT_TRUE(gate_->ready());
   EXPECT_EQ(gate_->stats().stalls, 1);
   EXPECT_NE(log_.str().find("progress resumed"), std::string::npos) << log_.str();
+}
+
+// The ledger's form of the same fault: a person registered under an id of 1,000,100 bytes (the
+// broker takes the event) would make a person-status record too big to produce, the transaction
+// would fail, and the restarted ledger would fail on it again, for ever. The event is refused as
+// too large instead (a notice names its offset and digest), and the events after it apply.
+TEST(LedgerPoisonTest, EventTooLargeIsRefusedAndTheNextOnesApplied) {
+  auto cluster = std::move(*kafka::MockCluster::Start(1));
+  const kafka::Topics topics;
+  CreateSpecTopics(cluster.get(), topics);
+  kafka::ClientConfig big{cluster->bootstrap_servers(), {{"message.max.bytes", "1048576"}}};
+  auto producer = std::move(*kafka::MakeProducer(big, ""));
+  auto event = [](const std::string& id) {
+    v1::Event e;
+    e.set_event_id(id);
+    e.mutable_time()->set_seconds(1760000000);
+    return e;
+  };
+  v1::Event institution = event("L1");
+  institution.mutable_institution_registered()->set_institution_id("H1");
+  institution.mutable_institution_registered()->set_kind(v1::InstitutionRegistered::HOSPITAL);
+  institution.mutable_institution_registered()->set_level(3);
+  institution.mutable_institution_registered()->set_region("130800");
+  v1::Event huge = event("L2");
+  huge.mutable_person_registered()->set_person_id(std::string(1000100, 'D'));
+  huge.mutable_person_registered()->set_institution_id("H1");
+  huge.mutable_person_registered()->set_role(v1::PersonRegistered::PHYSICIAN);
+  v1::Event next = event("L3");
+  next.mutable_person_registered()->set_person_id("D2");
+  next.mutable_person_registered()->set_institution_id("H1");
+  next.mutable_person_registered()->set_role(v1::PersonRegistered::PHYSICIAN);
+  for (const v1::Event& e : {institution, huge, next})
+    claimgate::testing::Send(producer.get(), topics.ledger_events, "", e.SerializeAsString());
+  ASSERT_EQ(producer->flush(10000), RdKafka::ERR_NO_ERROR);
+
+  auto profiles = std::move(*ledger::ProfileSet::Builtin());
+  ledger::LedgerServiceOptions lo;
+  lo.kafka = kafka::ClientConfig{cluster->bootstrap_servers(), {}};
+  auto started = ledger::LedgerService::Start(lo, profiles.get());
+  ASSERT_TRUE(started.ok()) << started.status();
+  std::unique_ptr<ledger::LedgerService> ledger = std::move(*started);
+  for (absl::Time deadline = absl::Now() + absl::Seconds(30);
+       ledger->stats().next_offset < 3 && absl::Now() < deadline;) {
+    absl::StatusOr<int> n = ledger->RunOnce(200);
+    ASSERT_TRUE(n.ok()) << n.status();
+  }
+  EXPECT_EQ(ledger->stats().next_offset, 3);
+  EXPECT_NE(ledger->ledger().FindPerson("D2"), nullptr);
+  int refused = 0;
+  for (const Record& r : ReadTopic(lo.kafka, topics.notices, 1)) {
+    v1::LedgerNotice n;
+    ASSERT_TRUE(n.ParseFromString(r.value));
+    if (n.notice() != "EVENT_REFUSED") continue;
+    ++refused;
+    EXPECT_EQ(n.error(), v1::MALFORMED);
+    EXPECT_NE(n.message().find("EVENT_TOO_LARGE"), std::string::npos) << n.message();
+    EXPECT_NE(n.message().find(ledger::Sha256Hex(huge.SerializeAsString())), std::string::npos)
+        << n.message();
+    EXPECT_NE(n.message().find("ledger-events offset 1"), std::string::npos) << n.message();
+  }
+  EXPECT_EQ(refused, 1);
+  bool d2 = false;
+  for (const Record& r : ReadTopic(lo.kafka, topics.person_status, 3)) d2 |= r.key == "D2";
+  EXPECT_TRUE(d2);
 }
 
 }  // namespace
