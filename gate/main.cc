@@ -439,7 +439,8 @@ int main(int argc, char** argv) {
     waiter.join();
     if (!s.ok()) {
       // RunServe has said which service failed; the supervisor sees a non-zero exit.
-      std::cerr << "claimgate serve: exiting with status 2 after an error: " << s.ToString() << "\n";
+      std::cerr << "claimgate serve: exiting with status 2 after an error: " << s.ToString()
+                << "\n";
       return 2;
     }
     return 0;

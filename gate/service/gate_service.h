@@ -162,7 +162,7 @@ class GateService {
   absl::Status HandleClaim(size_t index, Batch* b);
   // Decides a claim and produces its audit record; dead-letters it when that cannot be produced.
   absl::Status DecideClaim(size_t index, Batch* b);
-  // Produces the dead letter of claim `index`: whole, or as an excerpt when too large for the topic.
+  // Produces the dead letter of claim `index`: whole, or an excerpt when too large for the topic.
   absl::Status DeadLetter(size_t index, absl::string_view error, absl::string_view message,
                           Batch* b);
   // Produces the batch's outputs (in the open transaction).
@@ -171,7 +171,8 @@ class GateService {
   // stall detector, the rewind.
   absl::StatusOr<int> Retry(const absl::Status& cause, Batch* b);
   void Committed(const Batch& b);
-  const Isolation* FindIsolation(int32_t partition, int64_t offset) const;  absl::Status PollStatusFeed(int timeout_ms);
+  const Isolation* FindIsolation(int32_t partition, int64_t offset) const;
+  absl::Status PollStatusFeed(int timeout_ms);
   // The feed watch thread: reads the status partitions' high watermarks once a second.
   void WatchFeed();
   // Sets each partition's offset to where deciding resumes (committed offsets and output tails).
@@ -207,7 +208,8 @@ class GateService {
   std::map<int32_t, Repair> repair_;                 // claims partition -> outputs found
   std::map<int32_t, ChainHead> chains_;              // claims partition -> its audit chain's head
   absl::Status rebalance_error_;                     // a failed recovery, reported by RunOnce
-  std::map<std::pair<int32_t, int64_t>, Isolation> isolation_;  // (partition, offset) -> what failed
+  // (claims partition, offset) -> what a failed attempt found out about that claim.
+  std::map<std::pair<int32_t, int64_t>, Isolation> isolation_;
   std::map<int32_t, int64_t> done_;  // claims partition -> next offset not yet committed (lag)
   // A claim to isolate that ended the last batch; the next batch is it alone.
   std::unique_ptr<RdKafka::Message> held_;

@@ -53,9 +53,9 @@ struct LedgerServiceStats {
   int64_t next_offset = 0;  // next ledger-events offset to read
 };
 
-// The largest ledger-events record the ledger applies. Real events are a few hundred bytes; a larger
-// one (ids of a megabyte) would make status records too big to publish, and the ledger, which
-// cannot take back an applied event, would fail on it at every restart (docs/streaming.md).
+// The largest ledger-events record the ledger applies. Real events are a few hundred bytes; a
+// larger one (ids of a megabyte) would make status records too big to publish, and the ledger,
+// which cannot take back an applied event, would fail on it at every restart (docs/streaming.md).
 inline constexpr size_t kMaxLedgerEventBytes = 64 << 10;
 
 // The ledger's rule for one ledger-events record: it is applied (and counts towards the ledger
