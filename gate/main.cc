@@ -436,17 +436,24 @@ int main(int argc, char** argv) {
     if (absl::Status s = claimgate::gate::ValidateServeOptions(o); !s.ok()) {
       return Fail(absl::StrCat("serve: ", s.message()));
     }
-    std::atomic<bool> stop = false;
+    std::atomic<bool> stop = false, finished = false;
     std::thread waiter([&] {
       int sig = 0;
       sigwait(&stop_signals, &sig);
+      if (finished.load()) return;  // released below: the services ended by themselves
       std::cerr << "claimgate serve: signal " << sig << ", finishing the open transaction\n";
       stop = true;
     });
     const absl::Status s = claimgate::gate::RunServe(o, *profiles, stop, std::cerr);
+    finished = true;
     if (!stop.load()) pthread_kill(waiter.native_handle(), SIGTERM);  // release the waiter
     waiter.join();
-    if (!s.ok()) return Fail(std::string(s.ToString()));
+    if (!s.ok()) {
+      // RunServe has said which service failed; the supervisor sees a non-zero exit.
+      std::cerr << "claimgate serve: exiting with status 2 after an error: " << s.ToString()
+                << "\n";
+      return 2;
+    }
     return 0;
   }
 

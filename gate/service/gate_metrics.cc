@@ -71,6 +71,12 @@ GateMetrics::GateMetrics(prometheus::Registry& registry)
           ledger::TransactionsFamily(registry).Add({{"service", "gate"}, {"result", "committed"}})),
       aborted(
           ledger::TransactionsFamily(registry).Add({{"service", "gate"}, {"result", "aborted"}})),
+      stalls(prometheus::BuildCounter()
+                 .Name("claimgate_stalls_total")
+                 .Help("Times a service was found making no progress: batches aborting in a row "
+                       "without a commit (it is unready until one commits)")
+                 .Register(registry)
+                 .Add({{"service", "gate"}})),
       status_records(prometheus::BuildCounter()
                          .Name("claimgate_status_records_applied_total")
                          .Help("Status records applied to the gate's store")

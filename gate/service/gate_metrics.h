@@ -29,6 +29,7 @@ struct GateMetrics {
   prometheus::Family<prometheus::Gauge>& consumer_lag;  // {consumergroup, topic, partition}
   prometheus::Counter& committed;
   prometheus::Counter& aborted;
+  prometheus::Counter& stalls;  // episodes of batches aborting without progress (GateService)
   prometheus::Counter& status_records;
 };
 

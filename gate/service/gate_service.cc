@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "google/protobuf/util/json_util.h"
 #include "ledger/codec.h"
+#include "ledger/digest.h"
 
 namespace claimgate::gate {
 namespace {
@@ -76,8 +77,12 @@ void GateService::Rebalancer::rebalance_cb(RdKafka::KafkaConsumer* consumer, RdK
   } else {
     gate_->LogChainHeads("partitions revoked");
     for (const RdKafka::TopicPartition* tp : partitions) {
-      gate_->repair_.erase(tp->partition());
-      gate_->chains_.erase(tp->partition());
+      const int32_t p = tp->partition();
+      gate_->repair_.erase(p);
+      gate_->chains_.erase(p);
+      gate_->done_.erase(p);
+      gate_->isolation_.erase(gate_->isolation_.lower_bound({p, 0}),
+                              gate_->isolation_.lower_bound({p + 1, 0}));
     }
     consumer->unassign();
   }
@@ -99,6 +104,10 @@ GateService::~GateService() {
 absl::StatusOr<std::unique_ptr<GateService>> GateService::Start(const GateServiceOptions& options,
                                                                 const ledger::ProfileSet* profiles,
                                                                 Clock* clock) {
+  if (options.max_claim_bytes < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("gate.max_claim_bytes must be at least 1, not ", options.max_claim_bytes));
+  }
   std::unique_ptr<GateService> g(new GateService());
   g->options_ = options;
   g->clock_ = clock;
@@ -388,6 +397,11 @@ absl::Status GateService::PlanResume(std::vector<RdKafka::TopicPartition*>& part
     absl::StatusOr<int64_t> resume = Recover(tp->partition(), committed);
     if (!resume.ok()) return resume.status();
     tp->set_offset(*resume >= 0 ? *resume : RdKafka::Topic::OFFSET_INVALID);
+    if (*resume >= 0) {
+      done_[tp->partition()] = *resume;
+    } else {
+      done_.erase(tp->partition());
+    }
     if (options_.log != nullptr) {
       const auto r = repair_.find(tp->partition());
       *options_.log << "claimgate gate: " << Key(tp->topic(), tp->partition()) << " resumes at "
@@ -412,6 +426,7 @@ const GateService::Written* GateService::FindWritten(int32_t partition, int64_t 
 }
 
 absl::Status GateService::RewindClaims() {
+  held_.reset();  // re-read from the resume point like the rest
   std::vector<RdKafka::TopicPartition*> assignment;
   claims_consumer_->assignment(assignment);
   absl::Status s = PlanResume(assignment);
@@ -429,7 +444,7 @@ void GateService::PublishGauges() {
   if (options_.metrics == nullptr || absl::Now() - gauges_published_ < absl::Seconds(1)) return;
   gauges_published_ = absl::Now();
   GateMetrics& mx = *options_.metrics;
-  mx.ready.Set(ready_ ? 1 : 0);
+  mx.ready.Set(ready() ? 1 : 0);
   const absl::Time since = last_caught_up_ == absl::InfinitePast() ? started_ : last_caught_up_;
   mx.staleness.Set(std::max(0.0, absl::ToDoubleSeconds(clock_->Now() - since)));
   const StatusStoreStats st = store_->stats();
@@ -444,24 +459,327 @@ void GateService::PublishGauges() {
   mx.hot_tier_bytes.Set(static_cast<double>(st.persons.bytes + st.institutions.bytes));
   mx.persons.Set(static_cast<double>(store_->ApproximatePersons()));
   mx.institutions.Set(static_cast<double>(store_->ApproximateInstitutions()));
-  // Consumer lag from the consumer's own positions and its cached high watermarks (no request).
+  // Consumer lag: from the next offset not yet committed (so claims read by batches that keep
+  // aborting still count) and the consumer's cached high watermarks (no request).
   std::vector<RdKafka::TopicPartition*> parts;
   claims_consumer_->assignment(parts);
-  claims_consumer_->position(parts);
   for (const RdKafka::TopicPartition* tp : parts) {
     int64_t low = 0, high = 0;
-    if (tp->offset() < 0 ||
-        claims_consumer_->get_watermark_offsets(tp->topic(), tp->partition(), &low, &high) !=
-            RdKafka::ERR_NO_ERROR) {
+    if (claims_consumer_->get_watermark_offsets(tp->topic(), tp->partition(), &low, &high) !=
+            RdKafka::ERR_NO_ERROR ||
+        high < 0) {
       continue;
     }
+    const auto done = done_.find(tp->partition());
+    // Nothing committed yet: everything from the low watermark (auto.offset.reset=earliest).
+    const int64_t from = done != done_.end() ? done->second : low;
     mx.consumer_lag
         .Add({{"consumergroup", options_.group_id},
               {"topic", tp->topic()},
               {"partition", absl::StrCat(tp->partition())}})
-        .Set(static_cast<double>(std::max<int64_t>(0, high - tp->offset())));
+        .Set(static_cast<double>(std::max<int64_t>(0, high - std::max<int64_t>(0, from))));
   }
   RdKafka::TopicPartition::destroy(parts);
+}
+
+// One transaction's work: the claims, their outputs so far, what to count once it commits.
+struct GateService::Batch {
+  // Decisions wait until the batch's audit records are acknowledged (see the header comment).
+  struct PendingDecision {
+    size_t index;  // of the claim in `claims`
+    std::string key, value;
+    std::vector<std::pair<std::string, std::string>> headers;
+  };
+  std::vector<std::unique_ptr<RdKafka::Message>> claims;
+  std::map<std::pair<std::string, int32_t>, int64_t> next;  // offsets to commit
+  std::map<int32_t, int64_t> start;                         // partition -> first offset in it
+  std::vector<PendingDecision> decisions;
+  GateServiceStats delta;  // merged once the transaction commits
+  absl::Time now;
+  std::string decision, audit, converted;  // scratch
+
+  // The headers every output of claim `index` carries: where it came from, and its batch's start.
+  std::vector<std::pair<std::string, std::string>> SourceHeaders(size_t index) const {
+    const RdKafka::Message& m = *claims[index];
+    return {{"source", absl::StrCat(m.topic_name(), "/", m.partition(), "@", m.offset())},
+            {"batch_start", absl::StrCat(start.at(m.partition()))}};
+  }
+};
+
+const GateService::Isolation* GateService::FindIsolation(int32_t partition, int64_t offset) const {
+  const auto it = isolation_.find({partition, offset});
+  return it == isolation_.end() ? nullptr : &it->second;
+}
+
+absl::Status GateService::ConsumeBatch(int timeout_ms,
+                                       std::vector<std::unique_ptr<RdKafka::Message>>* batch) {
+  if (held_ != nullptr) {
+    // Held back from the last batch to be retried alone; after a rebalance, re-read instead.
+    if (held_generation_ == generation_) {
+      batch->push_back(std::move(held_));
+      return absl::OkStatus();
+    }
+    held_.reset();
+  }
+  for (int wait = timeout_ms; static_cast<int>(batch->size()) < options_.max_batch; wait = 0) {
+    const int generation = generation_;
+    std::unique_ptr<RdKafka::Message> m(claims_consumer_->consume(wait));
+    if (generation != generation_) batch->clear();  // a rebalance: those partitions moved
+    if (m->err() == RdKafka::ERR__TIMED_OUT) break;
+    if (m->err() == RdKafka::ERR__PARTITION_EOF) continue;
+    if (m->err() != RdKafka::ERR_NO_ERROR) {
+      if (absl::Status s = ConsumerError(*m, "claims"); !s.ok()) return s;
+      break;
+    }
+    const Isolation* iso = FindIsolation(m->partition(), m->offset());
+    if (iso != nullptr && iso->alone) {
+      // Next in a batch of its own: what the broker refuses then is this claim's alone.
+      if (batch->empty()) {
+        batch->push_back(std::move(m));
+      } else {
+        held_ = std::move(m);
+        held_generation_ = generation_;
+      }
+      break;
+    }
+    batch->push_back(std::move(m));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status GateService::DeadLetter(size_t index, absl::string_view error,
+                                     absl::string_view message, Batch* b) {
+  const RdKafka::Message& m = *b->claims[index];
+  const absl::string_view value(static_cast<const char*>(m.payload()), m.len());
+  const absl::string_view key = m.key() != nullptr ? absl::string_view(*m.key()) : "";
+  const Isolation* iso = FindIsolation(m.partition(), m.offset());
+  // The claim whole when the topic takes it; else the first 64 KiB, else no value at all. The
+  // digest, the size and the source (its offset in claims) find the original.
+  constexpr size_t kExcerpt = 64 << 10, kKeyExcerpt = 1 << 10, kMessageExcerpt = 4 << 10;
+  absl::Status s;
+  for (int level = iso != nullptr ? iso->dead_letter_level : 0; level <= 2; ++level) {
+    std::vector<std::pair<std::string, std::string>> headers = {
+        {"error", std::string(error)},
+        {"error_message", std::string(message.substr(0, kMessageExcerpt))},
+        {"original_bytes", absl::StrCat(value.size())},
+        {"original_sha256", ledger::Sha256Hex(value)}};
+    absl::string_view sent = value, sent_key = key;
+    if (level > 0) {
+      sent = value.substr(0, level == 1 ? kExcerpt : 0);
+      sent_key = key.substr(0, kKeyExcerpt);
+      headers.emplace_back("excerpt_bytes", absl::StrCat(sent.size()));
+    }
+    for (auto& h : b->SourceHeaders(index)) headers.push_back(std::move(h));
+    s = producer_->Produce(options_.topics.dlq, sent_key, sent, headers,
+                           OutputPartition(options_.topics.dlq, m.partition()),
+                           static_cast<int64_t>(index));
+    if (!absl::IsResourceExhausted(s)) break;
+  }
+  if (!s.ok()) return s;
+  ++b->delta.dead_lettered;
+  ++b->delta.dead_letters[std::string(error)];
+  return absl::OkStatus();
+}
+
+absl::Status GateService::DecideClaim(size_t index, Batch* b) {
+  const RdKafka::Message& m = *b->claims[index];
+  const int32_t partition = m.partition();
+  absl::string_view bytes(static_cast<const char*>(m.payload()), m.len());
+  if (static_cast<int64_t>(bytes.size()) > options_.max_claim_bytes) {
+    return DeadLetter(index, "CLAIM_TOO_LARGE",
+                      absl::StrCat("a claim of ", bytes.size(), " bytes; gate.max_claim_bytes is ",
+                                   options_.max_claim_bytes),
+                      b);
+  }
+  absl::Status decided;
+  if (options_.input_format == kafka::Format::kJson) {
+    v1::Event e;
+    decided = ledger::ParseEventJson(bytes, &e);
+    if (decided.ok()) {
+      b->converted = e.SerializeAsString();
+      bytes = b->converted;
+    }
+  }
+  decider_->context().source.set_partition(partition);
+  decider_->context().source.set_offset(m.offset());
+  if (decided.ok()) {
+    const auto d0 = std::chrono::steady_clock::now();
+    decided = decider_->Decide(bytes, *store_, ledger_position_, b->now, &b->decision, &b->audit);
+    if (options_.metrics != nullptr) {
+      options_.metrics->decision_duration.Observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - d0).count());
+    }
+  }
+  if (absl::IsInvalidArgument(decided)) return DeadLetter(index, "MALFORMED", decided.message(), b);
+  if (!decided.ok()) return decided;  // the store could not be read: give the batch back
+  std::string claim_id(decider_->last_claim().claim_id);
+  ChainHead& chain = chains_[partition];
+  const ChainHead before = chain;
+  ChainEncodedAudit(&b->audit, &chain);
+  if (options_.output_format == kafka::Format::kJson) {
+    v1::Decision d;
+    d.ParseFromString(b->decision);
+    v1::AuditRecord a;
+    a.ParseFromString(b->audit);
+    b->decision = ledger::ToJson(d);
+    b->audit = ledger::ToJson(a);
+  }
+  const kafka::Topics& t = options_.topics;
+  absl::Status s = producer_->Produce(t.audit, claim_id, b->audit, b->SourceHeaders(index),
+                                      OutputPartition(t.audit, partition),
+                                      static_cast<int64_t>(index));
+  if (absl::IsResourceExhausted(s)) {
+    chain = before;  // nothing was written: the chain goes on from the record before
+    return DeadLetter(index, "OUTPUT_TOO_LARGE", s.message(), b);
+  }
+  if (!s.ok()) return s;
+  const Written* written = FindWritten(partition, m.offset());
+  // A decision without its audit record (written by an older gate) keeps its decision.
+  if (written == nullptr || !written->decision)
+    b->decisions.push_back({index, std::move(claim_id), b->decision, b->SourceHeaders(index)});
+  ++b->delta.decided;
+  const DecisionResult& result = decider_->last_result();
+  CountDecision(result.outcome, result.reasons, &b->delta.outcomes, &b->delta.reasons);
+  return absl::OkStatus();
+}
+
+absl::Status GateService::HandleClaim(size_t index, Batch* b) {
+  const RdKafka::Message& m = *b->claims[index];
+  const int32_t partition = m.partition();
+  const int64_t offset = m.offset();
+  b->next[{m.topic_name(), partition}] = offset + 1;
+  b->start.emplace(partition, offset);
+  const Written* written = FindWritten(partition, offset);
+  if (written != nullptr && written->dead_letter) {
+    ++b->delta.skipped;
+    return absl::OkStatus();
+  }
+  // An earlier attempt found that this claim's outputs cannot be produced.
+  if (const Isolation* iso = FindIsolation(partition, offset);
+      iso != nullptr && !iso->output_error.empty()) {
+    return DeadLetter(index, "OUTPUT_TOO_LARGE", iso->output_error, b);
+  }
+  if (written != nullptr && written->audit && written->decision) {
+    ++b->delta.skipped;
+    return absl::OkStatus();
+  }
+  if (written != nullptr && written->audit) {
+    std::string claim_id;
+    absl::StatusOr<std::string> rebuilt =
+        DecisionFromAudit(written->audit_value, options_.output_format, &claim_id);
+    if (!rebuilt.ok()) return rebuilt.status();
+    b->decisions.push_back({index, claim_id, std::move(*rebuilt), b->SourceHeaders(index)});
+    ++b->delta.repaired;
+    return absl::OkStatus();
+  }
+  return DecideClaim(index, b);
+}
+
+absl::Status GateService::Transact(Batch* b) {
+  for (size_t i = 0; i < b->claims.size(); ++i) {
+    if (absl::Status s = HandleClaim(i, b); !s.ok()) return s;
+  }
+  if (!b->decisions.empty()) {
+    if (absl::Status s = producer_->Flush(); !s.ok()) return s;
+  }
+  const kafka::Topics& t = options_.topics;
+  for (const Batch::PendingDecision& d : b->decisions) {
+    const RdKafka::Message& m = *b->claims[d.index];
+    absl::Status s = producer_->Produce(t.decisions, d.key, d.value, d.headers,
+                                        OutputPartition(t.decisions, m.partition()),
+                                        static_cast<int64_t>(d.index));
+    // Its audit record is in this transaction already: the retry dead-letters the claim instead.
+    if (absl::IsResourceExhausted(s))
+      isolation_[{m.partition(), m.offset()}].output_error = std::string(s.message());
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> GateService::Retry(const absl::Status& cause, Batch* b) {
+  if (producer_->in_transaction()) (void)producer_->Abort();
+  // A message the broker refused: in a batch of its own, its claim is the cause; else it is tried
+  // alone next, since the broker refuses a request with all the messages in it.
+  for (const kafka::TransactionalProducer::FailedDelivery& f : producer_->failed_deliveries()) {
+    if (!kafka::RefusesMessage(f.code) || f.tag < 0 ||
+        f.tag >= static_cast<int64_t>(b->claims.size())) {
+      continue;
+    }
+    const RdKafka::Message& m = *b->claims[f.tag];
+    Isolation& iso = isolation_[{m.partition(), m.offset()}];
+    if (b->claims.size() > 1) {
+      iso.alone = true;
+    } else if (f.topic == options_.topics.dlq) {
+      iso.dead_letter_level = std::min(2, iso.dead_letter_level + 1);
+    } else if (iso.output_error.empty()) {
+      iso.output_error = absl::StrCat(f.topic, ": ", f.error);
+    }
+  }
+  ++stats_.aborted;
+  if (options_.metrics != nullptr) options_.metrics->aborted.Increment();
+  const absl::Time now = absl::Now();
+  if (aborts_in_a_row_++ == 0) {
+    first_abort_ = now;
+    if (options_.log != nullptr) {
+      *options_.log << "claimgate gate: a batch of " << b->claims.size()
+                    << " claims aborted; retrying from the last commit: " << cause << "\n";
+    }
+  }
+  retry_after_ = now + std::min(options_.retry_backoff_max,
+                                absl::Milliseconds(50) * (1 << std::min(aborts_in_a_row_ - 1, 16)));
+  if (!stalled_ && (aborts_in_a_row_ >= options_.stall_aborts ||
+                    now - first_abort_ >= options_.stall_after)) {
+    stalled_ = true;
+    ++stats_.stalls;
+    if (options_.metrics != nullptr) options_.metrics->stalls.Increment();
+    if (options_.log != nullptr) {
+      *options_.log << "claimgate gate: no progress: " << aborts_in_a_row_
+                    << " batches aborted in a row over "
+                    << absl::FormatDuration(absl::Trunc(now - first_abort_, absl::Milliseconds(1)))
+                    << "; not ready until a batch commits. Last cause: " << cause << "\n";
+    }
+  }
+  if (absl::Status s = RewindClaims(); !s.ok()) return s;
+  return 0;
+}
+
+void GateService::Committed(const Batch& b) {
+  if (aborts_in_a_row_ > 0 && options_.log != nullptr) {
+    *options_.log << "claimgate gate: progress resumed after " << aborts_in_a_row_
+                  << " aborted batches\n";
+  }
+  aborts_in_a_row_ = 0;
+  stalled_ = false;
+  for (const auto& [tp, offset] : b.next) {
+    done_[tp.second] = offset;
+    // What was learnt about the claims now committed is no longer needed.
+    isolation_.erase(isolation_.lower_bound({tp.second, 0}),
+                     isolation_.lower_bound({tp.second, offset}));
+  }
+  ++stats_.transactions;
+  const GateServiceStats& delta = b.delta;
+  stats_.decided += delta.decided;
+  stats_.dead_lettered += delta.dead_lettered;
+  stats_.skipped += delta.skipped;
+  stats_.repaired += delta.repaired;
+  for (const auto& [k, n] : delta.outcomes) stats_.outcomes[k] += n;
+  for (const auto& [k, n] : delta.reasons) stats_.reasons[k] += n;
+  for (const auto& [k, n] : delta.dead_letters) stats_.dead_letters[k] += n;
+  const int64_t now_ms = absl::ToUnixMillis(absl::Now());
+  if (options_.metrics != nullptr) {
+    GateMetrics& mx = *options_.metrics;
+    mx.committed.Increment();
+    for (const auto& [k, n] : delta.outcomes) mx.decisions.Add({{"outcome", k}}).Increment(n);
+    for (const auto& [k, n] : delta.reasons) mx.reasons.Add({{"reason", k}}).Increment(n);
+    for (const auto& [k, n] : delta.dead_letters) mx.dead_letters.Add({{"error", k}}).Increment(n);
+  }
+  for (const auto& m : b.claims) {
+    const RdKafka::MessageTimestamp ts = m->timestamp();
+    if (ts.type == RdKafka::MessageTimestamp::MSG_TIMESTAMP_NOT_AVAILABLE) continue;
+    const double ms = static_cast<double>(now_ms - ts.timestamp);
+    if (options_.metrics != nullptr) options_.metrics->claim_to_decision.Observe(ms / 1000.0);
+    if (options_.record_latency) stats_.latencies_ms.push_back(ms);
+  }
 }
 
 absl::StatusOr<int> GateService::RunOnce(int timeout_ms) {
@@ -470,176 +788,32 @@ absl::StatusOr<int> GateService::RunOnce(int timeout_ms) {
   PublishGauges();
   if (absl::Now() - heads_logged_ >= options_.chain_head_interval) LogChainHeads("periodic");
   if (!ready_) return 0;
-
-  std::vector<std::unique_ptr<RdKafka::Message>> batch;
-  for (int wait = timeout_ms; static_cast<int>(batch.size()) < options_.max_batch; wait = 0) {
-    const int generation = generation_;
-    std::unique_ptr<RdKafka::Message> m(claims_consumer_->consume(wait));
-    if (generation != generation_) batch.clear();  // a rebalance: those partitions moved
-    if (m->err() == RdKafka::ERR__TIMED_OUT) break;
-    if (m->err() == RdKafka::ERR__PARTITION_EOF) continue;
-    if (m->err() != RdKafka::ERR_NO_ERROR) {
-      if (absl::Status s = ConsumerError(*m, "claims"); !s.ok()) return s;
-      break;
-    }
-    batch.push_back(std::move(m));
-  }
-  if (!rebalance_error_.ok()) return rebalance_error_;
-  if (batch.empty()) return 0;
-
-  auto rewind = [&]() -> absl::StatusOr<int> {
-    ++stats_.aborted;
-    if (options_.metrics != nullptr) options_.metrics->aborted.Increment();
-    if (absl::Status s = RewindClaims(); !s.ok()) return s;
+  if (const absl::Time now = absl::Now(); now < retry_after_) {  // backing off after an abort
+    absl::SleepFor(std::min(retry_after_ - now, absl::Milliseconds(timeout_ms)));
     return 0;
-  };
+  }
+  Batch b;
+  if (absl::Status s = ConsumeBatch(timeout_ms, &b.claims); !s.ok()) return s;
+  if (!rebalance_error_.ok()) return rebalance_error_;
+  if (b.claims.empty()) return 0;
   if (absl::Status s = producer_->Begin(); !s.ok()) return s;
-  const kafka::Topics& t = options_.topics;
-  std::string decision, audit, converted;
-  std::map<std::pair<std::string, int32_t>, int64_t> next;
-  std::map<int32_t, int64_t> batch_start;  // partition -> first offset in this batch
-  // Decisions wait until the batch's audit records are acknowledged (see the header comment).
-  struct PendingDecision {
-    int32_t partition;
-    std::string key, value;
-    std::vector<std::pair<std::string, std::string>> headers;
-  };
-  std::vector<PendingDecision> decisions;
-  GateServiceStats delta;  // merged once the transaction commits
-  const absl::Time now = clock_->Now();
-  decider_->context().status_stale = now - last_caught_up_ > options_.staleness_bound;
-  absl::Status failed;
-  for (const auto& m : batch) {
-    const int32_t partition = m->partition();
-    const int64_t offset = m->offset();
-    next[{m->topic_name(), partition}] = offset + 1;
-    batch_start.emplace(partition, offset);
-    std::vector<std::pair<std::string, std::string>> headers = {
-        {"source", absl::StrCat(m->topic_name(), "/", partition, "@", offset)},
-        {"batch_start", absl::StrCat(batch_start[partition])}};
-    const Written* written = FindWritten(partition, offset);
-    if (written != nullptr && (written->dead_letter || (written->audit && written->decision))) {
-      ++delta.skipped;
-      continue;
-    }
-    if (written != nullptr && written->audit) {
-      std::string claim_id;
-      absl::StatusOr<std::string> rebuilt =
-          DecisionFromAudit(written->audit_value, options_.output_format, &claim_id);
-      if (!rebuilt.ok()) {
-        failed = rebuilt.status();
-        break;
-      }
-      decisions.push_back({partition, claim_id, std::move(*rebuilt), std::move(headers)});
-      ++delta.repaired;
-      continue;
-    }
-    absl::string_view bytes(static_cast<const char*>(m->payload()), m->len());
-    absl::Status decided;
-    if (options_.input_format == kafka::Format::kJson) {
-      v1::Event e;
-      decided = ledger::ParseEventJson(bytes, &e);
-      if (decided.ok()) {
-        converted = e.SerializeAsString();
-        bytes = converted;
-      }
-    }
-    decider_->context().source.set_partition(partition);
-    decider_->context().source.set_offset(offset);
-    if (decided.ok()) {
-      const auto d0 = std::chrono::steady_clock::now();
-      decided = decider_->Decide(bytes, *store_, ledger_position_, now, &decision, &audit);
-      if (options_.metrics != nullptr) {
-        options_.metrics->decision_duration.Observe(
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - d0).count());
-      }
-    }
-    if (absl::IsInvalidArgument(decided)) {
-      ++delta.dead_lettered;
-      headers.insert(headers.begin(),
-                     {{"error", "MALFORMED"}, {"error_message", std::string(decided.message())}});
-      failed =
-          producer_->Produce(t.dlq, absl::string_view(m->key() ? *m->key() : std::string()),
-                             absl::string_view(static_cast<const char*>(m->payload()), m->len()),
-                             headers, OutputPartition(t.dlq, partition));
-    } else if (!decided.ok()) {
-      failed = decided;  // the store could not be read: give the batch back
-    } else {
-      std::string claim_id(decider_->last_claim().claim_id);
-      ChainEncodedAudit(&audit, &chains_[partition]);
-      if (options_.output_format == kafka::Format::kJson) {
-        v1::Decision d;
-        d.ParseFromString(decision);
-        v1::AuditRecord a;
-        a.ParseFromString(audit);
-        decision = ledger::ToJson(d);
-        audit = ledger::ToJson(a);
-      }
-      failed = producer_->Produce(t.audit, claim_id, audit, headers,
-                                  OutputPartition(t.audit, partition));
-      // A decision without its audit record (written by an older gate) keeps its decision.
-      if (written == nullptr || !written->decision) {
-        decisions.push_back({partition, std::move(claim_id), decision, std::move(headers)});
-      }
-      ++delta.decided;
-      const DecisionResult& result = decider_->last_result();
-      CountDecision(result.outcome, result.reasons, &delta.outcomes, &delta.reasons);
-    }
-    if (!failed.ok()) break;
+  b.now = clock_->Now();
+  decider_->context().status_stale = b.now - last_caught_up_ > options_.staleness_bound;
+  absl::Status s = Transact(&b);
+  if (s.ok()) {
+    std::vector<RdKafka::TopicPartition*> offsets;
+    for (const auto& [tp, offset] : b.next)
+      offsets.push_back(RdKafka::TopicPartition::create(tp.first, tp.second, offset));
+    s = producer_->Commit(offsets, claims_consumer_.get());
+    RdKafka::TopicPartition::destroy(offsets);
+    // A commit that failed without aborting (its outcome unknown) ends the process; the next one
+    // resumes from what the topics hold.
+    if (!s.ok() && !absl::IsAborted(s)) return s;
   }
-  if (failed.ok() && !decisions.empty()) {
-    failed = producer_->Flush();
-    if (absl::IsAborted(failed)) return rewind();  // Flush aborted the transaction
-  }
-  for (const PendingDecision& d : decisions) {
-    if (!failed.ok()) break;
-    failed = producer_->Produce(t.decisions, d.key, d.value, d.headers,
-                                OutputPartition(t.decisions, d.partition));
-  }
-  if (!failed.ok()) {
-    (void)producer_->Abort();
-    if (absl::IsFailedPrecondition(failed)) return failed;
-    return rewind();
-  }
-  std::vector<RdKafka::TopicPartition*> offsets;
-  for (const auto& [tp, offset] : next) {
-    offsets.push_back(RdKafka::TopicPartition::create(tp.first, tp.second, offset));
-  }
-  absl::Status committed = producer_->Commit(offsets, claims_consumer_.get());
-  RdKafka::TopicPartition::destroy(offsets);
-  if (absl::IsAborted(committed)) return rewind();
-  if (!committed.ok()) return committed;
-  ++stats_.transactions;
-  stats_.decided += delta.decided;
-  stats_.dead_lettered += delta.dead_lettered;
-  stats_.skipped += delta.skipped;
-  stats_.repaired += delta.repaired;
-  for (const auto& [k, n] : delta.outcomes) stats_.outcomes[k] += n;
-  for (const auto& [k, n] : delta.reasons) stats_.reasons[k] += n;
-  if (options_.metrics != nullptr) {
-    GateMetrics& mx = *options_.metrics;
-    mx.committed.Increment();
-    for (const auto& [k, n] : delta.outcomes) mx.decisions.Add({{"outcome", k}}).Increment(n);
-    for (const auto& [k, n] : delta.reasons) mx.reasons.Add({{"reason", k}}).Increment(n);
-    if (delta.dead_lettered > 0)
-      mx.dead_letters.Add({{"error", "MALFORMED"}}).Increment(delta.dead_lettered);
-    const int64_t now_ms = absl::ToUnixMillis(absl::Now());
-    for (const auto& m : batch) {
-      const RdKafka::MessageTimestamp ts = m->timestamp();
-      if (ts.type != RdKafka::MessageTimestamp::MSG_TIMESTAMP_NOT_AVAILABLE)
-        mx.claim_to_decision.Observe(static_cast<double>(now_ms - ts.timestamp) / 1000.0);
-    }
-  }
-  if (options_.record_latency) {
-    const int64_t now_ms = absl::ToUnixMillis(absl::Now());
-    for (const auto& m : batch) {
-      const RdKafka::MessageTimestamp ts = m->timestamp();
-      if (ts.type != RdKafka::MessageTimestamp::MSG_TIMESTAMP_NOT_AVAILABLE) {
-        stats_.latencies_ms.push_back(static_cast<double>(now_ms - ts.timestamp));
-      }
-    }
-  }
-  return static_cast<int>(batch.size());
+  if (absl::IsFailedPrecondition(s)) return s;  // fatal or fenced: the process ends
+  if (!s.ok()) return Retry(s, &b);
+  Committed(b);
+  return static_cast<int>(b.claims.size());
 }
 
 absl::Status GateService::Run(const std::atomic<bool>& stop) {

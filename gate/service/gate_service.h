@@ -4,6 +4,13 @@
 // malformed input to `claims-dlq` (original bytes, error in headers), all in one transaction with
 // the consumed offsets.
 //
+// One message never stops a partition (docs/streaming.md, "Poison messages"): a claim over
+// `max_claim_bytes`, or one whose decision, audit record or dead letter cannot be produced because
+// of what it is (too large for the client or refused by the broker), is dead-lettered (an excerpt
+// with its digest when the claim itself is too large for `claims-dlq`); the other claims of its
+// batch commit as usual. A retry loop that makes no progress is detected, logged with its cause,
+// counted (claimgate_stalls_total) and makes the gate unready until a batch commits again.
+//
 // Idempotent on its own as well (docs/streaming.md, "Exactly once"): the outputs of claims
 // partition p go to partition p (mod the output's partition count) with the headers `source`
 // (claims/p@offset) and `batch_start`; audit records and dead letters are acknowledged before the
@@ -51,6 +58,14 @@ struct GateServiceOptions {
   std::string transactional_id = "claimgate-gate-0";  // unique per instance
   absl::Duration staleness_bound = absl::Minutes(5);  // STATUS_STALE beyond this
   int max_batch = 2000;
+  // Claims larger than this are dead-lettered unparsed (CLAIM_TOO_LARGE); config
+  // gate.max_claim_bytes.
+  int64_t max_claim_bytes = 1 << 20;
+  // A stall: this many batches aborted in a row, or aborts without a commit for `stall_after`.
+  int stall_aborts = 5;
+  absl::Duration stall_after = absl::Seconds(60);
+  // Wait before retrying an aborted batch: 50 ms, doubling with each abort in a row, at most this.
+  absl::Duration retry_backoff_max = absl::Seconds(5);
   // Benchmarks: record, for each decided claim, claim produced (message timestamp) -> transaction
   // committed, in stats().latencies_ms.
   bool record_latency = false;
@@ -73,9 +88,11 @@ struct GateServiceStats {
   int64_t status_unreadable = 0;
   int64_t transactions = 0;
   int64_t aborted = 0;
+  int64_t stalls = 0;  // episodes of no progress detected
   int64_t skipped = 0;   // claims re-read after a restart or an abort whose outputs were all there
   int64_t repaired = 0;  // decisions rebuilt from an audit record an earlier attempt left alone
   std::map<std::string, int64_t> outcomes;
+  std::map<std::string, int64_t> dead_letters;  // error (MALFORMED, CLAIM_TOO_LARGE, ...) -> claims
   std::map<std::string, int64_t> reasons;  // reason code -> claims citing it
   std::vector<double> latencies_ms;        // only with record_latency
 };
@@ -88,12 +105,16 @@ class GateService {
                                                             Clock* clock);
   ~GateService();
 
-  // Reads the status feed, then (once ready) decides one batch of claims. Returns claims handled.
-  // FailedPrecondition: fatal or fenced producer, the process must exit non-zero.
+  // Reads the status feed, then (once ready) decides one batch of claims. Returns claims handled
+  // (0 after an aborted batch, which is retried after a backoff). FailedPrecondition: fatal or
+  // fenced producer, the process must exit non-zero.
   absl::StatusOr<int> RunOnce(int timeout_ms);
   absl::Status Run(const std::atomic<bool>& stop);
 
-  bool ready() const { return ready_; }
+  // Caught up with the status feed, and not stalled (/readyz).
+  bool ready() const { return ready_ && !stalled_; }
+  // Batches keep aborting without a commit (see GateServiceOptions::stall_aborts).
+  bool stalled() const { return stalled_; }
   // Logs the head of every audit chain this gate writes (between transactions only).
   void LogChainHeads(absl::string_view why);
   // The last time the status feed was confirmed current (staleness = now - this).
@@ -125,7 +146,32 @@ class GateService {
     GateService* gate_;
   };
 
+  // What is known of one claim whose outputs failed (its source partition and offset), kept
+  // across the abort and rewind so that the retry isolates it.
+  struct Isolation {
+    bool alone = false;         // the broker refused a batch it was in: retry it in one of its own
+    std::string output_error;   // its decision or audit record cannot be produced: dead-letter it
+    int dead_letter_level = 0;  // 0: the claim whole, 1: an excerpt, 2: headers only
+  };
+  struct Batch;  // one transaction's work (gate_service.cc)
+
   GateService() = default;
+  // Consumes up to max_batch claims; a claim to isolate comes alone.
+  absl::Status ConsumeBatch(int timeout_ms, std::vector<std::unique_ptr<RdKafka::Message>>* batch);
+  // Produces the outputs of claim `index` of the batch (decisions are only queued in `b`).
+  absl::Status HandleClaim(size_t index, Batch* b);
+  // Decides a claim and produces its audit record; dead-letters it when that cannot be produced.
+  absl::Status DecideClaim(size_t index, Batch* b);
+  // Produces the dead letter of claim `index`: whole, or an excerpt when too large for the topic.
+  absl::Status DeadLetter(size_t index, absl::string_view error, absl::string_view message,
+                          Batch* b);
+  // Produces the batch's outputs (in the open transaction).
+  absl::Status Transact(Batch* b);
+  // After an aborted batch: what the failed deliveries say about single claims, the backoff, the
+  // stall detector, the rewind.
+  absl::StatusOr<int> Retry(const absl::Status& cause, Batch* b);
+  void Committed(const Batch& b);
+  const Isolation* FindIsolation(int32_t partition, int64_t offset) const;
   absl::Status PollStatusFeed(int timeout_ms);
   // The feed watch thread: reads the status partitions' high watermarks once a second.
   void WatchFeed();
@@ -162,6 +208,17 @@ class GateService {
   std::map<int32_t, Repair> repair_;                 // claims partition -> outputs found
   std::map<int32_t, ChainHead> chains_;              // claims partition -> its audit chain's head
   absl::Status rebalance_error_;                     // a failed recovery, reported by RunOnce
+  // (claims partition, offset) -> what a failed attempt found out about that claim.
+  std::map<std::pair<int32_t, int64_t>, Isolation> isolation_;
+  std::map<int32_t, int64_t> done_;  // claims partition -> next offset not yet committed (lag)
+  // A claim to isolate that ended the last batch; the next batch is it alone.
+  std::unique_ptr<RdKafka::Message> held_;
+  int held_generation_ = 0;
+  // Progress: aborted batches since the last commit, the first one's time, the last cause.
+  int aborts_in_a_row_ = 0;
+  absl::Time first_abort_ = absl::InfinitePast();
+  absl::Time retry_after_ = absl::InfinitePast();
+  bool stalled_ = false;
   int generation_ = 0;                               // bumped by every rebalance
   RdKafka::ErrorCode last_consumer_error_ = RdKafka::ERR_NO_ERROR;
   bool ready_ = false;

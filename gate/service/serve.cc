@@ -282,6 +282,12 @@ absl::StatusOr<std::string> StatusToken(const ServeOptions& o, std::ostream& log
   return o.http_token;
 }
 
+// The status with the service it came from in front (the process's last words name it).
+absl::Status From(absl::string_view service, const absl::Status& s) {
+  if (s.ok()) return s;
+  return absl::Status(s.code(), absl::StrCat(service, ": ", s.message()));
+}
+
 }  // namespace
 
 namespace {
@@ -346,7 +352,8 @@ absl::Status ReadTopicsAndSettings(const YAML::Node& root, ServeOptions* o) {
                                    &o->gate.store.block_cache_bytes),
                          ReadBytes(g, "gate", "write_buffer_bytes",
                                    &o->gate.store.write_buffer_bytes),
-                         Read(g, "gate", "max_batch", &o->gate.max_batch)}) {
+                         Read(g, "gate", "max_batch", &o->gate.max_batch),
+                         Read(g, "gate", "max_claim_bytes", &o->gate.max_claim_bytes)}) {
     if (!s.ok()) return s;
   }
   if (staleness < 1 || staleness > kMaxStalenessSeconds) {
@@ -388,7 +395,8 @@ absl::Status LoadServeConfig(const std::string& path, ServeOptions* o) {
                      "audit", "notices", "dlq"}),
           KnownKeys(root["gate"], "gate",
                     {"group_id", "transactional_id", "staleness_seconds", "hot_tier_bytes",
-                     "block_cache_bytes", "write_buffer_bytes", "max_batch"}),
+                     "block_cache_bytes", "write_buffer_bytes", "max_batch",
+                     "max_claim_bytes"}),
           KnownKeys(root["ledger"], "ledger", {"group_id", "transactional_id", "max_batch"}),
           ReadKafkaProperties(root["kafka"], o), ReadTopicsAndSettings(root, o)}) {
       if (!st.ok()) {
@@ -414,6 +422,7 @@ absl::Status ValidateServeOptions(const ServeOptions& o) {
        {in_range("claims_partitions", o.claims_partitions, 1, kMaxPartitions),
         in_range("status_partitions", o.status_partitions, 1, kMaxPartitions),
         in_range("gate.max_batch", o.gate.max_batch, 1, kMaxBatch),
+        in_range("gate.max_claim_bytes", o.gate.max_claim_bytes, 1, int64_t{1} << 30),
         in_range("ledger.max_batch", o.ledger.max_batch, 1, kMaxBatch),
         in_range("gate.staleness_seconds", absl::ToInt64Seconds(o.gate.staleness_bound), 1,
                  kMaxStalenessSeconds),
@@ -475,7 +484,10 @@ absl::Status RunServe(const ServeOptions& o, const ledger::ProfileSet& profiles,
     ledger_options.metrics = obs.ledger.get();
     auto l = ledger::LedgerService::Start(ledger_options, &profiles);
     if (stopped(l.status())) return absl::OkStatus();
-    if (!l.ok()) return l.status();
+    if (!l.ok()) {
+      log << "claimgate serve: the ledger service failed to start: " << l.status() << "\n";
+      return From("ledger service start-up", l.status());
+    }
     ledger_service = std::move(*l);
     log << "claimgate serve: ledger replayed " << ledger_service->stats().replayed << " events ("
         << ledger_service->stats().replayed_local << " from its own store)\n";
@@ -488,7 +500,10 @@ absl::Status RunServe(const ServeOptions& o, const ledger::ProfileSet& profiles,
     gate_options.metrics = obs.gate.get();
     auto g = GateService::Start(gate_options, &profiles, &clock);
     if (stopped(g.status())) return absl::OkStatus();
-    if (!g.ok()) return g.status();
+    if (!g.ok()) {
+      log << "claimgate serve: the gate service failed to start: " << g.status() << "\n";
+      return From("gate service start-up", g.status());
+    }
     gate_service = std::move(*g);
     obs.store = &gate_service->store();
   }
@@ -536,8 +551,12 @@ absl::Status RunServe(const ServeOptions& o, const ledger::ProfileSet& profiles,
         << " decisions rebuilt from audit records, " << st.transactions << " transactions, "
         << st.aborted << " aborted\n";
   }
-  if (!ledger_status.ok()) return ledger_status;
-  return gate_status;
+  // Each failure once, with its service; the first one stopped the other service.
+  if (!ledger_status.ok())
+    log << "claimgate serve: the ledger service failed: " << ledger_status << "\n";
+  if (!gate_status.ok()) log << "claimgate serve: the gate service failed: " << gate_status << "\n";
+  if (!ledger_status.ok()) return From("ledger service", ledger_status);
+  return From("gate service", gate_status);
 }
 
 absl::Status RunDemo(const DemoOptions& d, const ledger::ProfileSet& profiles, std::ostream& out) {

@@ -46,7 +46,7 @@ struct ServeOptions {
 //              notices, dlq}
 //   profile, mode (enforce|shadow), create_topics, claims_partitions, status_partitions
 //   gate:     {group_id, transactional_id, staleness_seconds, hot_tier_bytes, block_cache_bytes,
-//              write_buffer_bytes, max_batch}
+//              write_buffer_bytes, max_batch, max_claim_bytes}
 //   ledger:   {group_id, transactional_id, max_batch}
 //   http:     {token_file, token, tls_cert_file, tls_key_file, client_ca_file, max_connections,
 //              workers, idle_timeout_seconds, read_timeout_seconds, write_timeout_seconds,
@@ -63,7 +63,8 @@ absl::Status LoadServeConfig(const std::string& path, ServeOptions* options);
 absl::Status ValidateServeOptions(const ServeOptions& options);
 
 // Creates missing topics (SPEC §2; status topics compacted), then runs the configured roles until
-// `stop` is set. Returns the first service error (the process exits non-zero for its supervisor).
+// `stop` is set. Returns the first service error, its message prefixed with the service ("gate
+// service: ..."), after logging it to `log` (the process exits non-zero for its supervisor).
 absl::Status RunServe(const ServeOptions& options, const ledger::ProfileSet& profiles,
                       const std::atomic<bool>& stop, std::ostream& log);
 

@@ -51,6 +51,10 @@ absl::Status ToStatus(RdKafka::ErrorCode code, absl::string_view context) {
     case RdKafka::ERR__UNKNOWN_TOPIC:
     case RdKafka::ERR_UNKNOWN_TOPIC_OR_PART:
       return absl::InvalidArgumentError(msg);
+    case RdKafka::ERR_MSG_SIZE_TOO_LARGE:
+    case RdKafka::ERR_RECORD_LIST_TOO_LARGE:
+    case RdKafka::ERR_INVALID_RECORD:
+      return absl::ResourceExhaustedError(msg);
     case RdKafka::ERR__FENCED:
     case RdKafka::ERR_PRODUCER_FENCED:
     case RdKafka::ERR_INVALID_PRODUCER_EPOCH:
@@ -58,6 +62,11 @@ absl::Status ToStatus(RdKafka::ErrorCode code, absl::string_view context) {
     default:
       return absl::InternalError(msg);
   }
+}
+
+bool RefusesMessage(RdKafka::ErrorCode code) {
+  return code == RdKafka::ERR_MSG_SIZE_TOO_LARGE || code == RdKafka::ERR_RECORD_LIST_TOO_LARGE ||
+         code == RdKafka::ERR_INVALID_RECORD;
 }
 
 absl::Status ToStatus(const RdKafka::Error& error, absl::string_view context) {

@@ -31,9 +31,15 @@ struct TopicSpec {
 };
 
 // The canonical absl code for an RdKafka error (Unavailable for transport and coordinator trouble,
-// InvalidArgument for configuration, ...), with the librdkafka message.
+// InvalidArgument for configuration, ResourceExhausted for a message refused for what it is (see
+// RefusesMessage), ...), with the librdkafka message.
 absl::Status ToStatus(RdKafka::ErrorCode code, absl::string_view context);
 absl::Status ToStatus(const RdKafka::Error& error, absl::string_view context);
+
+// Whether `code` refuses one message for what it is (too large for the client's message.max.bytes
+// or the topic's max.message.bytes, a batch too large, a record the broker finds invalid): sending
+// the same message again fails the same way, so retrying cannot cure it.
+bool RefusesMessage(RdKafka::ErrorCode code);
 
 // A producer; with a transactional id it is transactional (init_transactions() is the caller's, so
 // that it can apply its own timeout and retry policy). InvalidArgument for a bad property.

@@ -2,6 +2,7 @@
 #include "ledger/kafka/transactional_producer.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -50,12 +51,24 @@ absl::Status TransactionalProducer::Handle(std::unique_ptr<RdKafka::Error> error
 
 void TransactionalProducer::Deliveries::dr_cb(RdKafka::Message& message) {
   if (message.err() == RdKafka::ERR_NO_ERROR) return;
-  if (failed++ == 0) first_error = message.errstr();
+  // The messages purged when the transaction failed say nothing of why: name the first other one.
+  const bool purged = message.err() == RdKafka::ERR__PURGE_QUEUE ||
+                      message.err() == RdKafka::ERR__PURGE_INFLIGHT;
+  if (failed++ == 0 || (!purged && first_purged)) {
+    first_error = absl::StrCat(message.topic_name(), ": ", message.errstr());
+    first_purged = purged;
+  }
+  if (failures.size() < 10000) {
+    failures.push_back({static_cast<int64_t>(reinterpret_cast<intptr_t>(message.msg_opaque())),
+                        message.topic_name(), message.err(), message.errstr()});
+  }
 }
 
 absl::Status TransactionalProducer::Begin() {
   deliveries_.failed = 0;
   deliveries_.first_error.clear();
+  deliveries_.first_purged = false;
+  deliveries_.failures.clear();
   absl::Status s =
       Handle(std::unique_ptr<RdKafka::Error>(producer_->begin_transaction()), "begin_transaction");
   in_transaction_ = s.ok();
@@ -64,7 +77,8 @@ absl::Status TransactionalProducer::Begin() {
 
 absl::Status TransactionalProducer::Produce(
     const std::string& topic, absl::string_view key, absl::string_view value,
-    const std::vector<std::pair<std::string, std::string>>& headers, int32_t partition) {
+    const std::vector<std::pair<std::string, std::string>>& headers, int32_t partition,
+    int64_t tag) {
   for (;;) {
     RdKafka::Headers* h = nullptr;
     if (!headers.empty()) {
@@ -74,7 +88,7 @@ absl::Status TransactionalProducer::Produce(
     const RdKafka::ErrorCode err = producer_->produce(
         topic, partition == kAnyPartition ? RdKafka::Topic::PARTITION_UA : partition,
         RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()), value.size(), key.data(),
-        key.size(), 0, h, nullptr);
+        key.size(), 0, h, reinterpret_cast<void*>(static_cast<intptr_t>(tag)));
     if (err == RdKafka::ERR_NO_ERROR) return absl::OkStatus();  // the producer owns the headers now
     delete h;
     if (err != RdKafka::ERR__QUEUE_FULL) return ToStatus(err, absl::StrCat("producing to ", topic));
@@ -86,7 +100,7 @@ absl::Status TransactionalProducer::Flush(int timeout_ms) {
   const RdKafka::ErrorCode err = producer_->flush(timeout_ms);
   if (deliveries_.failed > 0) {
     const std::string why = absl::StrCat(
-        deliveries_.failed, " message(s) not delivered, first: ", deliveries_.first_error);
+        deliveries_.failed, " message(s) not delivered: ", deliveries_.first_error);
     absl::Status aborted = Abort();
     return absl::AbortedError(
         absl::StrCat("flush: transaction aborted: ", why,

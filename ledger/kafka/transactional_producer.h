@@ -29,16 +29,31 @@ class TransactionalProducer {
   TransactionalProducer(const TransactionalProducer&) = delete;
   TransactionalProducer& operator=(const TransactionalProducer&) = delete;
 
+  // A message whose delivery failed in the current (or last) transaction.
+  struct FailedDelivery {
+    int64_t tag;  // as given to Produce
+    std::string topic;
+    RdKafka::ErrorCode code;
+    std::string error;
+  };
+
   absl::Status Begin();
   // Queues one message (copied) for `partition` (kAnyPartition: the partitioner's choice by key).
-  // Waits for queue space when the local queue is full.
+  // Waits for queue space when the local queue is full. `tag` is the caller's name for the message,
+  // reported back in failed_deliveries(). ResourceExhausted: this message can never be produced
+  // (larger than message.max.bytes); nothing was queued and the transaction goes on.
   static constexpr int32_t kAnyPartition = -1;
+  static constexpr int64_t kNoTag = -1;
   absl::Status Produce(const std::string& topic, absl::string_view key, absl::string_view value,
                        const std::vector<std::pair<std::string, std::string>>& headers = {},
-                       int32_t partition = kAnyPartition);
+                       int32_t partition = kAnyPartition, int64_t tag = kNoTag);
   // Waits until every message produced so far in the transaction is acknowledged. kAborted (the
   // transaction is aborted) when one of them failed; Unavailable when the wait timed out.
   absl::Status Flush(int timeout_ms = 30000);
+  // The deliveries that failed since Begin (also those seen while committing or aborting; the
+  // first 10,000), so that a caller can tell a message the broker refuses (kafka::RefusesMessage)
+  // from a transaction that failed as a whole.
+  const std::vector<FailedDelivery>& failed_deliveries() const { return deliveries_.failures; }
   // Sends the consumer's next offsets and commits the transaction.
   absl::Status Commit(const std::vector<RdKafka::TopicPartition*>& next_offsets,
                       RdKafka::KafkaConsumer* consumer, int timeout_ms = 30000);
@@ -52,11 +67,13 @@ class TransactionalProducer {
   // Classifies an error of a transactional call; aborts when the transaction requires it.
   absl::Status Handle(std::unique_ptr<RdKafka::Error> error, absl::string_view what);
 
-  // Counts failed deliveries (reports are served on the caller's thread, in poll/flush).
+  // Records failed deliveries (reports are served on the caller's thread, in poll/flush).
   struct Deliveries : RdKafka::DeliveryReportCb {
     void dr_cb(RdKafka::Message& message) override;
     int64_t failed = 0;
-    std::string first_error;
+    std::string first_error;  // the first that was not purged, if any
+    bool first_purged = false;
+    std::vector<FailedDelivery> failures;
   };
 
   Deliveries deliveries_;

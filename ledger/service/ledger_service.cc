@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "ledger/codec.h"
+#include "ledger/digest.h"
 #include "ledger/status_query.h"
 
 namespace claimgate::ledger {
@@ -146,6 +147,11 @@ void LedgerService::PublishPopulation(bool force) {
 
 bool DecodeLedgerEvent(absl::string_view bytes, kafka::Format format, v1::Event* event,
                        std::string* error) {
+  if (bytes.size() > kMaxLedgerEventBytes) {
+    *error = absl::StrCat("EVENT_TOO_LARGE: an event of ", bytes.size(), " bytes (at most ",
+                          kMaxLedgerEventBytes, "), sha256 ", Sha256Hex(bytes));
+    return false;
+  }
   absl::Status s;
   if (format == kafka::Format::kJson) {
     s = ParseEventJson(bytes, event);

@@ -53,9 +53,15 @@ struct LedgerServiceStats {
   int64_t next_offset = 0;  // next ledger-events offset to read
 };
 
+// The largest ledger-events record the ledger applies. Real events are a few hundred bytes; a
+// larger one (ids of a megabyte) would make status records too big to publish, and the ledger,
+// which cannot take back an applied event, would fail on it at every restart (docs/streaming.md).
+inline constexpr size_t kMaxLedgerEventBytes = 64 << 10;
+
 // The ledger's rule for one ledger-events record: it is applied (and counts towards the ledger
-// position) when it decodes in `format` and is a ledger event. Replay reads the topic by the same
-// rule.
+// position) when it is at most kMaxLedgerEventBytes, decodes in `format` and is a ledger event;
+// else false with the reason in `error` (EVENT_TOO_LARGE: ... for a record over the limit). Replay
+// reads the topic by the same rule.
 bool DecodeLedgerEvent(absl::string_view bytes, kafka::Format format, v1::Event* event,
                        std::string* error);
 

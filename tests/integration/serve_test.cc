@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -179,11 +180,14 @@ claims_partitions: 12
 gate:
   staleness_seconds: 30
   hot_tier_bytes: 1048576
+  max_claim_bytes: 200000
 ledger:
   transactional_id: ledger-prod
 )";
   ServeOptions o;
+  EXPECT_EQ(o.gate.max_claim_bytes, 1048576);  // 1 MiB unless configured
   ASSERT_TRUE(LoadServeConfig(path, &o).ok());
+  EXPECT_EQ(o.gate.max_claim_bytes, 200000);
   EXPECT_EQ(o.gate.kafka.properties.at("security.protocol"), "SASL_SSL");
   EXPECT_EQ(o.ledger.kafka.properties.at("sasl.mechanisms"), "PLAIN");
   EXPECT_EQ(o.gate.topics.claims, "prod-claims");
@@ -306,6 +310,34 @@ TEST(ServeConfigTest, DeployConfigurationsLoad) {
     ++files;
   }
   EXPECT_GE(files, 3);
+}
+
+// A service that fails ends the process with a message naming the service and the error, and a
+// non-zero exit status; it does not claim a signal it never received (issue 12, item 12).
+TEST(ServeTest, SaysWhichServiceFailedAndWhy) {
+  const std::string state = ::testing::TempDir() + "/serve_test_failing";
+  const std::string err = ::testing::TempDir() + "/serve_test_failing.stderr";
+  std::filesystem::remove_all(state);
+  Child serve;
+  // No broker is needed: the ledger service cannot start with an unknown profile.
+  claimgate::testing::SpawnProgram(
+      "/bin/sh",
+      {"-c", absl::StrCat("exec '", CLAIMGATE_BINARY_DIR, "/gate/claimgate' serve --role ledger",
+                          " --bootstrap-servers 127.0.0.1:1 --no-create-topics --http-address ''",
+                          " --profile no-such-profile --state-dir '", state, "' 2>'", err, "'")},
+      &serve);
+  int status = 0;
+  ASSERT_EQ(waitpid(serve.pid, &status, 0), serve.pid);
+  serve.pid = -1;
+  std::ifstream in(err);
+  const std::string said((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::cout << said;
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 2);
+  EXPECT_EQ(said.find("signal"), std::string::npos) << said;
+  EXPECT_NE(said.find("the ledger service failed to start"), std::string::npos) << said;
+  EXPECT_NE(said.find("no-such-profile"), std::string::npos) << said;
+  EXPECT_NE(said.find("exiting with status 2"), std::string::npos) << said;
 }
 
 // SIGTERM while start-up waits for an unreachable cluster: exit 0 within seconds, not after the
