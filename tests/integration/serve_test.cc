@@ -318,12 +318,16 @@ TEST(ServeTest, SaysWhichServiceFailedAndWhy) {
   const std::string state = ::testing::TempDir() + "/serve_test_failing";
   const std::string err = ::testing::TempDir() + "/serve_test_failing.stderr";
   std::filesystem::remove_all(state);
+  // A broker answers (serve binds its state directory to the cluster first); the ledger service
+  // then cannot start with an unknown profile.
+  Child broker;
+  const std::string bootstrap = claimgate::testing::SpawnMockBroker(&broker);
   Child serve;
-  // No broker is needed: the ledger service cannot start with an unknown profile.
   claimgate::testing::SpawnProgram(
       "/bin/sh",
       {"-c", absl::StrCat("exec '", CLAIMGATE_BINARY_DIR, "/gate/claimgate' serve --role ledger",
-                          " --bootstrap-servers 127.0.0.1:1 --no-create-topics --http-address ''",
+                          " --bootstrap-servers ", bootstrap,
+                          " --no-create-topics --http-address ''",
                           " --profile no-such-profile --state-dir '", state, "' 2>'", err, "'")},
       &serve);
   int status = 0;
