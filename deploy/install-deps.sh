@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian bookworm packages claimgate builds and tests with. Idempotent: runs apt-get (with
 # `apt-get update` first) only when a package is missing. Called by `make demo` and `make test`.
+# clang and libclang-rt-14-dev build the differential fuzzers (tests/fuzz/, libFuzzer); the product
+# itself builds with g++.
 set -euo pipefail
 
 PACKAGES=(
@@ -10,6 +12,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libssl-dev libyaml-cpp-dev libcpp-httplib-dev libsimdjson-dev
   prometheus
+  clang libclang-rt-14-dev
 )
 
 missing=()

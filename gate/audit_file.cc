@@ -4,26 +4,25 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/util/json_util.h"
+#include "ledger/strict_json.h"
 
 namespace claimgate::gate {
 
 absl::Status ParseAuditLine(absl::string_view line, v1::Decision* decision, bool* bare) {
   decision->Clear();
   *bare = false;
-  google::protobuf::util::JsonParseOptions strict;  // unknown keys tell the two shapes apart
-  if (google::protobuf::util::JsonStringToMessage(
-          google::protobuf::StringPiece(line.data(), line.size()), decision, strict)
-          .ok() &&
+  // Unknown keys tell the two shapes apart; the strict reader refuses duplicate keys, which a
+  // forger could use to show one outcome to a first-key reader and hash another (issue 12).
+  if (ledger::ParseStrictJson(line, decision, /*ignore_unknown_fields=*/false).ok() &&
       decision->has_audit()) {
     return absl::OkStatus();
   }
   decision->Clear();
-  const auto s = google::protobuf::util::JsonStringToMessage(
-      google::protobuf::StringPiece(line.data(), line.size()), decision->mutable_audit(), strict);
+  const absl::Status s =
+      ledger::ParseStrictJson(line, decision->mutable_audit(), /*ignore_unknown_fields=*/false);
   if (!s.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("neither a decision nor an audit record: ", s.message().as_string()));
+        absl::StrCat("neither a decision nor an audit record: ", s.message()));
   }
   *bare = true;
   return absl::OkStatus();

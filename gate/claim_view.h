@@ -4,6 +4,7 @@
 #ifndef CLAIMGATE_GATE_CLAIM_VIEW_H_
 #define CLAIMGATE_GATE_CLAIM_VIEW_H_
 
+#include <memory>
 #include <string>
 
 #include "absl/container/inlined_vector.h"
@@ -36,14 +37,20 @@ struct ClaimView {
   absl::string_view insured_id;
   absl::InlinedVector<Practitioner, 4> practitioners;
   absl::InlinedVector<Item, 4> items;
+  // The message the views point into when ParseClaimEvent left the bytes to Protobuf's parser
+  // (kept across Clear() for reuse). Moving a view keeps it valid; it cannot be copied.
+  std::unique_ptr<v1::Event> owned;
 
   // Keeps allocated capacity (for reuse on the hot path).
   void Clear();
 };
 
 // Parses a claimgate.v1.Event holding a claim, from Protobuf bytes that must outlive the view.
-// Checks what ledger::ValidateEvent checks for claims, and UTF-8 in string fields as Protobuf does.
-// InvalidArgument otherwise (the caller dead-letters the message).
+// The answer is always Protobuf's parser's plus ledger::ValidateEvent's: the wire is read straight
+// into the view for the shape producers write, and anything else (another body before the claim,
+// a claim or time given twice, groups, a field with another wire type, bad bytes) is parsed by
+// Protobuf into `out->owned` (tests/fuzz/claim_wire_fuzzer compares the two). InvalidArgument when
+// the bytes are not a valid claim event (the caller dead-letters the message).
 absl::Status ParseClaimEvent(absl::string_view bytes, ClaimView* out);
 
 // Views a parsed claim (the message must outlive the view).

@@ -1,8 +1,9 @@
 // Fast reading of the JSON Lines replay reads by the million (claims and decisions), with simdjson
-// (libsimdjson-dev, docs/dependencies.md). Protobuf's JSON parser stays the authority: the fast
-// path takes only the shape claimgate writes (proto field names, enums by name, RFC 3339 times)
-// and hands any other line to Protobuf's parser, so a line reads the same either way (tested in
-// json_lines_test against Protobuf on random claims and decisions).
+// (libsimdjson-dev, docs/dependencies.md). The strict reader (ledger/strict_json.h: RFC 8259, no
+// key twice, then Protobuf's parser) stays the authority: the fast path takes only the shape
+// claimgate writes (proto field names, each once; enums by name; RFC 3339 times; one object and
+// nothing after it) and hands any other line to the strict reader, so a line reads the same either
+// way (json_lines_test; tests/fuzz/json_lines_fuzzer compares the two on fuzzed lines).
 #ifndef CLAIMGATE_GATE_JSON_LINES_H_
 #define CLAIMGATE_GATE_JSON_LINES_H_
 
@@ -26,8 +27,9 @@ class JsonLineReader {
   JsonLineReader(const JsonLineReader&) = delete;
   JsonLineReader& operator=(const JsonLineReader&) = delete;
 
-  // Whether an events line is a claim (an Event whose body is `claim`), without reading it.
-  // Lines that are not JSON objects are kOther (the ledger's parser refuses them).
+  // Whether an events line is a claim, without reading it. kClaim only when the line's one body
+  // key is "claim" with an object value: ParseEventJson then reads a claim or refuses the line.
+  // kOther when it may be anything else: ParseEventJson says what it is.
   LineKind Classify(absl::string_view line);
 
   // A claim event line as ValidateEvent accepts it. False with `error` otherwise.

@@ -118,9 +118,14 @@ void IndexEvents(absl::string_view text, int threads, ledger::LedgerHistory* his
             claim_at = at;
             break;
           case LineKind::kOther:
-            // The ledger applies what `check` applied: lines that parse as ledger events.
-            if (ledger::ParseEventJson(line, &event).ok() && ledger::IsLedgerEvent(event))
+            // What `check` read: ledger events are applied, and a claim the scan could not tell
+            // (an escaped key) is still a claim.
+            if (!ledger::ParseEventJson(line, &event).ok()) break;
+            if (event.has_claim()) {
+              claim_at = at;
+            } else if (ledger::IsLedgerEvent(event)) {
               r->ledger.push_back(std::move(event));
+            }
             break;
           case LineKind::kBlank:
             break;

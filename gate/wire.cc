@@ -1,5 +1,7 @@
-// Timestamps and UTF-8 for the wire helpers.
+// Timestamps for the wire helpers.
 #include "gate/wire.h"
+
+#include "ledger/calendar.h"
 
 namespace claimgate::gate::wire {
 
@@ -18,9 +20,7 @@ bool ReadTimestamp(absl::string_view bytes, absl::Time* out) {
     return true;
   });
   if (!ok) return false;
-  // The ranges google.protobuf.Timestamp allows (0001-01-01 .. 9999-12-31).
-  if (seconds < -62135596800 || seconds > 253402300799 || nanos < 0 || nanos > 999999999)
-    return false;
+  if (!ledger::InTimestampRange(seconds, nanos)) return false;
   *out = absl::FromUnixSeconds(seconds) + absl::Nanoseconds(nanos);
   return true;
 }
@@ -43,41 +43,6 @@ void PutTimestamp(std::string* out, uint32_t field, absl::Time t) {
   PutVarint(out, size);
   PutInt(out, 1, seconds);
   PutInt(out, 2, nanos);
-}
-
-bool IsValidUtf8(absl::string_view s) {
-  const unsigned char* p = reinterpret_cast<const unsigned char*>(s.data());
-  const unsigned char* end = p + s.size();
-  while (p < end) {
-    const unsigned char c = *p;
-    if (c < 0x80) {
-      ++p;
-      continue;
-    }
-    int n = 0;
-    uint32_t cp = 0;
-    if ((c & 0xe0) == 0xc0) {
-      n = 1;
-      cp = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-      n = 2;
-      cp = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-      n = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (end - p <= n) return false;
-    for (int i = 1; i <= n; ++i) {
-      if ((p[i] & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
-    p += n + 1;
-  }
-  return true;
 }
 
 }  // namespace claimgate::gate::wire

@@ -10,6 +10,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "ledger/strict_json.h"
 
 namespace claimgate::gate::wire {
 
@@ -124,8 +125,9 @@ inline void PutMessage(std::string* out, uint32_t field, absl::string_view encod
 // A Timestamp sub-message (present).
 void PutTimestamp(std::string* out, uint32_t field, absl::Time t);
 
-// Structural UTF-8 check (what Protobuf enforces on proto3 string fields).
-bool IsValidUtf8(absl::string_view s);
+// Structural UTF-8 check (what Protobuf enforces on proto3 string fields); one implementation with
+// the JSON checker's.
+using ledger::IsValidUtf8;
 
 }  // namespace claimgate::gate::wire
 

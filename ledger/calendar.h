@@ -43,7 +43,19 @@ class Calendar {
 // Parses "YYYY-MM-DD".
 absl::StatusOr<absl::CivilDay> ParseCivilDay(absl::string_view text);
 
-// RFC 3339 with an offset ("2025-01-02T09:00:00+08:00"); a time without an offset is an error.
+// The range google.protobuf.Timestamp holds (and its JSON form can write): 0001-01-01T00:00:00Z to
+// 9999-12-31T23:59:59.999999999Z.
+inline constexpr int64_t kMinTimestampSeconds = -62135596800;
+inline constexpr int64_t kMaxTimestampSeconds = 253402300799;
+bool InTimestampRange(int64_t seconds, int32_t nanos);
+bool InTimestampRange(const google::protobuf::Timestamp& ts);
+
+// RFC 3339 as Protobuf's JSON mapping writes a Timestamp, and nothing else:
+// YYYY-MM-DDTHH:MM:SS, 1 to 9 fraction digits optionally, then Z or ±HH:MM; the whole text, inside
+// the Timestamp range once the offset is applied. The one time reader of every input (JSON lines,
+// the fast reader, command-line flags), so that they all refuse the same texts. False otherwise.
+bool ParseRfc3339Parts(absl::string_view text, int64_t* seconds, int32_t* nanos);
+// The same, InvalidArgument naming the text and what is wrong with it.
 absl::StatusOr<absl::Time> ParseRfc3339(absl::string_view text);
 // RFC 3339 in the given offset, e.g. "2025-03-10T10:00:00+08:00".
 std::string FormatRfc3339(absl::Time t,

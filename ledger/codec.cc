@@ -3,6 +3,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
+#include "ledger/calendar.h"
+#include "ledger/strict_json.h"
 
 namespace claimgate::ledger {
 namespace {
@@ -11,16 +13,22 @@ absl::Status Missing(absl::string_view body, absl::string_view field) {
   return absl::InvalidArgumentError(absl::StrCat(body, ": missing ", field));
 }
 
+absl::Status OutOfRange(absl::string_view field) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": outside years 1-9999 in UTC"));
+}
+
 }  // namespace
 
 absl::Status ParseEventJson(absl::string_view line, v1::Event* event) {
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = true;
-  const auto parsed = google::protobuf::util::JsonStringToMessage(
-      google::protobuf::StringPiece(line.data(), line.size()), event, options);
-  if (!parsed.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("not a valid event: ", std::string(parsed.message())));
+  if (absl::Status s = ParseStrictJson(line, event, /*ignore_unknown_fields=*/true); !s.ok()) {
+    if (event->event_id().empty()) {
+      // Best effort, for the refusal's event_id only: what Protobuf's lax parser reads of it.
+      google::protobuf::util::JsonParseOptions options;
+      options.ignore_unknown_fields = true;
+      (void)google::protobuf::util::JsonStringToMessage(
+          google::protobuf::StringPiece(line.data(), line.size()), event, options);
+    }
+    return absl::InvalidArgumentError(absl::StrCat("not a valid event: ", s.message()));
   }
   return ValidateEvent(*event);
 }
@@ -37,6 +45,15 @@ absl::StatusOr<v1::Event> ParseEventBinary(absl::string_view bytes) {
 absl::Status ValidateEvent(const v1::Event& e) {
   if (e.event_id().empty()) return absl::InvalidArgumentError("missing event_id");
   if (!e.has_time()) return absl::InvalidArgumentError("missing time");
+  // Binary input can hold any seconds; JSON input is refused earlier (ParseRfc3339Parts). A time
+  // outside Timestamp's range cannot be written back as JSON (issue 12 item 5).
+  if (!InTimestampRange(e.time())) return OutOfRange("time");
+  if (e.has_claim() && e.claim().has_service_time() && !InTimestampRange(e.claim().service_time()))
+    return OutOfRange("claim: service_time");
+  if (e.has_score_assessed() && e.score_assessed().has_decision_time() &&
+      !InTimestampRange(e.score_assessed().decision_time())) {
+    return OutOfRange("score_assessed: decision_time");
+  }
   const absl::string_view body = BodyName(e);
   switch (e.body_case()) {
     case v1::Event::kInstitutionRegistered:

@@ -3,7 +3,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/util/json_util.h"
+#include "ledger/strict_json.h"
 
 namespace claimgate::gate {
 
@@ -44,9 +44,7 @@ absl::StatusOr<std::vector<OffsetRange>> ResolveOffsets(RdKafka::KafkaConsumer* 
 bool ParseAuditValue(absl::string_view value, v1::AuditRecord* record) {
   record->Clear();
   if (!value.empty() && value.front() == '{') {
-    return google::protobuf::util::JsonStringToMessage(
-               google::protobuf::StringPiece(value.data(), value.size()), record)
-        .ok();
+    return ledger::ParseStrictJson(value, record, /*ignore_unknown_fields=*/false).ok();
   }
   return record->ParseFromArray(value.data(), static_cast<int>(value.size()));
 }

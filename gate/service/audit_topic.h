@@ -41,7 +41,8 @@ absl::StatusOr<std::vector<OffsetRange>> ResolveOffsets(RdKafka::KafkaConsumer* 
                                                         const std::string& topic,
                                                         const AuditTopicOptions& options);
 
-// An audit record value as written by the gate: JSON when it starts with '{', else Protobuf.
+// An audit record value as written by the gate: JSON when it starts with '{' (read strictly:
+// ledger/strict_json.h), else Protobuf.
 bool ParseAuditValue(absl::string_view value, v1::AuditRecord* record);
 
 // Reads the audit records of the range in offset order, partition by partition, and calls

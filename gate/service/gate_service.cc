@@ -8,9 +8,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "google/protobuf/util/json_util.h"
 #include "ledger/codec.h"
 #include "ledger/digest.h"
+#include "ledger/strict_json.h"
 
 namespace claimgate::gate {
 namespace {
@@ -43,8 +43,9 @@ std::string Header(RdKafka::Message& m, const std::string& key) {
 
 // An audit record read back from the output topic.
 bool ParseOutput(const std::string& bytes, kafka::Format format, v1::AuditRecord* a) {
-  return format == kafka::Format::kJson ? google::protobuf::util::JsonStringToMessage(bytes, a).ok()
-                                        : a->ParseFromString(bytes);
+  return format == kafka::Format::kJson
+             ? ledger::ParseStrictJson(bytes, a, /*ignore_unknown_fields=*/false).ok()
+             : a->ParseFromString(bytes);
 }
 
 // The decision an audit record states (claim id, outcome, reasons), in the output format: what
@@ -194,7 +195,7 @@ absl::Status GateService::PollStatusFeed(int timeout_ms) {
     const absl::string_view bytes(static_cast<const char*>(m->payload()), m->len());
     auto decode = [&](auto* record) {
       return options_.status_format == kafka::Format::kJson
-                 ? google::protobuf::util::JsonStringToMessage(std::string(bytes), record).ok()
+                 ? ledger::ParseStrictJson(bytes, record, /*ignore_unknown_fields=*/false).ok()
                  : record->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
     };
     bool ok = false;

@@ -181,5 +181,28 @@ TEST(AuditChainTest, UnreadableLinesAreBreaks) {
   EXPECT_EQ(v.first_break()->where, "line 3");
 }
 
+// Issue 12 item 6: a second "outcome" inserted before the recorded one. Protobuf keeps the last
+// key, so the record hashes as recorded; a reader that keeps the first sees ACCEPT. A duplicate key
+// is a break, in a decision's audit record and in a bare record alike.
+TEST(AuditChainTest, ADuplicateKeyIsABreak) {
+  std::vector<std::string> lines = DecisionLines();
+  const std::string audit = "\"audit\":{";
+  for (const bool bare : {false, true}) {
+    std::vector<std::string> forged = lines;
+    if (bare) {
+      for (std::string& l : forged) l = l.substr(l.find(audit) + audit.size() - 1);
+      for (std::string& l : forged) l.pop_back();  // the decision's closing brace
+    }
+    ASSERT_EQ(Verify(forged).breaks(), 0) << forged[3];
+    const size_t at = forged[3].find(bare ? "{" : audit) + (bare ? 1 : audit.size());
+    forged[3].insert(at, "\"outcome\":\"ACCEPT\",");
+    const ChainVerifier v = Verify(forged);
+    ASSERT_TRUE(v.first_break().has_value()) << forged[3];
+    EXPECT_EQ(v.first_break()->where, "line 4");
+    EXPECT_NE(v.first_break()->problem.find("outcome"), std::string::npos)
+        << v.first_break()->problem;
+  }
+}
+
 }  // namespace
 }  // namespace claimgate::gate

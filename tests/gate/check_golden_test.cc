@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "gate/check.h"
 #include "gtest/gtest.h"
 #include "ledger/calendar.h"
@@ -96,6 +97,41 @@ TEST(CheckBinaryTest, UnknownProfileAndMissingFileFailLoudly) {
   EXPECT_NE(WEXITSTATUS(status), 0);
   status = std::system(absl::StrCat(bin, " check /nonexistent.jsonl > /dev/null 2>&1").c_str());
   EXPECT_NE(WEXITSTATUS(status), 0);
+}
+
+// Issue 12 item 5: a time outside years 1-9999 once its offset is applied made `check` write a
+// truncated decision and exit 0. Refused at the input: the flag with exit 2, a line MALFORMED.
+TEST(CheckBinaryTest, TimesOutsideYears1To9999AreRefusedAtTheInput) {
+  const std::string bin = std::string(CLAIMGATE_BINARY_DIR) + "/gate/claimgate";
+  const std::string dir = ::testing::TempDir();
+  static constexpr absl::string_view kClaim =
+      R"({"event_id":"%s","time":"2025-03-20T11:00:00+08:00","claim":{"claim_id":"%s","institution_id":"H001","service_time":"%s","visit_type":"OUTPATIENT","practitioners":[{"person_id":"D001","role":"PRESCRIBER"}]}})";
+  std::ofstream in(dir + "/times.jsonl");
+  const std::string spec = ReadFile(kGolden + "spec_example.jsonl");
+  in << spec.substr(0, spec.find("\n{\"event_id\":\"L4\"") + 1);  // L1-L3: C3 is ACCEPT
+  in << absl::StrFormat(kClaim, "C1", "C1", "9999-12-31T23:59:59-12:00") << "\n"
+     << absl::StrFormat(kClaim, "C2", "C2", R"(2025-03-20T10:30:00Z\u0000garbage)") << "\n"
+     << absl::StrFormat(kClaim, "C3", "C3", "2025-03-20T10:30:00+08:00") << "\n";
+  in.close();
+  auto run = [&](const std::string& processing_time) {
+    const int status = std::system(absl::StrCat(bin, " check --processing-time ", processing_time,
+                                                " ", dir, "/times.jsonl > ", dir, "/t.out 2> ",
+                                                dir, "/t.err")
+                                       .c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  };
+  ASSERT_EQ(run("2026-01-01T00:00:00+08:00"), 0);
+  const std::string out = ReadFile(dir + "/t.out");
+  EXPECT_EQ(out.find("\"claim_id\":\"C1\""), std::string::npos) << out;
+  EXPECT_EQ(out.find("\"claim_id\":\"C2\""), std::string::npos) << out;
+  EXPECT_NE(out.find("\"claim_id\":\"C3\""), std::string::npos) << out;
+  const std::string err = ReadFile(dir + "/t.err");
+  EXPECT_NE(err.find(R"("event_id":"C1","error":"MALFORMED")"), std::string::npos) << err;
+  EXPECT_NE(err.find(R"("event_id":"C2","error":"MALFORMED")"), std::string::npos) << err;
+
+  EXPECT_EQ(run("9999-12-31T23:59:59-12:00"), 2);
+  EXPECT_NE(ReadFile(dir + "/t.err").find("--processing-time"), std::string::npos);
+  EXPECT_EQ(ReadFile(dir + "/t.out"), "");
 }
 
 }  // namespace

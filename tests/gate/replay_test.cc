@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "gate/audit_file.h"
 #include "gate/check.h"
@@ -321,6 +322,27 @@ TEST(ReplayTest, FastJsonReaderReadsAsProtobufDoes) {
   EXPECT_EQ(view.visit_type, 2);
   EXPECT_EQ(reader.slow(), 1);
   EXPECT_FALSE(reader.ReadClaim(R"({"event_id":"E1","claim":{}})", &view, &error));
+}
+
+// Issue 12 item 6: `check` applies a line whose `"claim":null` precedes a ledger body (Protobuf
+// reads the body), so replay must too; reading it as a claim dropped the assessment and replay
+// reported C1 (REJECT, suspended) as a RECOUP-worthy ACCEPT.
+TEST(ReplayTest, AClaimNullBeforeALedgerBodyReplaysAsCheckReadIt) {
+  std::ifstream in(std::string(CLAIMGATE_SOURCE_DIR) + "/tests/golden/spec_example.jsonl");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::vector<std::string> events = Lines(text.str());
+  for (const char* key : {"\"claim\":null,", "\"cl\\u0061im\":null,"}) {
+    std::vector<std::string> edited = events;
+    edited[3].insert(edited[3].find("\"score_assessed\""), key);
+    const std::string path = Write("null.jsonl", edited);
+    const std::vector<std::string> decided = Check(path);
+    ASSERT_EQ(Outcomes(decided).at("C1"), "REJECT") << edited[3];
+    const Replayed replayed = Replay(path, Write("null.decisions.jsonl", decided),
+                                     Against::kRecorded);
+    EXPECT_EQ(replayed.tally.differ(), 0) << key << ": " << absl::StrJoin(replayed.lines, "\n");
+    EXPECT_EQ(replayed.tally.errors(), 0);
+  }
 }
 
 // The binary, as README's auditing section runs it: exit statuses and where each line goes.

@@ -79,6 +79,28 @@ TEST(CalendarTest, Rfc3339NeedsAnOffset) {
   EXPECT_EQ(FormatRfc3339(*ParseRfc3339("2025-01-02T01:00:00Z")), "2025-01-02T09:00:00+08:00");
 }
 
+// Issue 12 item 5: google.protobuf.Timestamp holds 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59Z;
+// a time outside it once its offset is applied, or with anything after it, is refused.
+TEST(CalendarTest, Rfc3339RefusesTimesOutsideTheTimestampRange) {
+  EXPECT_TRUE(ParseRfc3339("9999-12-31T23:59:59.999999999Z").ok());
+  EXPECT_TRUE(ParseRfc3339("9999-12-31T23:59:59+00:00").ok());
+  EXPECT_TRUE(ParseRfc3339("0001-01-01T08:00:00+08:00").ok());
+  EXPECT_FALSE(ParseRfc3339("9999-12-31T23:59:59-12:00").ok());
+  EXPECT_FALSE(ParseRfc3339("9999-12-31T23:00:00-01:00").ok());
+  EXPECT_FALSE(ParseRfc3339("0001-01-01T00:00:00+00:01").ok());
+  EXPECT_FALSE(ParseRfc3339("0000-12-31T23:59:59Z").ok());
+  EXPECT_FALSE(ParseRfc3339("10000-01-01T00:00:00Z").ok());
+  EXPECT_FALSE(ParseRfc3339(std::string("2025-03-20T10:30:00Z\0garbage", 28)).ok());
+  EXPECT_FALSE(ParseRfc3339("2025-03-20T10:30:00Z ").ok());
+  EXPECT_FALSE(ParseRfc3339(" 2025-03-20T10:30:00Z").ok());
+  // More fraction digits than nanoseconds hold would be cut silently.
+  EXPECT_FALSE(ParseRfc3339("2025-03-20T10:30:00.1234567891Z").ok());
+  const absl::StatusOr<absl::Time> late = ParseRfc3339("9999-12-31T23:59:59-12:00");
+  ASSERT_FALSE(late.ok());
+  EXPECT_NE(late.status().message().find("outside years 1-9999"), std::string::npos)
+      << late.status();
+}
+
 TEST(CalendarTest, ProtoRoundTripKeepsNanos) {
   const absl::Time t = *ParseRfc3339("2025-01-02T09:00:00.123456789+08:00");
   EXPECT_EQ(FromProto(ToProto(t)), t);

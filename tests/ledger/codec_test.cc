@@ -1,6 +1,11 @@
 // The JSON Lines interchange (SPEC §7) and structural validation.
 #include "ledger/codec.h"
 
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "ledger/calendar.h"
 
@@ -134,6 +139,70 @@ TEST(CodecTest, BinaryRoundTrip) {
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->SerializeAsString(), e.SerializeAsString());
   EXPECT_FALSE(ParseEventBinary("\xff\xff\xff").ok());
+}
+
+// Issue 12 item 5: a time outside google.protobuf.Timestamp's range (years 1-9999 in UTC) once its
+// offset is applied, or one with text after it, is refused at the input, in JSON and in binary.
+TEST(CodecTest, TimesOutsideYears1To9999AreMalformed) {
+  const std::string claim =
+      R"("claim":{"claim_id":"C","institution_id":"H","visit_type":"OUTPATIENT","practitioners":[{"person_id":"D"}],"service_time":)";
+  auto line = [&](absl::string_view time, absl::string_view service_time) {
+    return absl::StrCat(R"({"event_id":"C","time":")", time, R"(",)", claim, "\"", service_time,
+                        "\"}}");
+  };
+  EXPECT_TRUE(Parse(line("2025-03-20T11:00:00+08:00", "2025-03-20T10:30:00+08:00")).ok());
+  EXPECT_TRUE(Parse(line("9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z")).ok());
+  for (const auto& [time, service_time] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"2025-03-20T11:00:00+08:00", "9999-12-31T23:59:59-12:00"},
+           {"9999-12-31T23:59:59-00:01", "2025-03-20T10:30:00+08:00"},
+           {"0001-01-01T00:00:00+00:01", "2025-03-20T10:30:00+08:00"},
+           {"2025-03-20T11:00:00+08:00", R"(2025-03-20T10:30:00Z\u0000garbage)"},
+           {R"(2025-03-20T11:00:00Z\u0000)", "2025-03-20T10:30:00+08:00"}}) {
+    const absl::Status s = Parse(line(time, service_time));
+    EXPECT_TRUE(absl::IsInvalidArgument(s)) << time << " " << service_time << ": " << s;
+  }
+  v1::Event e;
+  ASSERT_TRUE(ParseEventJson(line("2025-03-20T11:00:00+08:00", "2025-03-20T10:30:00+08:00"), &e)
+                  .ok());
+  e.mutable_claim()->mutable_service_time()->set_seconds(253402300800);  // 10000-01-01
+  EXPECT_FALSE(ParseEventBinary(e.SerializeAsString()).ok());
+  e.mutable_claim()->mutable_service_time()->set_seconds(0);
+  e.mutable_time()->set_nanos(-1);
+  EXPECT_FALSE(ParseEventBinary(e.SerializeAsString()).ok());
+  e.mutable_time()->set_nanos(0);
+  e.mutable_time()->set_seconds(-62135596801);  // 0000-12-31T23:59:59Z
+  EXPECT_FALSE(ParseEventBinary(e.SerializeAsString()).ok());
+}
+
+// Issue 12 item 6: one reading of every line. A key twice in one object (at any depth, escaped or
+// under its lowerCamelCase alias, which Protobuf reads as the same field) is refused, as is text
+// after the object and JSON that RFC 8259 does not allow but Protobuf's parser lets through.
+TEST(CodecTest, DuplicateKeysTrailingTextAndLaxJsonAreMalformed) {
+  const std::string ok =
+      R"({"event_id":"E","time":"2025-01-01T00:00:00+08:00","commitment_signed":{"person_id":"D","institution_id":"H"}})";
+  ASSERT_TRUE(Parse(ok).ok());
+  ASSERT_TRUE(Parse(" " + ok + " \t").ok());
+  for (const std::string& bad : std::vector<std::string>{
+           R"({"event_id":"E","event_id":"F","time":"2025-01-01T00:00:00+08:00","commitment_signed":{"person_id":"D","institution_id":"H"}})",
+           R"({"event_id":"E","eventId":"F","time":"2025-01-01T00:00:00+08:00","commitment_signed":{"person_id":"D","institution_id":"H"}})",
+           R"({"event_id":"E","time":"2025-01-01T00:00:00+08:00","commitment_signed":{"person_id":"D","person_id":"X","institution_id":"H"}})",
+           R"({"event_id":"E","time":"2025-01-01T00:00:00+08:00","commitment_signed":{"person_id":"D","institution_id":"H"},"trace":{"a":1,"a":2}})",
+           R"({"event_id":"E","ev\u0065nt_id":"F","time":"2025-01-01T00:00:00+08:00","commitment_signed":{"person_id":"D","institution_id":"H"}})",
+           R"({"event_id":"E","time":"2025-01-01T00:00:00+08:00","claim":null,"commitment_signed":{"person_id":"D","institution_id":"H"},"claim":null})",
+           ok + " trailing",
+           ok + ok,
+           R"({'event_id':"E","time":"2025-01-01T00:00:00+08:00","commitment_signed":{"person_id":"D","institution_id":"H"}})",
+           R"({"event_id":"E","time":"2025-01-01T00:00:00+08:00","commitment_signed":{"person_id":"D","institution_id":"H",}})",
+           "{\"event_id\":\"E\x01\",\"time\":\"2025-01-01T00:00:00+08:00\",\"commitment_signed\":{\"person_id\":\"D\",\"institution_id\":\"H\"}}",
+           "{\"event_id\":\"E\xff\",\"time\":\"2025-01-01T00:00:00+08:00\",\"commitment_signed\":{\"person_id\":\"D\",\"institution_id\":\"H\"}}",
+       }) {
+    const absl::Status s = Parse(bad);
+    EXPECT_TRUE(absl::IsInvalidArgument(s)) << bad << ": " << s;
+  }
+  const absl::Status dup = Parse(
+      R"({"event_id":"E","time":"2025-01-01T00:00:00+08:00","commitment_signed":{"person_id":"D","personId":"X","institution_id":"H"}})");
+  EXPECT_NE(dup.message().find("personId"), std::string::npos) << dup;
 }
 
 }  // namespace
