@@ -418,7 +418,8 @@ TEST(RateLimiterTest, BoundedTablePerClientBuckets) {
 // a server certificate and a client certificate it signed, and a client certificate another CA
 // signed.
 std::string MakeCertificates() {
-  const std::string dir = ::testing::TempDir() + "/http_test_tls";
+  // One directory per process: ctest runs the TLS tests side by side.
+  const std::string dir = absl::StrCat(::testing::TempDir(), "/http_test_tls_", getpid());
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   const std::string key = "-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes";
