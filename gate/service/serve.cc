@@ -288,10 +288,6 @@ absl::Status From(absl::string_view service, const absl::Status& s) {
   return absl::Status(s.code(), absl::StrCat(service, ": ", s.message()));
 }
 
-}  // namespace
-
-namespace {
-
 // The `kafka:` section: librdkafka properties for every client, but not those the runtime owns.
 absl::Status ReadKafkaProperties(const YAML::Node& kafka, ServeOptions* o) {
   if (!kafka) return absl::OkStatus();
@@ -356,11 +352,7 @@ absl::Status ReadTopicsAndSettings(const YAML::Node& root, ServeOptions* o) {
                          Read(g, "gate", "max_claim_bytes", &o->gate.max_claim_bytes)}) {
     if (!s.ok()) return s;
   }
-  if (staleness < 1 || staleness > kMaxStalenessSeconds) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "config key 'gate.staleness_seconds': 1..", kMaxStalenessSeconds, ", got ", staleness));
-  }
-  o->gate.staleness_bound = absl::Seconds(staleness);
+  o->gate.staleness_bound = absl::Seconds(staleness);  // its range: ValidateServeOptions
   const YAML::Node l = root["ledger"];
   for (absl::Status s : {Read(l, "ledger", "group_id", &o->ledger.group_id),
                          Read(l, "ledger", "transactional_id", &o->ledger.transactional_id),
