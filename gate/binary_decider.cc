@@ -3,7 +3,7 @@
 
 namespace claimgate::gate {
 
-absl::Status BinaryDecider::Decide(absl::string_view event_bytes, StatusStore& store,
+absl::Status BinaryDecider::Decide(absl::string_view event_bytes, StatusLookup& store,
                                    int64_t ledger_position, absl::Time processing_time,
                                    std::string* decision, std::string* audit) {
   if (absl::Status s = ParseClaimEvent(event_bytes, &claim_); !s.ok()) return s;

@@ -11,7 +11,6 @@
 #include "absl/strings/string_view.h"
 #include "gate/claim_view.h"
 #include "gate/decision.h"
-#include "gate/status_store.h"
 
 namespace claimgate::gate {
 
@@ -26,7 +25,7 @@ class BinaryDecider {
   // event (the caller dead-letters them); Unavailable / DataLoss when the store cannot be read. On
   // success `decision` holds a claimgate.v1.Decision without its audit and `audit` the
   // claimgate.v1.AuditRecord.
-  absl::Status Decide(absl::string_view event_bytes, StatusStore& store, int64_t ledger_position,
+  absl::Status Decide(absl::string_view event_bytes, StatusLookup& store, int64_t ledger_position,
                       absl::Time processing_time, std::string* decision, std::string* audit);
 
   // The last claim and result (valid until the next call; the claim views the caller's bytes).

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "absl/container/inlined_vector.h"
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "claimgate/v1/decision.pb.h"
@@ -26,6 +27,9 @@ namespace claimgate::gate {
 class StatusLookup {
  public:
   virtual ~StatusLookup() = default;
+  // Called once per claim before its lookups: a store reads the claim's records here, in one
+  // batch. Unavailable / DataLoss when they cannot be read.
+  virtual absl::Status Resolve(const ClaimView& /*claim*/) { return absl::OkStatus(); }
   // Null when unknown. The pointer must stay valid for the duration of one Decide() call.
   virtual const ledger::PersonRecord* FindPerson(absl::string_view person_id) const = 0;
   virtual const v1::InstitutionStatus* FindInstitution(absl::string_view institution_id) const = 0;

@@ -14,7 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "claimgate/v1/decision.pb.h"
-#include "gate/audit_chain.h"
+#include "gate/audit/audit_chain.h"
 #include "ledger/kafka/kafka.h"
 
 namespace claimgate::gate {

@@ -161,6 +161,9 @@ absl::StatusOr<std::unique_ptr<GateService>> GateService::Start(const GateServic
   }
   g->status_consumer_->assign(assignment);
   RdKafka::TopicPartition::destroy(assignment);
+  auto watch_client = kafka::MakeProducer(options.kafka, "");
+  if (!watch_client.ok()) return watch_client.status();
+  g->watch_client_ = std::move(*watch_client);
   g->watch_ = std::thread([gate = g.get()] { gate->WatchFeed(); });
 
   for (const std::string& topic :
@@ -259,7 +262,7 @@ void GateService::WatchFeed() {
       const std::string topic = key.substr(0, slash);
       const int32_t partition = std::stoi(key.substr(slash + 1));
       int64_t low = 0, high = 0;
-      ok = ok && producer_->raw()->query_watermark_offsets(topic, partition, &low, &high, 1000) ==
+      ok = ok && watch_client_->query_watermark_offsets(topic, partition, &low, &high, 1000) ==
                      RdKafka::ERR_NO_ERROR;
       highs[key] = high;
     }
@@ -733,15 +736,40 @@ absl::StatusOr<int> GateService::Retry(const absl::Status& cause, Batch* b) {
     stalled_ = true;
     ++stats_.stalls;
     if (options_.metrics != nullptr) options_.metrics->stalls.Increment();
-    if (options_.log != nullptr) {
-      *options_.log << "claimgate gate: no progress: " << aborts_in_a_row_
-                    << " batches aborted in a row over "
-                    << absl::FormatDuration(absl::Trunc(now - first_abort_, absl::Milliseconds(1)))
-                    << "; not ready until a batch commits. Last cause: " << cause << "\n";
-    }
+    stall_logged_ = absl::InfinitePast();
   }
+  // Said when the stall is detected, then every 10 s while it lasts: the cause may change.
+  if (stalled_ && now - stall_logged_ >= absl::Seconds(10) && options_.log != nullptr) {
+    stall_logged_ = now;
+    *options_.log << "claimgate gate: no progress: " << aborts_in_a_row_
+                  << " batches aborted in a row over "
+                  << absl::FormatDuration(absl::Trunc(now - first_abort_, absl::Milliseconds(1)))
+                  << "; not ready until a batch commits. Last cause: " << cause << "\n";
+  }
+  // A producer whose transactions keep failing may be stuck in a state of its own (an epoch bump
+  // left half done, say): every `stall_aborts` aborts while stalled, a new producer takes the
+  // transactional id over. Its init_transactions fences the old one; nothing committed is lost.
+  if (stalled_ && aborts_in_a_row_ % options_.stall_aborts == 0) ReplaceProducer();
   if (absl::Status s = RewindClaims(); !s.ok()) return s;
   return 0;
+}
+
+void GateService::ReplaceProducer() {
+  auto fresh = kafka::TransactionalProducer::Create(options_.kafka, options_.transactional_id,
+                                                    5000, options_.stop);
+  if (!fresh.ok()) {
+    if (options_.log != nullptr) {
+      *options_.log << "claimgate gate: no new transactional producer; keeping the old one: "
+                    << fresh.status() << "\n";
+    }
+    return;
+  }
+  producer_ = std::move(*fresh);
+  ++stats_.producers_replaced;
+  if (options_.log != nullptr) {
+    *options_.log << "claimgate gate: a new transactional producer took over after "
+                  << aborts_in_a_row_ << " aborted batches\n";
+  }
 }
 
 void GateService::Committed(const Batch& b) {

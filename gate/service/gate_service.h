@@ -34,11 +34,11 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "gate/audit_chain.h"
+#include "gate/audit/audit_chain.h"
 #include "gate/binary_decider.h"
 #include "gate/clock.h"
 #include "gate/service/gate_metrics.h"
-#include "gate/status_store.h"
+#include "gate/store/status_store.h"
 #include "ledger/kafka/kafka.h"
 #include "ledger/kafka/topics.h"
 #include "ledger/kafka/transactional_producer.h"
@@ -89,6 +89,7 @@ struct GateServiceStats {
   int64_t transactions = 0;
   int64_t aborted = 0;
   int64_t stalls = 0;  // episodes of no progress detected
+  int64_t producers_replaced = 0;  // transactional producers replaced during a stall
   int64_t skipped = 0;   // claims re-read after a restart or an abort whose outputs were all there
   int64_t repaired = 0;  // decisions rebuilt from an audit record an earlier attempt left alone
   std::map<std::string, int64_t> outcomes;
@@ -170,6 +171,8 @@ class GateService {
   // After an aborted batch: what the failed deliveries say about single claims, the backoff, the
   // stall detector, the rewind.
   absl::StatusOr<int> Retry(const absl::Status& cause, Batch* b);
+  // A new transactional producer under the same id (see Retry); the old one stays if none starts.
+  void ReplaceProducer();
   void Committed(const Batch& b);
   const Isolation* FindIsolation(int32_t partition, int64_t offset) const;
   absl::Status PollStatusFeed(int timeout_ms);
@@ -202,6 +205,8 @@ class GateService {
   std::unique_ptr<RdKafka::KafkaConsumer> claims_consumer_;
   std::unique_ptr<RdKafka::KafkaConsumer> tail_consumer_;  // reads output tails in Recover
   std::unique_ptr<kafka::TransactionalProducer> producer_;
+  // Watermarks for the feed watch thread: a handle of its own, since producer_ may be replaced.
+  std::unique_ptr<RdKafka::Producer> watch_client_;
   std::map<std::string, int64_t> start_watermarks_;  // "topic/partition" -> high watermark at start
   std::map<std::string, int64_t> positions_;         // "topic/partition" -> next offset applied
   std::map<std::string, int> output_partitions_;     // output topic -> partition count
@@ -219,6 +224,7 @@ class GateService {
   absl::Time first_abort_ = absl::InfinitePast();
   absl::Time retry_after_ = absl::InfinitePast();
   bool stalled_ = false;
+  absl::Time stall_logged_ = absl::InfinitePast();  // the last "no progress" line
   int generation_ = 0;                               // bumped by every rebalance
   RdKafka::ErrorCode last_consumer_error_ = RdKafka::ERR_NO_ERROR;
   bool ready_ = false;

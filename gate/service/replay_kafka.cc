@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "gate/claim_view.h"
-#include "gate/json_lines.h"
+#include "gate/replay/json_lines.h"
 #include "gate/service/audit_topic.h"
 #include "ledger/history.h"
 #include "ledger/service/ledger_service.h"

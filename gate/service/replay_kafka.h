@@ -11,8 +11,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "gate/replay.h"
-#include "gate/replay_files.h"
+#include "gate/replay/replay.h"
+#include "gate/replay/replay_files.h"
 #include "ledger/kafka/kafka.h"
 #include "ledger/kafka/topics.h"
 #include "ledger/profile.h"

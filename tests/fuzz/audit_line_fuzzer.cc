@@ -9,8 +9,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "claimgate/v1/decision.pb.h"
-#include "gate/audit_file.h"
-#include "gate/json_lines.h"
+#include "gate/audit/audit_file.h"
+#include "gate/replay/json_lines.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "tests/fuzz/oracle.h"

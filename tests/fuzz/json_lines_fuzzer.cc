@@ -13,7 +13,7 @@
 #include "absl/time/time.h"
 #include "claimgate/v1/events.pb.h"
 #include "gate/claim_view.h"
-#include "gate/json_lines.h"
+#include "gate/replay/json_lines.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
 #include "ledger/calendar.h"

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "gate/audit_chain.h"
+#include "gate/audit/audit_chain.h"
 #include "gate/claim_view.h"
 #include "gate/decision.h"
 #include "gate/ledger_lookup.h"

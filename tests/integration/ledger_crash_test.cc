@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "absl/time/clock.h"
-#include "gate/synthetic.h"
+#include "gate/synthetic/synthetic.h"
 #include "gtest/gtest.h"
 #include "ledger/codec.h"
 #include "ledger/kafka/mock_cluster.h"

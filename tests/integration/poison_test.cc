@@ -234,8 +234,8 @@ TEST_F(PoisonTest, ClaimWhoseOutputTheBrokerRefusesIsDeadLettered) {
   EXPECT_EQ(dlq[0].headers.at("source"), "claims/0@0");
 }
 
-// Every produce fails for a while (an abortable error): the gate backs off,
-// detects that it makes no progress, says why once, counts it, reports not ready, and keeps
+// Every produce fails for a while (an abortable error): the gate backs off, detects that it makes
+// no progress, says why (again every 10 s while it lasts), counts it, reports not ready, and keeps
 // the lag visible; once the fault is gone it decides the claims and is ready again.
 TEST_F(PoisonTest, RetryLoopWithoutProgressIsDetectedCountedAndUnready) {
   options_.stall_aborts = 3;
@@ -275,6 +275,9 @@ TEST_F(PoisonTest, RetryLoopWithoutProgressIsDetectedCountedAndUnready) {
   RunUntilHandled({{"C-1", 1}, {"C-2", 1}}, 0);
   EXPECT_TRUE(gate_->ready());
   EXPECT_EQ(gate_->stats().stalls, 1);
+  // Every third abort while stalled, a new producer takes over (a stuck one cannot stall it).
+  EXPECT_GE(gate_->stats().producers_replaced, 1);
+  EXPECT_NE(log_.str().find("a new transactional producer took over"), std::string::npos);
   EXPECT_NE(log_.str().find("progress resumed"), std::string::npos) << log_.str();
 }
 

@@ -1,6 +1,6 @@
 // `claimgate serve` end to end as scripts run it: against `claimgate mock-broker`, JSON claims in,
 // decisions out, SIGTERM for a graceful stop (exit 0). And the configuration file.
-#include "gate/service/serve.h"
+#include "gate/app/serve.h"
 
 #include <signal.h>
 #include <sys/wait.h>

@@ -12,7 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "gate/check.h"
+#include "gate/check/check.h"
 #include "gate/service/gate_metrics.h"
 #include "gate/service/gate_service.h"
 #include "gate/service/replay_kafka.h"

@@ -1,0 +1,53 @@
+// `claimgate check` (SPEC §7): reads JSON Lines in file order, applies ledger events, decides
+// claims, writes one decision a claim to `out` in input order and each refused line to `err`. A bad
+// line never stops the run.
+#ifndef CLAIMGATE_GATE_CHECK_CHECK_H_
+#define CLAIMGATE_GATE_CHECK_CHECK_H_
+
+#include <cstdint>
+#include <istream>
+#include <map>
+#include <ostream>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "gate/clock.h"
+#include "ledger/profile.h"
+
+namespace claimgate::gate {
+
+struct CheckOptions {
+  std::string default_profile = "national";
+  bool shadow = false;
+  std::string source_file;          // named in each audit record's source
+  std::ostream* notices = nullptr;  // ledger notices as JSON lines, when set
+};
+
+// What a run saw; the demo prints it as a table.
+struct CheckSummary {
+  int64_t lines = 0;
+  int64_t ledger_events = 0;
+  int64_t ledger_refused = 0;
+  int64_t claims = 0;
+  int64_t malformed = 0;
+  std::map<std::string, int64_t> outcomes;  // ACCEPT / REJECT / FLAG
+  std::map<std::string, int64_t> reasons;   // reason code -> claims citing it
+  std::map<std::string, int64_t> refusals;  // ledger error -> events
+  std::map<std::string, int64_t> notices;   // notice code -> count
+};
+
+// Runs the check. Errors only for a failure of the environment (unknown default profile, unreadable
+// input); bad input lines are refused on `err` and the run goes on.
+absl::StatusOr<CheckSummary> RunCheck(std::istream& in, std::ostream& out, std::ostream& err,
+                                      const ledger::ProfileSet& profiles,
+                                      const CheckOptions& options, Clock& clock);
+
+// A fixed-width table of the summary (claims by outcome and reason, ledger refusals, notices).
+std::string FormatSummary(const CheckSummary& summary);
+
+// The gate's version string, as recorded in every audit record.
+const std::string& GateVersion();
+
+}  // namespace claimgate::gate
+
+#endif  // CLAIMGATE_GATE_CHECK_CHECK_H_
