@@ -16,6 +16,10 @@ struct rd_kafka_mock_cluster_s;
 
 namespace claimgate::kafka {
 
+// Sets TCP_NODELAY on the sockets the mock broker accepts from now on (mock_nodelay.cc), as Apache
+// Kafka does on its own. Start() calls it.
+void EnableMockNoDelay();
+
 class MockCluster {
  public:
   // Starts `brokers` brokers on loopback ports chosen by the system. Internal on failure.
