@@ -118,21 +118,14 @@ const ledger::Profile& ProfileFor(const v1::InstitutionStatus* institution,
   return *ctx.default_profile;
 }
 
-void DecideView(const ClaimView& claim, const StatusLookup& status, const DecisionContext& ctx,
-                DecisionResult* out) {
-  DecisionResult& d = *out;
-  d.reasons.clear();
-  d.practitioners.clear();
+namespace {
 
-  const v1::InstitutionStatus* inst = status.FindInstitution(claim.institution_id);
-  const ledger::Profile& profile = ProfileFor(inst, ctx);
-  d.profile = &profile;
+// The phases of DecideView, in its order; each adds its reasons.
+
+// Practitioners, in claim order; a person listed twice is judged once.
+void JudgePractitioners(const ClaimView& claim, const StatusLookup& status, int year,
+                        bool emergency, Reasons& reasons, DecisionResult& d) {
   const absl::Time t = claim.service_time;
-  const bool emergency = IsEmergency(static_cast<v1::Claim::VisitType>(claim.visit_type));
-  const int year = profile.calendar().YearOf(t);
-
-  Reasons reasons(d);
-  // Practitioners, in claim order; a person listed twice is judged once.
   SeenSet<absl::string_view> judged;
   for (const ClaimView::Practitioner& pr : claim.practitioners) {
     if (!judged.Insert(pr.person_id)) continue;
@@ -172,8 +165,11 @@ void DecideView(const ClaimView& claim, const StatusLookup& status, const Decisi
         break;
     }
   }
+}
 
-  // The institution's agreement.
+// The institution's agreement.
+void JudgeInstitution(const v1::InstitutionStatus* inst, const ledger::Profile& profile,
+                      absl::Time t, bool emergency, Reasons& reasons, DecisionResult& d) {
   d.institution_agreement = ledger::AgreementAt(inst, t);
   d.institution_position = inst == nullptr ? 0 : inst->ledger_position();
   const bool institution_exempt = emergency && profile.proto().institution_emergency_exempt();
@@ -193,21 +189,26 @@ void DecideView(const ClaimView& claim, const StatusLookup& status, const Decisi
     case v1::AgreementChanged_State_AgreementChanged_State_INT_MAX_SENTINEL_DO_NOT_USE_:
       break;
   }
+}
 
-  // Traceability codes (无码不付).
+// Traceability codes (无码不付).
+void CheckTraceability(const ClaimView& claim, const v1::InstitutionStatus* inst,
+                       const ledger::Profile& profile, Reasons& reasons) {
   const bool kind_covered = claim.kind != v1::Claim::PRESCRIPTION ||
                             profile.proto().traceability_applies_to_prescriptions();
   if (kind_covered && inst != nullptr &&
-      profile.TraceabilityMandated(inst->kind(), inst->level(), t)) {
+      profile.TraceabilityMandated(inst->kind(), inst->level(), claim.service_time)) {
     for (const ClaimView::Item& item : claim.items) {
       if (item.category == v1::Claim::Item::DRUG && !HasValidCode(item)) {
         reasons.Add(v1::MISSING_TRACEABILITY_CODE, "", item.item_code);
       }
     }
   }
+}
 
-  if (ctx.status_stale) reasons.Add(v1::STATUS_STALE, "");
-
+// The outcome from the reasons found; in shadow mode a rejection is a flag, said so.
+void Conclude(const DecisionContext& ctx, const ledger::Profile& profile, Reasons& reasons,
+              DecisionResult& d) {
   bool reject = false, flag = false;
   for (const DecisionResult::Reason& r : d.reasons) {
     if (IsRejecting(r.code)) {
@@ -223,6 +224,28 @@ void DecideView(const ClaimView& claim, const StatusLookup& status, const Decisi
   } else {
     d.outcome = reject ? v1::Decision::REJECT : flag ? v1::Decision::FLAG : v1::Decision::ACCEPT;
   }
+}
+
+}  // namespace
+
+void DecideView(const ClaimView& claim, const StatusLookup& status, const DecisionContext& ctx,
+                DecisionResult* out) {
+  DecisionResult& d = *out;
+  d.reasons.clear();
+  d.practitioners.clear();
+
+  const v1::InstitutionStatus* inst = status.FindInstitution(claim.institution_id);
+  const ledger::Profile& profile = ProfileFor(inst, ctx);
+  d.profile = &profile;
+  const bool emergency = IsEmergency(static_cast<v1::Claim::VisitType>(claim.visit_type));
+  const int year = profile.calendar().YearOf(claim.service_time);
+
+  Reasons reasons(d);
+  JudgePractitioners(claim, status, year, emergency, reasons, d);
+  JudgeInstitution(inst, profile, claim.service_time, emergency, reasons, d);
+  CheckTraceability(claim, inst, profile, reasons);
+  if (ctx.status_stale) reasons.Add(v1::STATUS_STALE, "");
+  Conclude(ctx, profile, reasons, d);
 }
 
 namespace {
