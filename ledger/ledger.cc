@@ -27,16 +27,31 @@ int Tier(int total) { return total >= Profile::kSuspensionTier ? total : 0; }
 // A sanction record, comparable across recomputations to find what changed.
 std::string SanctionKey(const google::protobuf::Message& m) { return m.SerializeAsString(); }
 
-// Whether a termination in force by `t` ended the registration [since, until): a termination ends
-// every registration it overlaps (StandingAt judges those TERMINATED), so registering there again
-// after the bar is a new registration, not a repeat (SPEC §4.3).
+// Whether a termination in force by `t` ended the registration [since, until) (StandingAt judges
+// those TERMINATED), so registering there again after the bar is a new registration, not a repeat
+// (SPEC §4.3).
 bool EndedByTermination(const PersonStatus& status, absl::Time since, absl::Time until,
                         absl::Time t) {
   for (const auto& term : status.terminations()) {
     const absl::Time start = FromProto(term.since());
-    if (start <= t && since < FromProto(term.bar_until()) && until > start) return true;
+    const absl::Time bar_until = FromProto(term.bar_until());
+    if (start <= t && TerminationEndsRegistration(start, bar_until, since, until)) return true;
   }
   return false;
+}
+
+// A sanction over [since, until) as Recompute derives it, before it becomes a status record.
+struct Interval {
+  absl::Time since, until;
+  v1::SanctionCause cause;
+  std::string source;
+};
+
+void RecordTotal(PersonStatus& next, absl::Time at, int year, int total) {
+  PersonStatus::YearTotal* step = next.add_points();
+  SetProto(at, step->mutable_since());
+  step->set_year(year);
+  step->set_total(total);
 }
 
 }  // namespace
@@ -550,12 +565,116 @@ ApplyResult Ledger::ApplyAgreementChanged(const v1::Event& e) {
   return r;
 }
 
+// Recompute's points and sanctions phase: the facts that move points or sanctions, replayed in time
+// order into year totals, point suspensions and terminations.
+struct Ledger::SanctionTimeline {
+  std::vector<Interval> point_suspensions;
+  std::vector<Interval> terminations;          // until = bar end
+  std::map<int, int> totals;                   // calendar year -> running total
+  std::optional<std::pair<int, int>> reached;  // (year, total) of the effective assessment
+
+  void Assess(const Assessment& a, absl::Time at, const std::string* effective_assessment,
+              PersonStatus& next);
+  void Credit(const Person::Credit& c, absl::Time at, PersonStatus& next);
+  void Shorten(const Person::Shortening& s);
+  void Terminate(absl::Time at, absl::Time bar, v1::SanctionCause cause, std::string source);
+  // When `reg` ended: its own end, or earlier the start of a termination that ended it (at the
+  // latest; never before it began).
+  absl::Time EndOf(const Person::Registration& reg) const;
+};
+
+void Ledger::SanctionTimeline::Assess(const Assessment& a, absl::Time at,
+                                      const std::string* effective_assessment,
+                                      PersonStatus& next) {
+  const Profile& profile = *a.profile;
+  const int year = profile.calendar().YearOf(a.decision_time);
+  const int t0 = totals[year];
+  const int t1 = std::min(kMaxPoints, t0 + a.points);
+  totals[year] = t1;
+  RecordTotal(next, at, year, t1);
+  if (effective_assessment != nullptr && *effective_assessment == a.id) reached = {year, t1};
+
+  Sanction chosen = profile.Single(a.points);
+  v1::SanctionCause cause = v1::POINTS_SINGLE;
+  if (Tier(t1) > Tier(t0) && profile.Cumulative(t1).MoreSevereThan(chosen)) {
+    chosen = profile.Cumulative(t1);
+    cause = v1::POINTS_CUMULATIVE;
+  }
+  switch (chosen.kind) {
+    case Sanction::Kind::kNone:
+      break;
+    case Sanction::Kind::kSuspend: {
+      const absl::Time end = profile.calendar().AddMonths(at, chosen.months);
+      if (!point_suspensions.empty() && point_suspensions.back().since <= at &&
+          at < point_suspensions.back().until) {
+        // No stacking: the suspension in force runs to the later end.
+        point_suspensions.back().until = std::max(point_suspensions.back().until, end);
+      } else {
+        point_suspensions.push_back({at, end, cause, a.id});
+      }
+      break;
+    }
+    case Sanction::Kind::kTerminate:
+      Terminate(at, profile.calendar().AddYears(at, chosen.bar_years), cause, a.id);
+      break;
+  }
+}
+
+void Ledger::SanctionTimeline::Credit(const Person::Credit& c, absl::Time at, PersonStatus& next) {
+  int& total = totals[c.year];
+  total = std::max(0, total - c.points);
+  RecordTotal(next, at, c.year, total);
+}
+
+void Ledger::SanctionTimeline::Shorten(const Person::Shortening& s) {
+  const absl::Duration by = absl::Hours(24) * s.days;
+  if (!terminations.empty() && terminations.back().since <= s.at &&
+      s.at < terminations.back().until) {
+    Interval& term = terminations.back();
+    term.until = std::max(term.since, term.until - by);
+  } else if (!point_suspensions.empty() && point_suspensions.back().since <= s.at &&
+             s.at < point_suspensions.back().until) {
+    Interval& susp = point_suspensions.back();
+    susp.until = std::max(susp.since, susp.until - by);
+  }
+}
+
+void Ledger::SanctionTimeline::Terminate(absl::Time at, absl::Time bar, v1::SanctionCause cause,
+                                         std::string source) {
+  if (!terminations.empty() && terminations.back().until > at) {
+    bar = std::max(bar, terminations.back().until);  // the longer bar wins
+  }
+  terminations.push_back({at, bar, cause, std::move(source)});
+}
+
+absl::Time Ledger::SanctionTimeline::EndOf(const Person::Registration& reg) const {
+  absl::Time end = reg.until;
+  for (const Interval& term : terminations) {
+    if (TerminationEndsRegistration(term.since, term.until, reg.since, reg.until)) {
+      end = std::min(end, std::max(reg.since, term.since));
+    }
+  }
+  return end;
+}
+
 void Ledger::Recompute(Person& p, const v1::Event& cause, const std::string* effective_assessment,
                        ApplyResult& result) {
   PersonStatus next;
   next.set_person_id(p.status.person_id());
   next.set_ledger_position(p.status.ledger_position());
+  const SanctionTimeline sanctions = DeriveSanctions(p, effective_assessment, next);
+  AppendSanctions(p, sanctions, next);
+  AppendRegistrations(p, sanctions, next);
+  AppendNotices(p, next, cause, effective_assessment, sanctions.reached, result);
+  if (next.SerializeAsString() != p.status.SerializeAsString()) {
+    p.status = std::move(next);
+    result.changed_persons.push_back(p.status.person_id());
+  }
+}
 
+Ledger::SanctionTimeline Ledger::DeriveSanctions(const Person& p,
+                                                 const std::string* effective_assessment,
+                                                 PersonStatus& next) const {
   // The sanction-relevant facts in time order (ties: arrival order).
   enum class Kind { kAssessment, kCredit, kShortening, kAgreementTermination };
   struct Item {
@@ -580,101 +699,36 @@ void Ledger::Recompute(Person& p, const v1::Event& cause, const std::string* eff
     return std::tie(a.at, a.seq) < std::tie(b.at, b.seq);
   });
 
-  struct Interval {
-    absl::Time since, until;
-    v1::SanctionCause cause;
-    std::string source;
-  };
-  std::vector<Interval> point_suspensions;
-  std::vector<Interval> terminations;          // until = bar end
-  std::map<int, int> totals;                   // calendar year -> running total
-  std::optional<std::pair<int, int>> reached;  // (year, total) of `effective_assessment`
-
-  auto record_total = [&next](absl::Time at, int year, int total) {
-    PersonStatus::YearTotal* step = next.add_points();
-    SetProto(at, step->mutable_since());
-    step->set_year(year);
-    step->set_total(total);
-  };
-  auto terminate = [&](absl::Time at, absl::Time bar, v1::SanctionCause cause, std::string source) {
-    if (!terminations.empty() && terminations.back().until > at) {
-      bar = std::max(bar, terminations.back().until);  // the longer bar wins
-    }
-    terminations.push_back({at, bar, cause, std::move(source)});
-  };
-
+  SanctionTimeline timeline;
   for (const Item& item : items) {
     switch (item.kind) {
-      case Kind::kAssessment: {
-        const Assessment& a = *static_cast<const Assessment*>(item.fact);
-        const Profile& profile = *a.profile;
-        const int year = profile.calendar().YearOf(a.decision_time);
-        const int t0 = totals[year];
-        const int t1 = std::min(kMaxPoints, t0 + a.points);
-        totals[year] = t1;
-        record_total(item.at, year, t1);
-        if (effective_assessment != nullptr && *effective_assessment == a.id) reached = {year, t1};
-
-        Sanction chosen = profile.Single(a.points);
-        v1::SanctionCause cause = v1::POINTS_SINGLE;
-        if (Tier(t1) > Tier(t0) && profile.Cumulative(t1).MoreSevereThan(chosen)) {
-          chosen = profile.Cumulative(t1);
-          cause = v1::POINTS_CUMULATIVE;
-        }
-        switch (chosen.kind) {
-          case Sanction::Kind::kNone:
-            break;
-          case Sanction::Kind::kSuspend: {
-            const absl::Time end = profile.calendar().AddMonths(item.at, chosen.months);
-            if (!point_suspensions.empty() && point_suspensions.back().since <= item.at &&
-                item.at < point_suspensions.back().until) {
-              // No stacking: the suspension in force runs to the later end.
-              point_suspensions.back().until = std::max(point_suspensions.back().until, end);
-            } else {
-              point_suspensions.push_back({item.at, end, cause, a.id});
-            }
-            break;
-          }
-          case Sanction::Kind::kTerminate:
-            terminate(item.at, profile.calendar().AddYears(item.at, chosen.bar_years), cause, a.id);
-            break;
-        }
+      case Kind::kAssessment:
+        timeline.Assess(*static_cast<const Assessment*>(item.fact), item.at, effective_assessment,
+                        next);
         break;
-      }
-      case Kind::kCredit: {
-        const auto& c = *static_cast<const Person::Credit*>(item.fact);
-        int& total = totals[c.year];
-        total = std::max(0, total - c.points);
-        record_total(item.at, c.year, total);
+      case Kind::kCredit:
+        timeline.Credit(*static_cast<const Person::Credit*>(item.fact), item.at, next);
         break;
-      }
-      case Kind::kShortening: {
-        const auto& s = *static_cast<const Person::Shortening*>(item.fact);
-        const absl::Duration by = absl::Hours(24) * s.days;
-        if (!terminations.empty() && terminations.back().since <= s.at &&
-            s.at < terminations.back().until) {
-          Interval& term = terminations.back();
-          term.until = std::max(term.since, term.until - by);
-        } else if (!point_suspensions.empty() && point_suspensions.back().since <= s.at &&
-                   s.at < point_suspensions.back().until) {
-          Interval& susp = point_suspensions.back();
-          susp.until = std::max(susp.since, susp.until - by);
-        }
+      case Kind::kShortening:
+        timeline.Shorten(*static_cast<const Person::Shortening*>(item.fact));
         break;
-      }
       case Kind::kAgreementTermination: {
         const auto& act = *static_cast<const Person::AgreementAction*>(item.fact);
-        terminate(act.since,
-                  act.profile->calendar().AddYears(
-                      act.since, act.profile->proto().agreement_termination_bar_years()),
-                  v1::AGREEMENT, act.institution_id);
+        timeline.Terminate(act.since,
+                           act.profile->calendar().AddYears(
+                               act.since, act.profile->proto().agreement_termination_bar_years()),
+                           v1::AGREEMENT, act.institution_id);
         break;
       }
     }
   }
+  return timeline;
+}
 
+void Ledger::AppendSanctions(const Person& p, const SanctionTimeline& sanctions,
+                             PersonStatus& next) const {
   // Agreement suspensions run until the institution's agreement is ACTIVE again.
-  std::vector<Interval> suspensions = point_suspensions;
+  std::vector<Interval> suspensions = sanctions.point_suspensions;
   for (const auto& act : p.agreement_actions) {
     if (act.state != AgreementChanged::SUSPENDED) continue;
     absl::Time until = absl::InfiniteFuture();
@@ -697,26 +751,20 @@ void Ledger::Recompute(Person& p, const v1::Event& cause, const std::string* eff
     out->set_cause(s.cause);
     out->set_source_id(s.source);
   }
-  for (const Interval& term : terminations) {
+  for (const Interval& term : sanctions.terminations) {
     PersonStatus::Termination* out = next.add_terminations();
     SetProto(term.since, out->mutable_since());
     SetProto(term.until, out->mutable_bar_until());
     out->set_cause(term.cause);
     out->set_source_id(term.source);
   }
+}
 
+void Ledger::AppendRegistrations(const Person& p, const SanctionTimeline& sanctions,
+                                 PersonStatus& next) {
   // Registrations, each with the first commitment that counts for it (docs/assumptions.md D11). A
-  // termination ends the registrations it overlaps (SPEC §4.3): a commitment before that end belongs
-  // to the ended registration, one after it to the next registration there.
-  auto ended = [&terminations](const Person::Registration& reg) {
-    absl::Time end = reg.until;
-    for (const Interval& term : terminations) {
-      if (reg.since < term.until && reg.until > term.since) {
-        end = std::min(end, std::max(reg.since, term.since));
-      }
-    }
-    return end;
-  };
+  // termination ends the registrations it overlaps (SPEC §4.3): a commitment before that end
+  // belongs to the ended registration, one after it to the next registration there.
   std::vector<const Person::Registration*> regs;
   for (const auto& reg : p.registrations) regs.push_back(&reg);
   std::stable_sort(regs.begin(), regs.end(),
@@ -727,12 +775,12 @@ void Ledger::Recompute(Person& p, const v1::Event& cause, const std::string* eff
     // that arrived out of order) shares its commitments.
     absl::Time window_start = absl::InfinitePast();
     for (size_t j = 0; j < i; ++j) {
-      const absl::Time end = ended(*regs[j]);
+      const absl::Time end = sanctions.EndOf(*regs[j]);
       if (regs[j]->institution_id == reg.institution_id && end <= reg.since) {
         window_start = std::max(window_start, end);
       }
     }
-    const absl::Time window_end = ended(reg);
+    const absl::Time window_end = sanctions.EndOf(reg);
     std::optional<absl::Time> committed;
     for (const auto& c : p.commitments) {
       if (c.institution_id == reg.institution_id && c.at >= window_start && c.at < window_end &&
@@ -747,9 +795,14 @@ void Ledger::Recompute(Person& p, const v1::Event& cause, const std::string* eff
     if (reg.until != absl::InfiniteFuture()) SetProto(reg.until, out->mutable_until());
     if (committed) SetProto(*committed, out->mutable_committed_at());
   }
+}
 
-  // Notices: the band notice for the total an assessment reached, and PUBLISH_STATUS for every
-  // sanction that is new or changed.
+void Ledger::AppendNotices(const Person& p, const PersonStatus& next, const v1::Event& cause,
+                           const std::string* effective_assessment,
+                           const std::optional<std::pair<int, int>>& reached,
+                           ApplyResult& result) const {
+  // The band notice for the total an assessment reached, and PUBLISH_STATUS for every sanction that
+  // is new or changed.
   const std::string& person_id = p.status.person_id();
   if (reached) {
     const Assessment& a = *assessments_.at(*effective_assessment);
@@ -782,11 +835,6 @@ void Ledger::Recompute(Person& p, const v1::Event& cause, const std::string* eff
   };
   for (const auto& s : next.suspensions()) publish(s, s.since(), "SUSPENDED");
   for (const auto& t : next.terminations()) publish(t, t.since(), "TERMINATED");
-
-  if (next.SerializeAsString() != p.status.SerializeAsString()) {
-    p.status = std::move(next);
-    result.changed_persons.push_back(person_id);
-  }
 }
 
 }  // namespace claimgate::ledger

@@ -107,6 +107,20 @@ class Ledger {
   // reached.
   void Recompute(Person& p, const v1::Event& cause, const std::string* effective_assessment,
                  ApplyResult& result);
+  // Recompute's phases, in order (ledger.cc): the points and sanctions derived from the facts in
+  // time order (the year totals written to `next`); the suspensions, agreement ones joined, and
+  // terminations; the registrations, each with the commitment that counts for it; the notices for
+  // what changed since the record before (`p.status`).
+  struct SanctionTimeline;
+  SanctionTimeline DeriveSanctions(const Person& p, const std::string* effective_assessment,
+                                   v1::PersonStatus& next) const;
+  void AppendSanctions(const Person& p, const SanctionTimeline& sanctions,
+                       v1::PersonStatus& next) const;
+  static void AppendRegistrations(const Person& p, const SanctionTimeline& sanctions,
+                                  v1::PersonStatus& next);
+  void AppendNotices(const Person& p, const v1::PersonStatus& next, const v1::Event& cause,
+                     const std::string* effective_assessment,
+                     const std::optional<std::pair<int, int>>& reached, ApplyResult& result) const;
   ApplyResult Recomputed(Person& p, const v1::Event& cause);
 
   const ProfileSet* profiles_;

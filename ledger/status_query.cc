@@ -138,7 +138,7 @@ Standing StandingAt(const PersonRecord* person, absl::string_view institution_id
     return out;
   }
   if (const auto* term = TerminationAt(*person, t)) {
-    if (reg->since < term->bar_until && reg->until > term->since) {
+    if (TerminationEndsRegistration(term->since, term->bar_until, reg->since, reg->until)) {
       // The termination ended this registration. Until the person registers again after the bar
       // it is their own sanction that counts; from then on the registration stays ended (SPEC
       // §4.3).

@@ -30,6 +30,14 @@ StateAt PersonStateAt(const v1::PersonStatus& person, absl::Time t);
 int YearTotalAt(const PersonRecord& person, int year, absl::Time t);
 int YearTotalAt(const v1::PersonStatus& person, int year, absl::Time t);
 
+// SPEC §4.3: a termination [term_since, bar_until) ends every registration [reg_since, reg_until)
+// it overlaps. One rule for the ledger (absl::Time) and the status records (PersonRecord's int64
+// nanoseconds).
+template <typename Time>
+bool TerminationEndsRegistration(Time term_since, Time bar_until, Time reg_since, Time reg_until) {
+  return reg_since < bar_until && reg_until > term_since;
+}
+
 // How a practitioner stands at one institution at `t`.
 struct Standing {
   // PRACTITIONER_NOT_REGISTERED or NO_SERVICE_COMMITMENT, or unspecified when the registration is

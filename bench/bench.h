@@ -1,0 +1,63 @@
+// claimgate-bench: load generators and benchmarks, one file a subcommand (main.cc builds the CLI
+// and dispatches). Each subcommand prints figures and, on its last line, one JSON object with the
+// results. This header holds their options, their entry points (each returns the exit code) and
+// what they share.
+#ifndef CLAIMGATE_BENCH_BENCH_H_
+#define CLAIMGATE_BENCH_BENCH_H_
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+
+#include "absl/time/time.h"
+#include "gate/synthetic/synthetic.h"
+
+namespace claimgate::bench {
+
+// `gen` and `check`: the synthetic stream, `lines` events after the population.
+struct StreamOptions {
+  synthetic::SyntheticOptions synthetic;
+  int64_t lines = 1000000;
+  std::string out_path;  // gen: the file written
+};
+int RunGen(const StreamOptions& options);
+int RunCheckBench(const StreamOptions& options);
+
+struct StoreBenchOptions {
+  int64_t persons = 1000000;
+  int64_t claims = 2000000;
+  int64_t hot_working_set = 200000;
+  std::string dir;
+  bool keep = false;
+  int hot_rounds = 1;  // measured passes over the hot claims (more for profiling)
+};
+int RunStoreBench(const StoreBenchOptions& options);
+
+struct E2eOptions {
+  int64_t claims = 200000;
+  int64_t persons = 100000;
+  int max_batch = 2000;
+  double paced_rate = 0;  // claims/s of the latency phase; 0: half the gate's measured maximum
+};
+int RunE2eBench(const E2eOptions& options);
+
+struct ReplayBenchOptions {
+  std::string events, decisions;
+  int64_t lines = 10000000;  // when the files are missing: a stream this long
+  int64_t persons = 20000;
+  int threads = 2;
+  std::string against = "recorded";
+};
+int RunReplayBench(const ReplayBenchOptions& options);
+
+// Shared by the subcommands.
+int64_t PeakRssBytes();
+int64_t CurrentRssBytes();
+double Seconds(absl::Time since);  // wall time since `since`
+// Writes the synthetic stream to `out` as JSON lines (SPEC §7); returns the number of lines.
+int64_t WriteStream(const synthetic::SyntheticOptions& options, int64_t stream_events,
+                    std::ostream& out);
+
+}  // namespace claimgate::bench
+
+#endif  // CLAIMGATE_BENCH_BENCH_H_
