@@ -112,7 +112,7 @@ absl::StatusOr<std::unique_ptr<GateService>> GateService::Start(const GateServic
   std::unique_ptr<GateService> g(new GateService());
   g->options_ = options;
   g->clock_ = clock;
-  g->started_ = absl::Now();
+  g->started_ = clock->Now();
   auto store = StatusStore::Open(options.store);
   if (!store.ok()) return store.status();
   g->store_ = std::move(*store);
@@ -445,12 +445,14 @@ absl::Status GateService::RewindClaims() {
 }
 
 void GateService::PublishGauges() {
-  if (options_.metrics == nullptr || absl::Now() - gauges_published_ < absl::Seconds(1)) return;
-  gauges_published_ = absl::Now();
+  if (options_.metrics == nullptr) return;
+  const absl::Time now = clock_->Now();
+  if (now - gauges_published_ < absl::Seconds(1)) return;
+  gauges_published_ = now;
   GateMetrics& mx = *options_.metrics;
   mx.ready.Set(ready() ? 1 : 0);
   const absl::Time since = last_caught_up_ == absl::InfinitePast() ? started_ : last_caught_up_;
-  mx.staleness.Set(std::max(0.0, absl::ToDoubleSeconds(clock_->Now() - since)));
+  mx.staleness.Set(std::max(0.0, absl::ToDoubleSeconds(now - since)));
   const StatusStoreStats st = store_->stats();
   const uint64_t hits = st.persons.hits + st.institutions.hits;
   const uint64_t misses = st.persons.misses + st.institutions.misses;
@@ -721,7 +723,7 @@ absl::StatusOr<int> GateService::Retry(const absl::Status& cause, Batch* b) {
   }
   ++stats_.aborted;
   if (options_.metrics != nullptr) options_.metrics->aborted.Increment();
-  const absl::Time now = absl::Now();
+  const absl::Time now = clock_->Now();
   if (aborts_in_a_row_++ == 0) {
     first_abort_ = now;
     if (options_.log != nullptr) {
@@ -794,6 +796,8 @@ void GateService::Committed(const Batch& b) {
   for (const auto& [k, n] : delta.outcomes) stats_.outcomes[k] += n;
   for (const auto& [k, n] : delta.reasons) stats_.reasons[k] += n;
   for (const auto& [k, n] : delta.dead_letters) stats_.dead_letters[k] += n;
+  // Wall time, not clock_: the latency is measured against the claims' message timestamps, which
+  // their producers stamped with the wall clock.
   const int64_t now_ms = absl::ToUnixMillis(absl::Now());
   if (options_.metrics != nullptr) {
     GateMetrics& mx = *options_.metrics;
@@ -815,9 +819,11 @@ absl::StatusOr<int> GateService::RunOnce(int timeout_ms) {
   if (!rebalance_error_.ok()) return rebalance_error_;
   if (absl::Status s = PollStatusFeed(ready_ ? 0 : timeout_ms); !s.ok()) return s;
   PublishGauges();
-  if (absl::Now() - heads_logged_ >= options_.chain_head_interval) LogChainHeads("periodic");
+  if (clock_->Now() - heads_logged_ >= options_.chain_head_interval) LogChainHeads("periodic");
   if (!ready_) return 0;
-  if (const absl::Time now = absl::Now(); now < retry_after_) {  // backing off after an abort
+  if (const absl::Time now = clock_->Now(); now < retry_after_) {  // backing off after an abort
+    // The wait itself is real time, at most one call's timeout: a clock set by hand moves on
+    // between calls.
     absl::SleepFor(std::min(retry_after_ - now, absl::Milliseconds(timeout_ms)));
     return 0;
   }
@@ -855,7 +861,7 @@ absl::Status GateService::Run(const std::atomic<bool>& stop) {
 }
 
 void GateService::LogChainHeads(absl::string_view why) {
-  heads_logged_ = absl::Now();
+  heads_logged_ = clock_->Now();
   if (options_.log == nullptr) return;
   for (const auto& [partition, head] : chains_) {
     if (head.seq == 0) continue;

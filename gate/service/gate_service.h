@@ -100,7 +100,11 @@ struct GateServiceStats {
 
 class GateService {
  public:
-  // `profiles` and `clock` must outlive the service.
+  // `profiles` and `clock` must outlive the service. `clock` is the service's time: processing
+  // times, staleness, the retry backoff and stall detection, the chain-head interval and the pace
+  // of the gauges. Only the claim-to-decision latency (against the claims' message timestamps) and
+  // the decision duration are measured on the wall and steady clocks. A clock that never advances
+  // never ends a backoff: a ManualClock is advanced by its test.
   static absl::StatusOr<std::unique_ptr<GateService>> Start(const GateServiceOptions& options,
                                                             const ledger::ProfileSet* profiles,
                                                             Clock* clock);
