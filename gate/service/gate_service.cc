@@ -2,14 +2,13 @@
 #include "gate/service/gate_service.h"
 
 #include <chrono>
-#include <deque>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "ledger/codec.h"
 #include "ledger/digest.h"
+#include "gate/service/kafka_output_tail.h"
 #include "ledger/strict_json.h"
 
 namespace claimgate::gate {
@@ -22,46 +21,6 @@ std::string Key(const std::string& topic, int32_t partition) {
 // Stored beside the source positions: the ledger position of the newest status applied, so that
 // audit records of a restarted gate cite it before any new status arrives.
 constexpr char kLedgerPositionKey[] = "ledger-position";
-
-// "claims/3@42" -> (3, 42) when the topic is `topic`.
-bool ParseSource(absl::string_view source, absl::string_view topic, int32_t* partition,
-                 int64_t* offset) {
-  const size_t at = source.rfind('@');
-  const size_t slash = source.rfind('/', at);
-  if (at == absl::string_view::npos || slash == absl::string_view::npos) return false;
-  return source.substr(0, slash) == topic &&
-         absl::SimpleAtoi(source.substr(slash + 1, at - slash - 1), partition) &&
-         absl::SimpleAtoi(source.substr(at + 1), offset);
-}
-
-std::string Header(RdKafka::Message& m, const std::string& key) {
-  if (m.headers() == nullptr) return "";
-  const RdKafka::Headers::Header h = m.headers()->get_last(key);
-  if (h.err() != RdKafka::ERR_NO_ERROR || h.value() == nullptr) return "";
-  return std::string(static_cast<const char*>(h.value()), h.value_size());
-}
-
-// An audit record read back from the output topic.
-bool ParseOutput(const std::string& bytes, kafka::Format format, v1::AuditRecord* a) {
-  return format == kafka::Format::kJson
-             ? ledger::ParseStrictJson(bytes, a, /*ignore_unknown_fields=*/false).ok()
-             : a->ParseFromString(bytes);
-}
-
-// The decision an audit record states (claim id, outcome, reasons), in the output format: what
-// EncodeDecision wrote for the same claim, byte for byte in Protobuf.
-absl::StatusOr<std::string> DecisionFromAudit(const std::string& audit, kafka::Format format,
-                                              std::string* claim_id) {
-  v1::AuditRecord a;
-  if (!ParseOutput(audit, format, &a))
-    return absl::DataLossError("an audit record on the output topic does not parse");
-  v1::Decision d;
-  d.set_claim_id(a.claim_id());
-  d.set_outcome(a.outcome());
-  *d.mutable_reasons() = a.reasons();
-  *claim_id = a.claim_id();
-  return format == kafka::Format::kJson ? ledger::ToJson(d) : d.SerializeAsString();
-}
 
 }  // namespace
 
@@ -79,7 +38,7 @@ void GateService::Rebalancer::rebalance_cb(RdKafka::KafkaConsumer* consumer, RdK
     gate_->LogChainHeads("partitions revoked");
     for (const RdKafka::TopicPartition* tp : partitions) {
       const int32_t p = tp->partition();
-      gate_->repair_.erase(p);
+      gate_->written_.Erase(p);
       gate_->chains_.erase(p);
       gate_->done_.erase(p);
       gate_->isolation_.erase(gate_->isolation_.lower_bound({p, 0}),
@@ -98,7 +57,6 @@ GateService::~GateService() {
     watch_.join();
   }
   if (claims_consumer_ != nullptr) claims_consumer_->close();
-  if (tail_consumer_ != nullptr) tail_consumer_->close();
   if (status_consumer_ != nullptr) status_consumer_->close();
 }
 
@@ -166,15 +124,7 @@ absl::StatusOr<std::unique_ptr<GateService>> GateService::Start(const GateServic
   g->watch_client_ = std::move(*watch_client);
   g->watch_ = std::thread([gate = g.get()] { gate->WatchFeed(); });
 
-  for (const std::string& topic :
-       {options.topics.decisions, options.topics.audit, options.topics.dlq}) {
-    absl::StatusOr<int> n = kafka::PartitionCount(g->producer_->raw(), topic);
-    if (!n.ok()) return n.status();
-    g->output_partitions_[topic] = *n;
-  }
-  auto tail_consumer = kafka::MakeConsumer(options.kafka, "");
-  if (!tail_consumer.ok()) return tail_consumer.status();
-  g->tail_consumer_ = std::move(*tail_consumer);
+  if (absl::Status s = g->StartRecovery(); !s.ok()) return s;
 
   g->rebalancer_ = std::make_unique<Rebalancer>(g.get());
   auto claims_consumer = kafka::MakeConsumer(options.kafka, options.group_id, g->rebalancer_.get());
@@ -286,110 +236,26 @@ absl::Status GateService::ConsumerError(const RdKafka::Message& m, absl::string_
   return absl::OkStatus();
 }
 
-int32_t GateService::OutputPartition(const std::string& topic, int32_t source_partition) const {
-  const auto it = output_partitions_.find(topic);
-  const int n = it == output_partitions_.end() || it->second < 1 ? 1 : it->second;
-  return source_partition % n;
-}
-
-absl::Status GateService::ReadRange(const std::string& topic, int32_t partition, int64_t from,
-                                    int64_t to, const std::function<void(RdKafka::Message&)>& fn) {
-  return kafka::ReadPartition(tail_consumer_.get(), topic, partition, from, to, fn);
-}
-
-absl::StatusOr<int64_t> GateService::Recover(int32_t partition, int64_t committed) {
-  repair_.erase(partition);
-  // One output topic's claims of `partition`, read backwards from the end a window at a time.
-  struct Found {
-    int64_t offset;       // the claim's offset
-    int64_t batch_start;  // first offset of its partition in the batch that wrote it
-    std::string value;    // audit records only
-  };
-  struct Tail {
-    const std::string* topic;
-    int32_t output_partition = 0;
-    int64_t low = 0, end = 0;  // unread: [low, end)
-    std::deque<Found> found;   // in output order, which is claim order
-  };
+absl::Status GateService::StartRecovery() {
   const kafka::Topics& t = options_.topics;
-  std::vector<Tail> tails;
-  for (const std::string* topic : {&t.audit, &t.decisions, &t.dlq}) {
-    Tail tail;
-    tail.topic = topic;
-    tail.output_partition = OutputPartition(*topic, partition);
-    const RdKafka::ErrorCode err = producer_->raw()->query_watermark_offsets(
-        *topic, tail.output_partition, &tail.low, &tail.end, 10000);
-    if (err != RdKafka::ERR_NO_ERROR)
-      return kafka::ToStatus(err, absl::StrCat("watermarks of ", *topic));
-    tails.push_back(std::move(tail));
+  std::map<std::string, int> counts;
+  for (const std::string& topic : {t.decisions, t.audit, t.dlq}) {
+    absl::StatusOr<int> n = kafka::PartitionCount(producer_->raw(), topic);
+    if (!n.ok()) return n.status();
+    counts[topic] = *n;
   }
-  const int64_t window = std::max<int64_t>(1000, 4LL * options_.max_batch);
-  auto step_back = [&](Tail& tail) -> absl::Status {
-    const int64_t from = std::max(tail.low, tail.end - window);
-    std::vector<Found> read;
-    absl::Status s =
-        ReadRange(*tail.topic, tail.output_partition, from, tail.end, [&](RdKafka::Message& m) {
-          int32_t p = 0;
-          int64_t o = 0;
-          if (!ParseSource(Header(m, "source"), t.claims, &p, &o) || p != partition) return;
-          int64_t b = o;
-          if (!absl::SimpleAtoi(Header(m, "batch_start"), &b)) b = o;
-          std::string value;
-          if (tail.topic == &t.audit) value.assign(static_cast<const char*>(m.payload()), m.len());
-          read.push_back(Found{o, b, std::move(value)});
-        });
-    if (!s.ok()) return s;
-    tail.found.insert(tail.found.begin(), std::make_move_iterator(read.begin()),
-                      std::make_move_iterator(read.end()));
-    tail.end = from;
-    return absl::OkStatus();
-  };
-  // The newest claim of this partition on each output topic; the newest of all names the batch to
-  // resume at.
-  int64_t last = -1, batch_start = -1;
-  for (Tail& tail : tails) {
-    while (tail.found.empty() && tail.end > tail.low) {
-      if (absl::Status s = step_back(tail); !s.ok()) return s;
-    }
-    if (!tail.found.empty() && tail.found.back().offset > last) {
-      last = tail.found.back().offset;
-      batch_start = tail.found.back().batch_start;
-    }
-  }
-  // The audit chain continues from the newest audit record of this partition (docs/audit.md).
-  ChainHead& chain = chains_[partition];
-  chain = ChainHead{};
-  if (!tails[0].found.empty()) {
-    v1::AuditRecord newest;
-    if (!ParseOutput(tails[0].found.back().value, options_.output_format, &newest)) {
-      return absl::DataLossError(
-          absl::StrCat("the newest audit record of ", Key(t.claims, partition), " does not parse"));
-    }
-    chain = HeadAfter(newest);
-  }
-  // Committed offsets (a broker with transactions) cover everything below them.
-  if (last < committed || last < 0) return committed;
-  const int64_t resume = std::max(batch_start, committed);
-  Repair& repair = repair_[partition];
-  repair.last = last;
-  for (Tail& tail : tails) {
-    while (tail.end > tail.low && (tail.found.empty() || tail.found.front().offset >= resume)) {
-      if (absl::Status s = step_back(tail); !s.ok()) return s;
-    }
-    for (Found& f : tail.found) {
-      if (f.offset < resume) continue;
-      Written& w = repair.written[f.offset];
-      if (tail.topic == &t.audit) {
-        w.audit = true;
-        w.audit_value = std::move(f.value);
-      } else if (tail.topic == &t.decisions) {
-        w.decision = true;
-      } else {
-        w.dead_letter = true;
-      }
-    }
-  }
-  return resume;
+  outputs_ = OutputPartitions(std::move(counts));
+  recovery_.claims_topic = t.claims;
+  recovery_.audit_topic = t.audit;
+  recovery_.decisions_topic = t.decisions;
+  recovery_.dlq_topic = t.dlq;
+  recovery_.output_format = options_.output_format;
+  recovery_.window = std::max<int64_t>(1000, 4LL * options_.max_batch);
+  // Watermarks from the transactional producer of the moment (ReplaceProducer swaps it).
+  auto tail = KafkaOutputTail::Create(options_.kafka, [this] { return producer_->raw(); });
+  if (!tail.ok()) return tail.status();
+  tail_ = std::move(*tail);
+  return absl::OkStatus();
 }
 
 absl::Status GateService::PlanResume(std::vector<RdKafka::TopicPartition*>& partitions) {
@@ -397,36 +263,28 @@ absl::Status GateService::PlanResume(std::vector<RdKafka::TopicPartition*>& part
   const RdKafka::ErrorCode err = claims_consumer_->committed(partitions, 10000);
   if (err != RdKafka::ERR_NO_ERROR) return kafka::ToStatus(err, "committed offsets of claims");
   for (RdKafka::TopicPartition* tp : partitions) {
+    const int32_t p = tp->partition();
     const int64_t committed = tp->offset() >= 0 ? tp->offset() : -1;
-    absl::StatusOr<int64_t> resume = Recover(tp->partition(), committed);
-    if (!resume.ok()) return resume.status();
-    tp->set_offset(*resume >= 0 ? *resume : RdKafka::Topic::OFFSET_INVALID);
-    if (*resume >= 0) {
-      done_[tp->partition()] = *resume;
+    written_.Erase(p);
+    absl::StatusOr<PartitionRecovery> r =
+        RecoverPartition(*tail_, outputs_, recovery_, p, committed);
+    if (!r.ok()) return r.status();
+    chains_[p] = r->chain;
+    const int64_t resume = r->resume;
+    written_.Set(p, *std::move(r));
+    tp->set_offset(resume >= 0 ? resume : RdKafka::Topic::OFFSET_INVALID);
+    if (resume >= 0) {
+      done_[p] = resume;
     } else {
-      done_.erase(tp->partition());
+      done_.erase(p);
     }
     if (options_.log != nullptr) {
-      const auto r = repair_.find(tp->partition());
-      *options_.log << "claimgate gate: " << Key(tp->topic(), tp->partition()) << " resumes at "
-                    << (*resume >= 0 ? absl::StrCat(*resume) : "the reset policy") << " (committed "
-                    << committed << ", " << (r == repair_.end() ? 0 : r->second.written.size())
-                    << " claims with outputs to check)\n";
+      *options_.log << "claimgate gate: " << Key(tp->topic(), p) << " resumes at "
+                    << (resume >= 0 ? absl::StrCat(resume) : "the reset policy") << " (committed "
+                    << committed << ", " << written_.Count(p) << " claims with outputs to check)\n";
     }
   }
   return absl::OkStatus();
-}
-
-const GateService::Written* GateService::FindWritten(int32_t partition, int64_t offset) {
-  const auto it = repair_.find(partition);
-  if (it == repair_.end()) return nullptr;
-  if (offset > it->second.last) {
-    repair_.erase(it);
-    return nullptr;
-  }
-  static const Written kNone;
-  const auto w = it->second.written.find(offset);
-  return w == it->second.written.end() ? &kNone : &w->second;
 }
 
 absl::Status GateService::RewindClaims() {
@@ -577,7 +435,7 @@ absl::Status GateService::DeadLetter(size_t index, absl::string_view error,
     }
     for (auto& h : b->SourceHeaders(index)) headers.push_back(std::move(h));
     s = producer_->Produce(options_.topics.dlq, sent_key, sent, headers,
-                           OutputPartition(options_.topics.dlq, m.partition()),
+                           outputs_.For(options_.topics.dlq, m.partition()),
                            static_cast<int64_t>(index));
     if (!absl::IsResourceExhausted(s)) break;
   }
@@ -632,14 +490,14 @@ absl::Status GateService::DecideClaim(size_t index, Batch* b) {
   }
   const kafka::Topics& t = options_.topics;
   absl::Status s = producer_->Produce(t.audit, claim_id, b->audit, b->SourceHeaders(index),
-                                      OutputPartition(t.audit, partition),
+                                      outputs_.For(t.audit, partition),
                                       static_cast<int64_t>(index));
   if (absl::IsResourceExhausted(s)) {
     chain = before;  // nothing was written: the chain goes on from the record before
     return DeadLetter(index, "OUTPUT_TOO_LARGE", s.message(), b);
   }
   if (!s.ok()) return s;
-  const Written* written = FindWritten(partition, m.offset());
+  const Written* written = written_.Find(partition, m.offset());
   // A decision without its audit record (written by an older gate) keeps its decision.
   if (written == nullptr || !written->decision)
     b->decisions.push_back({index, std::move(claim_id), b->decision, b->SourceHeaders(index)});
@@ -655,7 +513,7 @@ absl::Status GateService::HandleClaim(size_t index, Batch* b) {
   const int64_t offset = m.offset();
   b->next[{m.topic_name(), partition}] = offset + 1;
   b->start.emplace(partition, offset);
-  const Written* written = FindWritten(partition, offset);
+  const Written* written = written_.Find(partition, offset);
   if (written != nullptr && written->dead_letter) {
     ++b->delta.skipped;
     return absl::OkStatus();
@@ -692,7 +550,7 @@ absl::Status GateService::Transact(Batch* b) {
   for (const Batch::PendingDecision& d : b->decisions) {
     const RdKafka::Message& m = *b->claims[d.index];
     absl::Status s = producer_->Produce(t.decisions, d.key, d.value, d.headers,
-                                        OutputPartition(t.decisions, m.partition()),
+                                        outputs_.For(t.decisions, m.partition()),
                                         static_cast<int64_t>(d.index));
     // Its audit record is in this transaction already: the retry dead-letters the claim instead.
     if (absl::IsResourceExhausted(s))

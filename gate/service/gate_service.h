@@ -23,7 +23,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <memory>
 #include <ostream>
@@ -38,6 +37,7 @@
 #include "gate/binary_decider.h"
 #include "gate/clock.h"
 #include "gate/service/gate_metrics.h"
+#include "gate/service/recovery.h"
 #include "gate/store/status_store.h"
 #include "ledger/kafka/kafka.h"
 #include "ledger/kafka/topics.h"
@@ -128,19 +128,6 @@ class GateService {
   const StatusStore& store() const { return *store_; }
 
  private:
-  // What an earlier attempt left on the output topics for one claim.
-  struct Written {
-    bool decision = false;
-    bool dead_letter = false;
-    bool audit = false;
-    std::string audit_value;
-  };
-  // The outputs found for the claims of one partition from the start of the last batch that left
-  // any, up to the highest claim offset with an output (`last`).
-  struct Repair {
-    int64_t last = -1;
-    std::map<int64_t, Written> written;
-  };
   class Rebalancer : public RdKafka::RebalanceCb {
    public:
     explicit Rebalancer(GateService* gate) : gate_(gate) {}
@@ -182,18 +169,11 @@ class GateService {
   absl::Status PollStatusFeed(int timeout_ms);
   // The feed watch thread: reads the status partitions' high watermarks once a second.
   void WatchFeed();
-  // Sets each partition's offset to where deciding resumes (committed offsets and output tails).
+  // The output partitions, the recovery's settings and its reader of the output tails.
+  absl::Status StartRecovery();
+  // Sets each partition's offset to where deciding resumes (committed offsets and output tails,
+  // recovery.h); fills written_ and the audit chains' heads.
   absl::Status PlanResume(std::vector<RdKafka::TopicPartition*>& partitions);
-  // Where claims partition `partition` resumes; `committed` < 0 when nothing is committed. Fills
-  // repair_[partition].
-  absl::StatusOr<int64_t> Recover(int32_t partition, int64_t committed);
-  // Calls `fn(offset, message)` for the messages of topic/partition in [from, to).
-  absl::Status ReadRange(const std::string& topic, int32_t partition, int64_t from, int64_t to,
-                         const std::function<void(RdKafka::Message&)>& fn);
-  // The outputs an earlier attempt wrote for claim (partition, offset); nullptr when none can
-  // exist (beyond the repair window).
-  const Written* FindWritten(int32_t partition, int64_t offset);
-  int32_t OutputPartition(const std::string& topic, int32_t source_partition) const;
   // A consumer error event: Ok (logged) when librdkafka recovers by itself, else the error.
   absl::Status ConsumerError(const RdKafka::Message& m, absl::string_view what);
   absl::Status RewindClaims();
@@ -207,14 +187,15 @@ class GateService {
   std::unique_ptr<RdKafka::KafkaConsumer> status_consumer_;
   std::unique_ptr<Rebalancer> rebalancer_;
   std::unique_ptr<RdKafka::KafkaConsumer> claims_consumer_;
-  std::unique_ptr<RdKafka::KafkaConsumer> tail_consumer_;  // reads output tails in Recover
+  std::unique_ptr<OutputTail> tail_;  // reads the output tails in PlanResume
   std::unique_ptr<kafka::TransactionalProducer> producer_;
   // Watermarks for the feed watch thread: a handle of its own, since producer_ may be replaced.
   std::unique_ptr<RdKafka::Producer> watch_client_;
   std::map<std::string, int64_t> start_watermarks_;  // "topic/partition" -> high watermark at start
   std::map<std::string, int64_t> positions_;         // "topic/partition" -> next offset applied
-  std::map<std::string, int> output_partitions_;     // output topic -> partition count
-  std::map<int32_t, Repair> repair_;                 // claims partition -> outputs found
+  OutputPartitions outputs_;                         // where each claim's outputs go
+  RecoveryOptions recovery_;
+  WrittenOutputs written_;                           // claims partition -> outputs found
   std::map<int32_t, ChainHead> chains_;              // claims partition -> its audit chain's head
   absl::Status rebalance_error_;                     // a failed recovery, reported by RunOnce
   // (claims partition, offset) -> what a failed attempt found out about that claim.
