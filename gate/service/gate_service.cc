@@ -2,12 +2,11 @@
 #include "gate/service/gate_service.h"
 
 #include <chrono>
-#include <deque>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "gate/service/kafka_output_tail.h"
 #include "ledger/codec.h"
 #include "ledger/digest.h"
 #include "ledger/strict_json.h"
@@ -23,47 +22,32 @@ std::string Key(const std::string& topic, int32_t partition) {
 // audit records of a restarted gate cite it before any new status arrives.
 constexpr char kLedgerPositionKey[] = "ledger-position";
 
-// "claims/3@42" -> (3, 42) when the topic is `topic`.
-bool ParseSource(absl::string_view source, absl::string_view topic, int32_t* partition,
-                 int64_t* offset) {
-  const size_t at = source.rfind('@');
-  const size_t slash = source.rfind('/', at);
-  if (at == absl::string_view::npos || slash == absl::string_view::npos) return false;
-  return source.substr(0, slash) == topic &&
-         absl::SimpleAtoi(source.substr(slash + 1, at - slash - 1), partition) &&
-         absl::SimpleAtoi(source.substr(at + 1), offset);
-}
-
-std::string Header(RdKafka::Message& m, const std::string& key) {
-  if (m.headers() == nullptr) return "";
-  const RdKafka::Headers::Header h = m.headers()->get_last(key);
-  if (h.err() != RdKafka::ERR_NO_ERROR || h.value() == nullptr) return "";
-  return std::string(static_cast<const char*>(h.value()), h.value_size());
-}
-
-// An audit record read back from the output topic.
-bool ParseOutput(const std::string& bytes, kafka::Format format, v1::AuditRecord* a) {
-  return format == kafka::Format::kJson
-             ? ledger::ParseStrictJson(bytes, a, /*ignore_unknown_fields=*/false).ok()
-             : a->ParseFromString(bytes);
-}
-
-// The decision an audit record states (claim id, outcome, reasons), in the output format: what
-// EncodeDecision wrote for the same claim, byte for byte in Protobuf.
-absl::StatusOr<std::string> DecisionFromAudit(const std::string& audit, kafka::Format format,
-                                              std::string* claim_id) {
-  v1::AuditRecord a;
-  if (!ParseOutput(audit, format, &a))
-    return absl::DataLossError("an audit record on the output topic does not parse");
-  v1::Decision d;
-  d.set_claim_id(a.claim_id());
-  d.set_outcome(a.outcome());
-  *d.mutable_reasons() = a.reasons();
-  *claim_id = a.claim_id();
-  return format == kafka::Format::kJson ? ledger::ToJson(d) : d.SerializeAsString();
-}
-
 }  // namespace
+
+// One transaction's work: the claims, their outputs so far, what to count once it commits.
+struct GateService::Batch {
+  // Decisions wait until the batch's audit records are acknowledged (see the header comment).
+  struct PendingDecision {
+    size_t index;  // of the claim in `claims`
+    std::string key, value;
+    std::vector<std::pair<std::string, std::string>> headers;
+  };
+  kafka::TransactionalProducer* producer = nullptr;  // the loop's, with the open transaction
+  std::vector<std::unique_ptr<RdKafka::Message>> claims;
+  kafka::NextOffsets next;                                  // offsets to commit
+  std::map<int32_t, int64_t> start;                         // partition -> first offset in it
+  std::vector<PendingDecision> decisions;
+  GateServiceStats delta;  // merged once the transaction commits
+  absl::Time now;
+  std::string decision, audit, converted;  // scratch
+
+  // The headers every output of claim `index` carries: where it came from, and its batch's start.
+  std::vector<std::pair<std::string, std::string>> SourceHeaders(size_t index) const {
+    const RdKafka::Message& m = *claims[index];
+    return {{"source", absl::StrCat(m.topic_name(), "/", m.partition(), "@", m.offset())},
+            {"batch_start", absl::StrCat(start.at(m.partition()))}};
+  }
+};
 
 void GateService::Rebalancer::rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
                                            std::vector<RdKafka::TopicPartition*>& partitions) {
@@ -79,7 +63,7 @@ void GateService::Rebalancer::rebalance_cb(RdKafka::KafkaConsumer* consumer, RdK
     gate_->LogChainHeads("partitions revoked");
     for (const RdKafka::TopicPartition* tp : partitions) {
       const int32_t p = tp->partition();
-      gate_->repair_.erase(p);
+      gate_->written_.Erase(p);
       gate_->chains_.erase(p);
       gate_->done_.erase(p);
       gate_->isolation_.erase(gate_->isolation_.lower_bound({p, 0}),
@@ -90,6 +74,7 @@ void GateService::Rebalancer::rebalance_cb(RdKafka::KafkaConsumer* consumer, RdK
 }
 
 GateService::~GateService() {
+  batch_.reset();  // its messages go before the consumer that read them
   if (watch_.joinable()) {
     {
       absl::MutexLock lock(&watch_mu_);
@@ -98,7 +83,6 @@ GateService::~GateService() {
     watch_.join();
   }
   if (claims_consumer_ != nullptr) claims_consumer_->close();
-  if (tail_consumer_ != nullptr) tail_consumer_->close();
   if (status_consumer_ != nullptr) status_consumer_->close();
 }
 
@@ -112,7 +96,7 @@ absl::StatusOr<std::unique_ptr<GateService>> GateService::Start(const GateServic
   std::unique_ptr<GateService> g(new GateService());
   g->options_ = options;
   g->clock_ = clock;
-  g->started_ = absl::Now();
+  g->started_ = clock->Now();
   auto store = StatusStore::Open(options.store);
   if (!store.ok()) return store.status();
   g->store_ = std::move(*store);
@@ -127,54 +111,12 @@ absl::StatusOr<std::unique_ptr<GateService>> GateService::Start(const GateServic
   ctx.source.set_topic(options.topics.claims);
   g->decider_ = std::make_unique<BinaryDecider>(ctx);
 
-  auto producer = kafka::TransactionalProducer::Create(options.kafka, options.transactional_id,
-                                                       30000, options.stop);
-  if (!producer.ok()) return producer.status();
-  g->producer_ = std::move(*producer);
-
-  // The status feed: every partition of both status topics, from where the store stopped.
-  auto status_consumer = kafka::MakeConsumer(options.kafka, "");
-  if (!status_consumer.ok()) return status_consumer.status();
-  g->status_consumer_ = std::move(*status_consumer);
-  auto stored = g->store_->Positions();
-  if (!stored.ok()) return stored.status();
-  if (const auto it = stored->find(kLedgerPositionKey); it != stored->end())
-    g->ledger_position_ = it->second;
-  std::vector<RdKafka::TopicPartition*> assignment;
-  for (const std::string& topic :
-       {options.topics.person_status, options.topics.institution_status}) {
-    absl::StatusOr<int> n = kafka::PartitionCount(g->producer_->raw(), topic);
-    if (!n.ok()) return n.status();
-    for (int p = 0; p < *n; ++p) {
-      const std::string key = Key(topic, p);
-      const auto it = stored->find(key);
-      const int64_t from = it == stored->end() ? RdKafka::Topic::OFFSET_BEGINNING : it->second;
-      g->positions_[key] = it == stored->end() ? 0 : it->second;
-      int64_t low = 0, high = 0;
-      const RdKafka::ErrorCode err =
-          g->producer_->raw()->query_watermark_offsets(topic, p, &low, &high, 10000);
-      if (err != RdKafka::ERR_NO_ERROR)
-        return kafka::ToStatus(err, absl::StrCat("watermarks of ", key));
-      g->start_watermarks_[key] = high;
-      assignment.push_back(RdKafka::TopicPartition::create(topic, p, from));
-    }
-  }
-  g->status_consumer_->assign(assignment);
-  RdKafka::TopicPartition::destroy(assignment);
-  auto watch_client = kafka::MakeProducer(options.kafka, "");
-  if (!watch_client.ok()) return watch_client.status();
-  g->watch_client_ = std::move(*watch_client);
-  g->watch_ = std::thread([gate = g.get()] { gate->WatchFeed(); });
-
-  for (const std::string& topic :
-       {options.topics.decisions, options.topics.audit, options.topics.dlq}) {
-    absl::StatusOr<int> n = kafka::PartitionCount(g->producer_->raw(), topic);
-    if (!n.ok()) return n.status();
-    g->output_partitions_[topic] = *n;
-  }
-  auto tail_consumer = kafka::MakeConsumer(options.kafka, "");
-  if (!tail_consumer.ok()) return tail_consumer.status();
-  g->tail_consumer_ = std::move(*tail_consumer);
+  auto loop = kafka::StreamLoop::Start(LoopOptions(options, clock));
+  if (!loop.ok()) return loop.status();
+  g->loop_ = std::move(*loop);
+  g->batch_ = std::make_unique<Batch>();
+  if (absl::Status s = g->StartStatusFeed(); !s.ok()) return s;
+  if (absl::Status s = g->StartRecovery(); !s.ok()) return s;
 
   g->rebalancer_ = std::make_unique<Rebalancer>(g.get());
   auto claims_consumer = kafka::MakeConsumer(options.kafka, options.group_id, g->rebalancer_.get());
@@ -183,6 +125,60 @@ absl::StatusOr<std::unique_ptr<GateService>> GateService::Start(const GateServic
   const RdKafka::ErrorCode err = g->claims_consumer_->subscribe({options.topics.claims});
   if (err != RdKafka::ERR_NO_ERROR) return kafka::ToStatus(err, "subscribing to claims");
   return g;
+}
+
+kafka::StreamLoopOptions GateService::LoopOptions(const GateServiceOptions& options,
+                                                  Clock* clock) {
+  kafka::StreamLoopOptions o;
+  o.kafka = options.kafka;
+  o.transactional_id = options.transactional_id;
+  o.stop = options.stop;
+  o.retry = true;
+  o.stall_aborts = options.stall_aborts;
+  o.stall_after = options.stall_after;
+  o.retry_backoff_max = options.retry_backoff_max;
+  o.now = [clock] { return clock->Now(); };
+  o.log = options.log;
+  o.log_prefix = "claimgate gate: ";
+  o.unit = "claims";
+  return o;
+}
+
+absl::Status GateService::StartStatusFeed() {
+  // Every partition of both status topics, from where the store stopped.
+  auto status_consumer = kafka::MakeConsumer(options_.kafka, "");
+  if (!status_consumer.ok()) return status_consumer.status();
+  status_consumer_ = std::move(*status_consumer);
+  auto stored = store_->Positions();
+  if (!stored.ok()) return stored.status();
+  if (const auto it = stored->find(kLedgerPositionKey); it != stored->end())
+    ledger_position_ = it->second;
+  RdKafka::Producer* client = loop_->producer().raw();
+  std::vector<RdKafka::TopicPartition*> assignment;
+  for (const std::string& topic :
+       {options_.topics.person_status, options_.topics.institution_status}) {
+    absl::StatusOr<int> n = kafka::PartitionCount(client, topic);
+    if (!n.ok()) return n.status();
+    for (int p = 0; p < *n; ++p) {
+      const std::string key = Key(topic, p);
+      const auto it = stored->find(key);
+      const int64_t from = it == stored->end() ? RdKafka::Topic::OFFSET_BEGINNING : it->second;
+      positions_[key] = it == stored->end() ? 0 : it->second;
+      int64_t low = 0, high = 0;
+      const RdKafka::ErrorCode err = client->query_watermark_offsets(topic, p, &low, &high, 10000);
+      if (err != RdKafka::ERR_NO_ERROR)
+        return kafka::ToStatus(err, absl::StrCat("watermarks of ", key));
+      start_watermarks_[key] = high;
+      assignment.push_back(RdKafka::TopicPartition::create(topic, p, from));
+    }
+  }
+  status_consumer_->assign(assignment);
+  RdKafka::TopicPartition::destroy(assignment);
+  auto watch_client = kafka::MakeProducer(options_.kafka, "");
+  if (!watch_client.ok()) return watch_client.status();
+  watch_client_ = std::move(*watch_client);
+  watch_ = std::thread([this] { WatchFeed(); });
+  return absl::OkStatus();
 }
 
 absl::Status GateService::PollStatusFeed(int timeout_ms) {
@@ -286,110 +282,26 @@ absl::Status GateService::ConsumerError(const RdKafka::Message& m, absl::string_
   return absl::OkStatus();
 }
 
-int32_t GateService::OutputPartition(const std::string& topic, int32_t source_partition) const {
-  const auto it = output_partitions_.find(topic);
-  const int n = it == output_partitions_.end() || it->second < 1 ? 1 : it->second;
-  return source_partition % n;
-}
-
-absl::Status GateService::ReadRange(const std::string& topic, int32_t partition, int64_t from,
-                                    int64_t to, const std::function<void(RdKafka::Message&)>& fn) {
-  return kafka::ReadPartition(tail_consumer_.get(), topic, partition, from, to, fn);
-}
-
-absl::StatusOr<int64_t> GateService::Recover(int32_t partition, int64_t committed) {
-  repair_.erase(partition);
-  // One output topic's claims of `partition`, read backwards from the end a window at a time.
-  struct Found {
-    int64_t offset;       // the claim's offset
-    int64_t batch_start;  // first offset of its partition in the batch that wrote it
-    std::string value;    // audit records only
-  };
-  struct Tail {
-    const std::string* topic;
-    int32_t output_partition = 0;
-    int64_t low = 0, end = 0;  // unread: [low, end)
-    std::deque<Found> found;   // in output order, which is claim order
-  };
+absl::Status GateService::StartRecovery() {
   const kafka::Topics& t = options_.topics;
-  std::vector<Tail> tails;
-  for (const std::string* topic : {&t.audit, &t.decisions, &t.dlq}) {
-    Tail tail;
-    tail.topic = topic;
-    tail.output_partition = OutputPartition(*topic, partition);
-    const RdKafka::ErrorCode err = producer_->raw()->query_watermark_offsets(
-        *topic, tail.output_partition, &tail.low, &tail.end, 10000);
-    if (err != RdKafka::ERR_NO_ERROR)
-      return kafka::ToStatus(err, absl::StrCat("watermarks of ", *topic));
-    tails.push_back(std::move(tail));
+  std::map<std::string, int> counts;
+  for (const std::string& topic : {t.decisions, t.audit, t.dlq}) {
+    absl::StatusOr<int> n = kafka::PartitionCount(loop_->producer().raw(), topic);
+    if (!n.ok()) return n.status();
+    counts[topic] = *n;
   }
-  const int64_t window = std::max<int64_t>(1000, 4LL * options_.max_batch);
-  auto step_back = [&](Tail& tail) -> absl::Status {
-    const int64_t from = std::max(tail.low, tail.end - window);
-    std::vector<Found> read;
-    absl::Status s =
-        ReadRange(*tail.topic, tail.output_partition, from, tail.end, [&](RdKafka::Message& m) {
-          int32_t p = 0;
-          int64_t o = 0;
-          if (!ParseSource(Header(m, "source"), t.claims, &p, &o) || p != partition) return;
-          int64_t b = o;
-          if (!absl::SimpleAtoi(Header(m, "batch_start"), &b)) b = o;
-          std::string value;
-          if (tail.topic == &t.audit) value.assign(static_cast<const char*>(m.payload()), m.len());
-          read.push_back(Found{o, b, std::move(value)});
-        });
-    if (!s.ok()) return s;
-    tail.found.insert(tail.found.begin(), std::make_move_iterator(read.begin()),
-                      std::make_move_iterator(read.end()));
-    tail.end = from;
-    return absl::OkStatus();
-  };
-  // The newest claim of this partition on each output topic; the newest of all names the batch to
-  // resume at.
-  int64_t last = -1, batch_start = -1;
-  for (Tail& tail : tails) {
-    while (tail.found.empty() && tail.end > tail.low) {
-      if (absl::Status s = step_back(tail); !s.ok()) return s;
-    }
-    if (!tail.found.empty() && tail.found.back().offset > last) {
-      last = tail.found.back().offset;
-      batch_start = tail.found.back().batch_start;
-    }
-  }
-  // The audit chain continues from the newest audit record of this partition (docs/audit.md).
-  ChainHead& chain = chains_[partition];
-  chain = ChainHead{};
-  if (!tails[0].found.empty()) {
-    v1::AuditRecord newest;
-    if (!ParseOutput(tails[0].found.back().value, options_.output_format, &newest)) {
-      return absl::DataLossError(
-          absl::StrCat("the newest audit record of ", Key(t.claims, partition), " does not parse"));
-    }
-    chain = HeadAfter(newest);
-  }
-  // Committed offsets (a broker with transactions) cover everything below them.
-  if (last < committed || last < 0) return committed;
-  const int64_t resume = std::max(batch_start, committed);
-  Repair& repair = repair_[partition];
-  repair.last = last;
-  for (Tail& tail : tails) {
-    while (tail.end > tail.low && (tail.found.empty() || tail.found.front().offset >= resume)) {
-      if (absl::Status s = step_back(tail); !s.ok()) return s;
-    }
-    for (Found& f : tail.found) {
-      if (f.offset < resume) continue;
-      Written& w = repair.written[f.offset];
-      if (tail.topic == &t.audit) {
-        w.audit = true;
-        w.audit_value = std::move(f.value);
-      } else if (tail.topic == &t.decisions) {
-        w.decision = true;
-      } else {
-        w.dead_letter = true;
-      }
-    }
-  }
-  return resume;
+  outputs_ = OutputPartitions(std::move(counts));
+  recovery_.claims_topic = t.claims;
+  recovery_.audit_topic = t.audit;
+  recovery_.decisions_topic = t.decisions;
+  recovery_.dlq_topic = t.dlq;
+  recovery_.output_format = options_.output_format;
+  recovery_.window = std::max<int64_t>(1000, 4LL * options_.max_batch);
+  // Watermarks from the transactional producer of the moment (ReplaceProducer swaps it).
+  auto tail = KafkaOutputTail::Create(options_.kafka, [this] { return loop_->producer().raw(); });
+  if (!tail.ok()) return tail.status();
+  tail_ = std::move(*tail);
+  return absl::OkStatus();
 }
 
 absl::Status GateService::PlanResume(std::vector<RdKafka::TopicPartition*>& partitions) {
@@ -397,39 +309,31 @@ absl::Status GateService::PlanResume(std::vector<RdKafka::TopicPartition*>& part
   const RdKafka::ErrorCode err = claims_consumer_->committed(partitions, 10000);
   if (err != RdKafka::ERR_NO_ERROR) return kafka::ToStatus(err, "committed offsets of claims");
   for (RdKafka::TopicPartition* tp : partitions) {
+    const int32_t p = tp->partition();
     const int64_t committed = tp->offset() >= 0 ? tp->offset() : -1;
-    absl::StatusOr<int64_t> resume = Recover(tp->partition(), committed);
-    if (!resume.ok()) return resume.status();
-    tp->set_offset(*resume >= 0 ? *resume : RdKafka::Topic::OFFSET_INVALID);
-    if (*resume >= 0) {
-      done_[tp->partition()] = *resume;
+    written_.Erase(p);
+    absl::StatusOr<PartitionRecovery> r =
+        RecoverPartition(*tail_, outputs_, recovery_, p, committed);
+    if (!r.ok()) return r.status();
+    chains_[p] = r->chain;
+    const int64_t resume = r->resume;
+    written_.Set(p, *std::move(r));
+    tp->set_offset(resume >= 0 ? resume : RdKafka::Topic::OFFSET_INVALID);
+    if (resume >= 0) {
+      done_[p] = resume;
     } else {
-      done_.erase(tp->partition());
+      done_.erase(p);
     }
     if (options_.log != nullptr) {
-      const auto r = repair_.find(tp->partition());
-      *options_.log << "claimgate gate: " << Key(tp->topic(), tp->partition()) << " resumes at "
-                    << (*resume >= 0 ? absl::StrCat(*resume) : "the reset policy") << " (committed "
-                    << committed << ", " << (r == repair_.end() ? 0 : r->second.written.size())
-                    << " claims with outputs to check)\n";
+      *options_.log << "claimgate gate: " << Key(tp->topic(), p) << " resumes at "
+                    << (resume >= 0 ? absl::StrCat(resume) : "the reset policy") << " (committed "
+                    << committed << ", " << written_.Count(p) << " claims with outputs to check)\n";
     }
   }
   return absl::OkStatus();
 }
 
-const GateService::Written* GateService::FindWritten(int32_t partition, int64_t offset) {
-  const auto it = repair_.find(partition);
-  if (it == repair_.end()) return nullptr;
-  if (offset > it->second.last) {
-    repair_.erase(it);
-    return nullptr;
-  }
-  static const Written kNone;
-  const auto w = it->second.written.find(offset);
-  return w == it->second.written.end() ? &kNone : &w->second;
-}
-
-absl::Status GateService::RewindClaims() {
+absl::Status GateService::Rewind() {
   held_.reset();  // re-read from the resume point like the rest
   std::vector<RdKafka::TopicPartition*> assignment;
   claims_consumer_->assignment(assignment);
@@ -445,12 +349,14 @@ absl::Status GateService::RewindClaims() {
 }
 
 void GateService::PublishGauges() {
-  if (options_.metrics == nullptr || absl::Now() - gauges_published_ < absl::Seconds(1)) return;
-  gauges_published_ = absl::Now();
+  if (options_.metrics == nullptr) return;
+  const absl::Time now = clock_->Now();
+  if (now - gauges_published_ < absl::Seconds(1)) return;
+  gauges_published_ = now;
   GateMetrics& mx = *options_.metrics;
   mx.ready.Set(ready() ? 1 : 0);
   const absl::Time since = last_caught_up_ == absl::InfinitePast() ? started_ : last_caught_up_;
-  mx.staleness.Set(std::max(0.0, absl::ToDoubleSeconds(clock_->Now() - since)));
+  mx.staleness.Set(std::max(0.0, absl::ToDoubleSeconds(now - since)));
   const StatusStoreStats st = store_->stats();
   const uint64_t hits = st.persons.hits + st.institutions.hits;
   const uint64_t misses = st.persons.misses + st.institutions.misses;
@@ -485,30 +391,6 @@ void GateService::PublishGauges() {
   }
   RdKafka::TopicPartition::destroy(parts);
 }
-
-// One transaction's work: the claims, their outputs so far, what to count once it commits.
-struct GateService::Batch {
-  // Decisions wait until the batch's audit records are acknowledged (see the header comment).
-  struct PendingDecision {
-    size_t index;  // of the claim in `claims`
-    std::string key, value;
-    std::vector<std::pair<std::string, std::string>> headers;
-  };
-  std::vector<std::unique_ptr<RdKafka::Message>> claims;
-  std::map<std::pair<std::string, int32_t>, int64_t> next;  // offsets to commit
-  std::map<int32_t, int64_t> start;                         // partition -> first offset in it
-  std::vector<PendingDecision> decisions;
-  GateServiceStats delta;  // merged once the transaction commits
-  absl::Time now;
-  std::string decision, audit, converted;  // scratch
-
-  // The headers every output of claim `index` carries: where it came from, and its batch's start.
-  std::vector<std::pair<std::string, std::string>> SourceHeaders(size_t index) const {
-    const RdKafka::Message& m = *claims[index];
-    return {{"source", absl::StrCat(m.topic_name(), "/", m.partition(), "@", m.offset())},
-            {"batch_start", absl::StrCat(start.at(m.partition()))}};
-  }
-};
 
 const GateService::Isolation* GateService::FindIsolation(int32_t partition, int64_t offset) const {
   const auto it = isolation_.find({partition, offset});
@@ -574,9 +456,9 @@ absl::Status GateService::DeadLetter(size_t index, absl::string_view error,
       headers.emplace_back("excerpt_bytes", absl::StrCat(sent.size()));
     }
     for (auto& h : b->SourceHeaders(index)) headers.push_back(std::move(h));
-    s = producer_->Produce(options_.topics.dlq, sent_key, sent, headers,
-                           OutputPartition(options_.topics.dlq, m.partition()),
-                           static_cast<int64_t>(index));
+    s = b->producer->Produce(options_.topics.dlq, sent_key, sent, headers,
+                             outputs_.For(options_.topics.dlq, m.partition()),
+                             static_cast<int64_t>(index));
     if (!absl::IsResourceExhausted(s)) break;
   }
   if (!s.ok()) return s;
@@ -629,15 +511,15 @@ absl::Status GateService::DecideClaim(size_t index, Batch* b) {
     b->audit = ledger::ToJson(a);
   }
   const kafka::Topics& t = options_.topics;
-  absl::Status s = producer_->Produce(t.audit, claim_id, b->audit, b->SourceHeaders(index),
-                                      OutputPartition(t.audit, partition),
-                                      static_cast<int64_t>(index));
+  absl::Status s = b->producer->Produce(t.audit, claim_id, b->audit, b->SourceHeaders(index),
+                                        outputs_.For(t.audit, partition),
+                                        static_cast<int64_t>(index));
   if (absl::IsResourceExhausted(s)) {
     chain = before;  // nothing was written: the chain goes on from the record before
     return DeadLetter(index, "OUTPUT_TOO_LARGE", s.message(), b);
   }
   if (!s.ok()) return s;
-  const Written* written = FindWritten(partition, m.offset());
+  const Written* written = written_.Find(partition, m.offset());
   // A decision without its audit record (written by an older gate) keeps its decision.
   if (written == nullptr || !written->decision)
     b->decisions.push_back({index, std::move(claim_id), b->decision, b->SourceHeaders(index)});
@@ -653,7 +535,7 @@ absl::Status GateService::HandleClaim(size_t index, Batch* b) {
   const int64_t offset = m.offset();
   b->next[{m.topic_name(), partition}] = offset + 1;
   b->start.emplace(partition, offset);
-  const Written* written = FindWritten(partition, offset);
+  const Written* written = written_.Find(partition, offset);
   if (written != nullptr && written->dead_letter) {
     ++b->delta.skipped;
     return absl::OkStatus();
@@ -684,14 +566,14 @@ absl::Status GateService::Transact(Batch* b) {
     if (absl::Status s = HandleClaim(i, b); !s.ok()) return s;
   }
   if (!b->decisions.empty()) {
-    if (absl::Status s = producer_->Flush(); !s.ok()) return s;
+    if (absl::Status s = b->producer->Flush(); !s.ok()) return s;
   }
   const kafka::Topics& t = options_.topics;
   for (const Batch::PendingDecision& d : b->decisions) {
     const RdKafka::Message& m = *b->claims[d.index];
-    absl::Status s = producer_->Produce(t.decisions, d.key, d.value, d.headers,
-                                        OutputPartition(t.decisions, m.partition()),
-                                        static_cast<int64_t>(d.index));
+    absl::Status s = b->producer->Produce(t.decisions, d.key, d.value, d.headers,
+                                          outputs_.For(t.decisions, m.partition()),
+                                          static_cast<int64_t>(d.index));
     // Its audit record is in this transaction already: the retry dead-letters the claim instead.
     if (absl::IsResourceExhausted(s))
       isolation_[{m.partition(), m.offset()}].output_error = std::string(s.message());
@@ -700,18 +582,18 @@ absl::Status GateService::Transact(Batch* b) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<int> GateService::Retry(const absl::Status& cause, Batch* b) {
-  if (producer_->in_transaction()) (void)producer_->Abort();
+void GateService::Aborted(const kafka::TransactionalProducer& producer) {
+  const Batch& b = *batch_;
   // A message the broker refused: in a batch of its own, its claim is the cause; else it is tried
   // alone next, since the broker refuses a request with all the messages in it.
-  for (const kafka::TransactionalProducer::FailedDelivery& f : producer_->failed_deliveries()) {
+  for (const kafka::TransactionalProducer::FailedDelivery& f : producer.failed_deliveries()) {
     if (!kafka::RefusesMessage(f.code) || f.tag < 0 ||
-        f.tag >= static_cast<int64_t>(b->claims.size())) {
+        f.tag >= static_cast<int64_t>(b.claims.size())) {
       continue;
     }
-    const RdKafka::Message& m = *b->claims[f.tag];
+    const RdKafka::Message& m = *b.claims[f.tag];
     Isolation& iso = isolation_[{m.partition(), m.offset()}];
-    if (b->claims.size() > 1) {
+    if (b.claims.size() > 1) {
       iso.alone = true;
     } else if (f.topic == options_.topics.dlq) {
       iso.dead_letter_level = std::min(2, iso.dead_letter_level + 1);
@@ -721,64 +603,17 @@ absl::StatusOr<int> GateService::Retry(const absl::Status& cause, Batch* b) {
   }
   ++stats_.aborted;
   if (options_.metrics != nullptr) options_.metrics->aborted.Increment();
-  const absl::Time now = absl::Now();
-  if (aborts_in_a_row_++ == 0) {
-    first_abort_ = now;
-    if (options_.log != nullptr) {
-      *options_.log << "claimgate gate: a batch of " << b->claims.size()
-                    << " claims aborted; retrying from the last commit: " << cause << "\n";
-    }
-  }
-  retry_after_ = now + std::min(options_.retry_backoff_max,
-                                absl::Milliseconds(50) * (1 << std::min(aborts_in_a_row_ - 1, 16)));
-  if (!stalled_ && (aborts_in_a_row_ >= options_.stall_aborts ||
-                    now - first_abort_ >= options_.stall_after)) {
-    stalled_ = true;
-    ++stats_.stalls;
-    if (options_.metrics != nullptr) options_.metrics->stalls.Increment();
-    stall_logged_ = absl::InfinitePast();
-  }
-  // Said when the stall is detected, then every 10 s while it lasts: the cause may change.
-  if (stalled_ && now - stall_logged_ >= absl::Seconds(10) && options_.log != nullptr) {
-    stall_logged_ = now;
-    *options_.log << "claimgate gate: no progress: " << aborts_in_a_row_
-                  << " batches aborted in a row over "
-                  << absl::FormatDuration(absl::Trunc(now - first_abort_, absl::Milliseconds(1)))
-                  << "; not ready until a batch commits. Last cause: " << cause << "\n";
-  }
-  // A producer whose transactions keep failing may be stuck in a state of its own (an epoch bump
-  // left half done, say): every `stall_aborts` aborts while stalled, a new producer takes the
-  // transactional id over. Its init_transactions fences the old one; nothing committed is lost.
-  if (stalled_ && aborts_in_a_row_ % options_.stall_aborts == 0) ReplaceProducer();
-  if (absl::Status s = RewindClaims(); !s.ok()) return s;
-  return 0;
 }
 
-void GateService::ReplaceProducer() {
-  auto fresh = kafka::TransactionalProducer::Create(options_.kafka, options_.transactional_id,
-                                                    5000, options_.stop);
-  if (!fresh.ok()) {
-    if (options_.log != nullptr) {
-      *options_.log << "claimgate gate: no new transactional producer; keeping the old one: "
-                    << fresh.status() << "\n";
-    }
-    return;
-  }
-  producer_ = std::move(*fresh);
-  ++stats_.producers_replaced;
-  if (options_.log != nullptr) {
-    *options_.log << "claimgate gate: a new transactional producer took over after "
-                  << aborts_in_a_row_ << " aborted batches\n";
-  }
+void GateService::Stalled() {
+  ++stats_.stalls;
+  if (options_.metrics != nullptr) options_.metrics->stalls.Increment();
 }
 
-void GateService::Committed(const Batch& b) {
-  if (aborts_in_a_row_ > 0 && options_.log != nullptr) {
-    *options_.log << "claimgate gate: progress resumed after " << aborts_in_a_row_
-                  << " aborted batches\n";
-  }
-  aborts_in_a_row_ = 0;
-  stalled_ = false;
+void GateService::ProducerReplaced() { ++stats_.producers_replaced; }
+
+absl::Status GateService::Committed() {
+  const Batch& b = *batch_;
   for (const auto& [tp, offset] : b.next) {
     done_[tp.second] = offset;
     // What was learnt about the claims now committed is no longer needed.
@@ -794,6 +629,8 @@ void GateService::Committed(const Batch& b) {
   for (const auto& [k, n] : delta.outcomes) stats_.outcomes[k] += n;
   for (const auto& [k, n] : delta.reasons) stats_.reasons[k] += n;
   for (const auto& [k, n] : delta.dead_letters) stats_.dead_letters[k] += n;
+  // Wall time, not clock_: the latency is measured against the claims' message timestamps, which
+  // their producers stamped with the wall clock.
   const int64_t now_ms = absl::ToUnixMillis(absl::Now());
   if (options_.metrics != nullptr) {
     GateMetrics& mx = *options_.metrics;
@@ -809,53 +646,47 @@ void GateService::Committed(const Batch& b) {
     if (options_.metrics != nullptr) options_.metrics->claim_to_decision.Observe(ms / 1000.0);
     if (options_.record_latency) stats_.latencies_ms.push_back(ms);
   }
+  return absl::OkStatus();
 }
 
-absl::StatusOr<int> GateService::RunOnce(int timeout_ms) {
+absl::StatusOr<bool> GateService::BeforeBatch(int timeout_ms) {
   if (!rebalance_error_.ok()) return rebalance_error_;
   if (absl::Status s = PollStatusFeed(ready_ ? 0 : timeout_ms); !s.ok()) return s;
   PublishGauges();
-  if (absl::Now() - heads_logged_ >= options_.chain_head_interval) LogChainHeads("periodic");
-  if (!ready_) return 0;
-  if (const absl::Time now = absl::Now(); now < retry_after_) {  // backing off after an abort
-    absl::SleepFor(std::min(retry_after_ - now, absl::Milliseconds(timeout_ms)));
-    return 0;
-  }
-  Batch b;
-  if (absl::Status s = ConsumeBatch(timeout_ms, &b.claims); !s.ok()) return s;
+  if (clock_->Now() - heads_logged_ >= options_.chain_head_interval) LogChainHeads("periodic");
+  return ready_;
+}
+
+absl::StatusOr<size_t> GateService::Consume(int timeout_ms) {
+  *batch_ = Batch();
+  if (absl::Status s = ConsumeBatch(timeout_ms, &batch_->claims); !s.ok()) return s;
   if (!rebalance_error_.ok()) return rebalance_error_;
-  if (b.claims.empty()) return 0;
-  if (absl::Status s = producer_->Begin(); !s.ok()) return s;
+  return batch_->claims.size();
+}
+
+absl::Status GateService::Process(kafka::TransactionalProducer& producer,
+                                  kafka::NextOffsets* next) {
+  Batch& b = *batch_;
+  b.producer = &producer;
   b.now = clock_->Now();
   decider_->context().status_stale = b.now - last_caught_up_ > options_.staleness_bound;
   absl::Status s = Transact(&b);
-  if (s.ok()) {
-    std::vector<RdKafka::TopicPartition*> offsets;
-    for (const auto& [tp, offset] : b.next)
-      offsets.push_back(RdKafka::TopicPartition::create(tp.first, tp.second, offset));
-    s = producer_->Commit(offsets, claims_consumer_.get());
-    RdKafka::TopicPartition::destroy(offsets);
-    // A commit that failed without aborting (its outcome unknown) ends the process; the next one
-    // resumes from what the topics hold.
-    if (!s.ok() && !absl::IsAborted(s)) return s;
-  }
-  if (absl::IsFailedPrecondition(s)) return s;  // fatal or fenced: the process ends
-  if (!s.ok()) return Retry(s, &b);
-  Committed(b);
-  return static_cast<int>(b.claims.size());
+  *next = b.next;
+  return s;
+}
+
+absl::StatusOr<int> GateService::RunOnce(int timeout_ms) {
+  return loop_->RunOnce(timeout_ms, *this);
 }
 
 absl::Status GateService::Run(const std::atomic<bool>& stop) {
-  while (!stop.load()) {
-    absl::StatusOr<int> n = RunOnce(200);
-    if (!n.ok()) return n.status();
-  }
+  if (absl::Status s = loop_->Run(stop, *this); !s.ok()) return s;
   LogChainHeads("stopping");
   return absl::OkStatus();
 }
 
 void GateService::LogChainHeads(absl::string_view why) {
-  heads_logged_ = absl::Now();
+  heads_logged_ = clock_->Now();
   if (options_.log == nullptr) return;
   for (const auto& [partition, head] : chains_) {
     if (head.seq == 0) continue;

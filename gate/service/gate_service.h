@@ -23,7 +23,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <memory>
 #include <ostream>
@@ -38,8 +37,10 @@
 #include "gate/binary_decider.h"
 #include "gate/clock.h"
 #include "gate/service/gate_metrics.h"
+#include "gate/service/recovery.h"
 #include "gate/store/status_store.h"
 #include "ledger/kafka/kafka.h"
+#include "ledger/kafka/stream_loop.h"
 #include "ledger/kafka/topics.h"
 #include "ledger/kafka/transactional_producer.h"
 
@@ -98,13 +99,17 @@ struct GateServiceStats {
   std::vector<double> latencies_ms;        // only with record_latency
 };
 
-class GateService {
+class GateService : private kafka::StreamProcessor {
  public:
-  // `profiles` and `clock` must outlive the service.
+  // `profiles` and `clock` must outlive the service. `clock` is the service's time: processing
+  // times, staleness, the retry backoff and stall detection, the chain-head interval and the pace
+  // of the gauges. Only the claim-to-decision latency (against the claims' message timestamps) and
+  // the decision duration are measured on the wall and steady clocks. A clock that never advances
+  // never ends a backoff: a ManualClock is advanced by its test.
   static absl::StatusOr<std::unique_ptr<GateService>> Start(const GateServiceOptions& options,
                                                             const ledger::ProfileSet* profiles,
                                                             Clock* clock);
-  ~GateService();
+  ~GateService() override;
 
   // Reads the status feed, then (once ready) decides one batch of claims. Returns claims handled
   // (0 after an aborted batch, which is retried after a backoff). FailedPrecondition: fatal or
@@ -113,9 +118,9 @@ class GateService {
   absl::Status Run(const std::atomic<bool>& stop);
 
   // Caught up with the status feed, and not stalled (/readyz).
-  bool ready() const { return ready_ && !stalled_; }
+  bool ready() const { return ready_ && !loop_->stalled(); }
   // Batches keep aborting without a commit (see GateServiceOptions::stall_aborts).
-  bool stalled() const { return stalled_; }
+  bool stalled() const { return loop_->stalled(); }
   // Logs the head of every audit chain this gate writes (between transactions only).
   void LogChainHeads(absl::string_view why);
   // The last time the status feed was confirmed current (staleness = now - this).
@@ -124,19 +129,6 @@ class GateService {
   const StatusStore& store() const { return *store_; }
 
  private:
-  // What an earlier attempt left on the output topics for one claim.
-  struct Written {
-    bool decision = false;
-    bool dead_letter = false;
-    bool audit = false;
-    std::string audit_value;
-  };
-  // The outputs found for the claims of one partition from the start of the last batch that left
-  // any, up to the highest claim offset with an output (`last`).
-  struct Repair {
-    int64_t last = -1;
-    std::map<int64_t, Written> written;
-  };
   class Rebalancer : public RdKafka::RebalanceCb {
    public:
     explicit Rebalancer(GateService* gate) : gate_(gate) {}
@@ -157,6 +149,21 @@ class GateService {
   struct Batch;  // one transaction's work (gate_service.cc)
 
   GateService() = default;
+  static kafka::StreamLoopOptions LoopOptions(const GateServiceOptions& options, Clock* clock);
+  // The gate's part of the stream loop (kafka::StreamProcessor). Before a batch: the status feed,
+  // the gauges, the chain heads; ready once the feed has caught up.
+  absl::StatusOr<bool> BeforeBatch(int timeout_ms) override;
+  absl::StatusOr<size_t> Consume(int timeout_ms) override;
+  absl::Status Process(kafka::TransactionalProducer& producer, kafka::NextOffsets* next) override;
+  RdKafka::KafkaConsumer* consumer() override { return claims_consumer_.get(); }
+  absl::Status Committed() override;
+  // What the failed deliveries say about single claims (isolation_), and the counts.
+  void Aborted(const kafka::TransactionalProducer& producer) override;
+  // Back to where each partition resumes (PlanResume); a held claim is read again.
+  absl::Status Rewind() override;
+  void Stalled() override;
+  void ProducerReplaced() override;
+
   // Consumes up to max_batch claims; a claim to isolate comes alone.
   absl::Status ConsumeBatch(int timeout_ms, std::vector<std::unique_ptr<RdKafka::Message>>* batch);
   // Produces the outputs of claim `index` of the batch (decisions are only queued in `b`).
@@ -168,31 +175,19 @@ class GateService {
                           Batch* b);
   // Produces the batch's outputs (in the open transaction).
   absl::Status Transact(Batch* b);
-  // After an aborted batch: what the failed deliveries say about single claims, the backoff, the
-  // stall detector, the rewind.
-  absl::StatusOr<int> Retry(const absl::Status& cause, Batch* b);
-  // A new transactional producer under the same id (see Retry); the old one stays if none starts.
-  void ReplaceProducer();
-  void Committed(const Batch& b);
   const Isolation* FindIsolation(int32_t partition, int64_t offset) const;
+  // The status consumer from the store's positions, the start watermarks, the feed watch.
+  absl::Status StartStatusFeed();
   absl::Status PollStatusFeed(int timeout_ms);
   // The feed watch thread: reads the status partitions' high watermarks once a second.
   void WatchFeed();
-  // Sets each partition's offset to where deciding resumes (committed offsets and output tails).
+  // The output partitions, the recovery's settings and its reader of the output tails.
+  absl::Status StartRecovery();
+  // Sets each partition's offset to where deciding resumes (committed offsets and output tails,
+  // recovery.h); fills written_ and the audit chains' heads.
   absl::Status PlanResume(std::vector<RdKafka::TopicPartition*>& partitions);
-  // Where claims partition `partition` resumes; `committed` < 0 when nothing is committed. Fills
-  // repair_[partition].
-  absl::StatusOr<int64_t> Recover(int32_t partition, int64_t committed);
-  // Calls `fn(offset, message)` for the messages of topic/partition in [from, to).
-  absl::Status ReadRange(const std::string& topic, int32_t partition, int64_t from, int64_t to,
-                         const std::function<void(RdKafka::Message&)>& fn);
-  // The outputs an earlier attempt wrote for claim (partition, offset); nullptr when none can
-  // exist (beyond the repair window).
-  const Written* FindWritten(int32_t partition, int64_t offset);
-  int32_t OutputPartition(const std::string& topic, int32_t source_partition) const;
   // A consumer error event: Ok (logged) when librdkafka recovers by itself, else the error.
   absl::Status ConsumerError(const RdKafka::Message& m, absl::string_view what);
-  absl::Status RewindClaims();
   // Gauges and store counters for the metrics, at most once a second.
   void PublishGauges();
 
@@ -203,14 +198,17 @@ class GateService {
   std::unique_ptr<RdKafka::KafkaConsumer> status_consumer_;
   std::unique_ptr<Rebalancer> rebalancer_;
   std::unique_ptr<RdKafka::KafkaConsumer> claims_consumer_;
-  std::unique_ptr<RdKafka::KafkaConsumer> tail_consumer_;  // reads output tails in Recover
-  std::unique_ptr<kafka::TransactionalProducer> producer_;
-  // Watermarks for the feed watch thread: a handle of its own, since producer_ may be replaced.
+  std::unique_ptr<OutputTail> tail_;  // reads the output tails in PlanResume
+  // The transactional producer and what a failed batch costs (backoff, stalls).
+  std::unique_ptr<kafka::StreamLoop> loop_;
+  std::unique_ptr<Batch> batch_;  // the batch in the loop: claims, outputs, counts
+  // Watermarks for the feed watch thread: a handle of its own, since the producer may be replaced.
   std::unique_ptr<RdKafka::Producer> watch_client_;
   std::map<std::string, int64_t> start_watermarks_;  // "topic/partition" -> high watermark at start
   std::map<std::string, int64_t> positions_;         // "topic/partition" -> next offset applied
-  std::map<std::string, int> output_partitions_;     // output topic -> partition count
-  std::map<int32_t, Repair> repair_;                 // claims partition -> outputs found
+  OutputPartitions outputs_;                         // where each claim's outputs go
+  RecoveryOptions recovery_;
+  WrittenOutputs written_;                           // claims partition -> outputs found
   std::map<int32_t, ChainHead> chains_;              // claims partition -> its audit chain's head
   absl::Status rebalance_error_;                     // a failed recovery, reported by RunOnce
   // (claims partition, offset) -> what a failed attempt found out about that claim.
@@ -219,12 +217,6 @@ class GateService {
   // A claim to isolate that ended the last batch; the next batch is it alone.
   std::unique_ptr<RdKafka::Message> held_;
   int held_generation_ = 0;
-  // Progress: aborted batches since the last commit, the first one's time, the last cause.
-  int aborts_in_a_row_ = 0;
-  absl::Time first_abort_ = absl::InfinitePast();
-  absl::Time retry_after_ = absl::InfinitePast();
-  bool stalled_ = false;
-  absl::Time stall_logged_ = absl::InfinitePast();  // the last "no progress" line
   int generation_ = 0;                               // bumped by every rebalance
   RdKafka::ErrorCode last_consumer_error_ = RdKafka::ERR_NO_ERROR;
   bool ready_ = false;

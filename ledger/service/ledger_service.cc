@@ -23,6 +23,7 @@ std::string Encode(const google::protobuf::Message& m, kafka::Format format) {
 }  // namespace
 
 LedgerService::~LedgerService() {
+  batch_ = Batch();  // its messages go before the consumer that read them
   if (consumer_ != nullptr) consumer_->close();
 }
 
@@ -36,46 +37,17 @@ absl::StatusOr<std::unique_ptr<LedgerService>> LedgerService::Start(
   auto consumer = kafka::MakeConsumer(options.kafka, options.group_id);
   if (!consumer.ok()) return consumer.status();
   s->consumer_ = std::move(*consumer);
-  auto producer = kafka::TransactionalProducer::Create(options.kafka, options.transactional_id,
-                                                       30000, options.stop);
-  if (!producer.ok()) return producer.status();
-  s->producer_ = std::move(*producer);
+  kafka::StreamLoopOptions loop_options;
+  loop_options.kafka = options.kafka;
+  loop_options.transactional_id = options.transactional_id;
+  loop_options.stop = options.stop;
+  auto loop = kafka::StreamLoop::Start(loop_options);
+  if (!loop.ok()) return loop.status();
+  s->loop_ = std::move(*loop);
 
   // The events of the ledger's own store first.
-  int64_t from = 0;
-  if (!options.state_path.empty()) {
-    auto store = LedgerStore::Open(options.state_path);
-    if (!store.ok()) return store.status();
-    s->store_ = std::move(*store);
-    absl::Status bad;
-    absl::Status read = s->store_->ForEach([&](int64_t offset, absl::string_view bytes) {
-      absl::StatusOr<v1::Event> e = ParseEventBinary(bytes);
-      if (!e.ok()) {
-        if (bad.ok())
-          bad = absl::DataLossError(
-              absl::StrCat("ledger store: event at offset ", offset, ": ", e.status().message()));
-        return;
-      }
-      s->ApplyEvent(*e);
-      ++s->stats_.replayed_local;
-    });
-    if (!read.ok()) return read;
-    if (!bad.ok()) return bad;
-    s->stats_.replayed = s->stats_.replayed_local;
-    from = s->store_->next_offset();
-    // A topic that ends before the store does was recreated (or is another cluster's): the store
-    // would pass for it silently.
-    int64_t low = 0, high = 0;
-    if (s->consumer_->query_watermark_offsets(options.topics.ledger_events, 0, &low, &high,
-                                              10000) == RdKafka::ERR_NO_ERROR &&
-        high < from) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "ledger store ", options.state_path, " holds ", from, " events of ",
-          options.topics.ledger_events, " but the topic ends at offset ", high,
-          ": it was built from another topic or cluster. Delete the state directory to rebuild "
-          "it from the topic (docs/operations.md, \"Resetting a state directory\")"));
-    }
-  }
+  absl::StatusOr<int64_t> from = s->ReplayStore();
+  if (!from.ok()) return from.status();
   // Where publishing stopped: the group's committed offset on the single partition (a broker with
   // transactions). Events published but not yet stored are applied silently; without a committed
   // offset (librdkafka's mock stores none) the store's position is where publishing resumes.
@@ -86,13 +58,49 @@ absl::StatusOr<std::unique_ptr<LedgerService>> LedgerService::Start(
   RdKafka::TopicPartition::destroy(parts);
   if (err != RdKafka::ERR_NO_ERROR)
     return kafka::ToStatus(err, "reading the committed ledger offset");
-  if (absl::Status st = s->Replay(from, std::max(from, committed)); !st.ok()) return st;
+  if (absl::Status st = s->Replay(*from, std::max(*from, committed)); !st.ok()) return st;
   if (options.metrics != nullptr) {
     options.metrics->position.Set(static_cast<double>(s->stats_.next_offset));
     options.metrics->ready.Set(1);
     s->PublishPopulation(true);
   }
   return s;
+}
+
+absl::StatusOr<int64_t> LedgerService::ReplayStore() {
+  if (options_.state_path.empty()) return 0;
+  auto store = LedgerStore::Open(options_.state_path);
+  if (!store.ok()) return store.status();
+  store_ = std::move(*store);
+  absl::Status bad;
+  absl::Status read = store_->ForEach([&](int64_t offset, absl::string_view bytes) {
+    absl::StatusOr<v1::Event> e = ParseEventBinary(bytes);
+    if (!e.ok()) {
+      if (bad.ok())
+        bad = absl::DataLossError(
+            absl::StrCat("ledger store: event at offset ", offset, ": ", e.status().message()));
+      return;
+    }
+    ApplyEvent(*e);
+    ++stats_.replayed_local;
+  });
+  if (!read.ok()) return read;
+  if (!bad.ok()) return bad;
+  stats_.replayed = stats_.replayed_local;
+  const int64_t from = store_->next_offset();
+  // A topic that ends before the store does was recreated (or is another cluster's): the store
+  // would pass for it silently.
+  int64_t low = 0, high = 0;
+  if (consumer_->query_watermark_offsets(options_.topics.ledger_events, 0, &low, &high, 10000) ==
+          RdKafka::ERR_NO_ERROR &&
+      high < from) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "ledger store ", options_.state_path, " holds ", from, " events of ",
+        options_.topics.ledger_events, " but the topic ends at offset ", high,
+        ": it was built from another topic or cluster. Delete the state directory to rebuild "
+        "it from the topic (docs/operations.md, \"Resetting a state directory\")"));
+  }
+  return from;
 }
 
 ApplyResult LedgerService::ApplyEvent(const v1::Event& e) {
@@ -198,8 +206,9 @@ absl::Status LedgerService::Replay(int64_t from, int64_t until) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<int> LedgerService::RunOnce(int timeout_ms) {
-  std::vector<std::unique_ptr<RdKafka::Message>> batch;
+absl::StatusOr<size_t> LedgerService::Consume(int timeout_ms) {
+  batch_ = Batch();
+  std::vector<std::unique_ptr<RdKafka::Message>>& batch = batch_.events;
   for (int wait = timeout_ms; static_cast<int>(batch.size()) < options_.max_batch; wait = 0) {
     std::unique_ptr<RdKafka::Message> m(consumer_->consume(wait));
     if (m->err() == RdKafka::ERR__TIMED_OUT || m->err() == RdKafka::ERR__PARTITION_EOF) break;
@@ -207,89 +216,90 @@ absl::StatusOr<int> LedgerService::RunOnce(int timeout_ms) {
       return kafka::ToStatus(m->err(), "consuming ledger-events");
     batch.push_back(std::move(m));
   }
-  if (batch.empty()) {
-    PublishPopulation(false);  // what the last batches changed, once the interval has passed
-    return 0;
-  }
-  if (absl::Status s = producer_->Begin(); !s.ok()) return s;
+  return batch.size();
+}
+
+absl::Status LedgerService::Publish(const RdKafka::Message& m,
+                                    kafka::TransactionalProducer& producer) {
   const kafka::Topics& t = options_.topics;
   const kafka::Format out = options_.output_format;
-  std::vector<std::pair<int64_t, std::string>> applied;  // for the store, once committed
-  std::map<std::string, int> types, refusals;            // for the metrics, once committed
-  for (const auto& m : batch) {
-    v1::Event e;
-    std::string error;
-    if (!Decode(*m, &e, &error)) {
-      ++stats_.malformed;
-      ++refusals[v1::LedgerError_Name(v1::MALFORMED)];
-      v1::LedgerNotice n;
-      n.set_event_id(e.event_id());
-      n.set_notice("EVENT_REFUSED");
-      n.set_error(v1::MALFORMED);
-      n.set_message(absl::StrCat(error, " (ledger-events offset ", m->offset(), ")"));
-      if (absl::Status s = producer_->Produce(t.notices, e.event_id(), Encode(n, out)); !s.ok())
-        return s;
-      continue;
-    }
-    const ApplyResult r = ApplyEvent(e);
-    if (store_ != nullptr) applied.emplace_back(m->offset(), e.SerializeAsString());
-    if (r.refused) ++stats_.refused;
-    ++types[std::string(BodyName(e))];
-    if (r.refused) ++refusals[v1::LedgerError_Name(r.error)];
-    for (const std::string& id : r.changed_persons) {
-      if (absl::Status s =
-              producer_->Produce(t.person_status, id, Encode(*ledger_->FindPerson(id), out));
-          !s.ok()) {
-        return s;
-      }
-    }
-    for (const std::string& id : r.changed_institutions) {
-      if (absl::Status s = producer_->Produce(t.institution_status, id,
-                                              Encode(*ledger_->FindInstitution(id), out));
-          !s.ok()) {
-        return s;
-      }
-    }
-    for (const v1::LedgerNotice& n : r.notices) {
-      if (absl::Status s = producer_->Produce(t.notices, n.event_id(), Encode(n, out)); !s.ok())
-        return s;
+  v1::Event e;
+  std::string error;
+  if (!Decode(m, &e, &error)) {
+    ++stats_.malformed;
+    ++batch_.refusals[v1::LedgerError_Name(v1::MALFORMED)];
+    v1::LedgerNotice n;
+    n.set_event_id(e.event_id());
+    n.set_notice("EVENT_REFUSED");
+    n.set_error(v1::MALFORMED);
+    n.set_message(absl::StrCat(error, " (ledger-events offset ", m.offset(), ")"));
+    return producer.Produce(t.notices, e.event_id(), Encode(n, out));
+  }
+  const ApplyResult r = ApplyEvent(e);
+  if (store_ != nullptr) batch_.applied.emplace_back(m.offset(), e.SerializeAsString());
+  if (r.refused) ++stats_.refused;
+  ++batch_.types[std::string(BodyName(e))];
+  if (r.refused) ++batch_.refusals[v1::LedgerError_Name(r.error)];
+  for (const std::string& id : r.changed_persons) {
+    if (absl::Status s =
+            producer.Produce(t.person_status, id, Encode(*ledger_->FindPerson(id), out));
+        !s.ok()) {
+      return s;
     }
   }
-  const int64_t next = batch.back()->offset() + 1;
-  std::vector<RdKafka::TopicPartition*> offsets = {
-      RdKafka::TopicPartition::create(t.ledger_events, 0, next)};
-  absl::Status committed = producer_->Commit(offsets, consumer_.get());
-  RdKafka::TopicPartition::destroy(offsets);
+  for (const std::string& id : r.changed_institutions) {
+    if (absl::Status s = producer.Produce(t.institution_status, id,
+                                          Encode(*ledger_->FindInstitution(id), out));
+        !s.ok()) {
+      return s;
+    }
+  }
+  for (const v1::LedgerNotice& n : r.notices) {
+    if (absl::Status s = producer.Produce(t.notices, n.event_id(), Encode(n, out)); !s.ok())
+      return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LedgerService::Process(kafka::TransactionalProducer& producer,
+                                    kafka::NextOffsets* next) {
+  for (const auto& m : batch_.events) {
+    if (absl::Status s = Publish(*m, producer); !s.ok()) return s;
+  }
+  (*next)[{options_.topics.ledger_events, 0}] = batch_.events.back()->offset() + 1;
+  return absl::OkStatus();
+}
+
+void LedgerService::Aborted(const kafka::TransactionalProducer& /*producer*/) {
   // The ledger has applied the batch in memory: a failed commit cannot be rewound here, so the
   // service ends and its restart rebuilds the ledger from the store.
-  if (!committed.ok()) {
-    if (options_.metrics != nullptr) options_.metrics->aborted.Increment();
-    return committed;
-  }
+  if (options_.metrics != nullptr) options_.metrics->aborted.Increment();
+}
+
+absl::Status LedgerService::Committed() {
+  const int64_t next = batch_.events.back()->offset() + 1;
   if (options_.metrics != nullptr) {
     LedgerMetrics& m = *options_.metrics;
     m.committed.Increment();
-    for (const auto& [type, n] : types) m.events_applied.Add({{"type", type}}).Increment(n);
-    for (const auto& [code, n] : refusals) m.refusals.Add({{"code", code}}).Increment(n);
+    for (const auto& [type, n] : batch_.types) m.events_applied.Add({{"type", type}}).Increment(n);
+    for (const auto& [code, n] : batch_.refusals) m.refusals.Add({{"code", code}}).Increment(n);
     m.position.Set(static_cast<double>(next));
     population_dirty_ = true;
     PublishPopulation(false);
   }
   if (store_ != nullptr) {
-    if (absl::Status st = store_->Append(applied, next); !st.ok()) return st;
+    if (absl::Status st = store_->Append(batch_.applied, next); !st.ok()) return st;
   }
   ++stats_.transactions;
-  stats_.applied += static_cast<int64_t>(batch.size());
+  stats_.applied += static_cast<int64_t>(batch_.events.size());
   stats_.next_offset = next;
-  return static_cast<int>(batch.size());
-}
-
-absl::Status LedgerService::Run(const std::atomic<bool>& stop) {
-  while (!stop.load()) {
-    absl::StatusOr<int> n = RunOnce(200);
-    if (!n.ok()) return n.status();
-  }
   return absl::OkStatus();
 }
+
+absl::StatusOr<int> LedgerService::RunOnce(int timeout_ms) {
+  return loop_->RunOnce(timeout_ms, *this);
+}
+
+absl::Status LedgerService::Run(const std::atomic<bool>& stop) { return loop_->Run(stop, *this); }
 
 }  // namespace claimgate::ledger

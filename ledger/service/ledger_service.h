@@ -13,10 +13,14 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "ledger/kafka/kafka.h"
+#include "ledger/kafka/stream_loop.h"
 #include "ledger/kafka/topics.h"
 #include "ledger/kafka/transactional_producer.h"
 #include "ledger/ledger.h"
@@ -65,13 +69,13 @@ inline constexpr size_t kMaxLedgerEventBytes = 64 << 10;
 bool DecodeLedgerEvent(absl::string_view bytes, kafka::Format format, v1::Event* event,
                        std::string* error);
 
-class LedgerService {
+class LedgerService : private kafka::StreamProcessor {
  public:
   // Connects and rebuilds the ledger: the events in its own store, then ledger-events from there to
   // the committed offset, without publishing. `profiles` must outlive the service.
   static absl::StatusOr<std::unique_ptr<LedgerService>> Start(const LedgerServiceOptions& options,
                                                               const ProfileSet* profiles);
-  ~LedgerService();
+  ~LedgerService() override;
 
   // Consumes and publishes one batch (waits up to `timeout_ms` for the first event). Returns the
   // number of events handled; an error ends the service (see the file comment).
@@ -85,7 +89,31 @@ class LedgerService {
   const LedgerServiceStats& stats() const { return stats_; }
 
  private:
+  // One transaction's work, and what to count and store once it commits.
+  struct Batch {
+    std::vector<std::unique_ptr<RdKafka::Message>> events;
+    std::vector<std::pair<int64_t, std::string>> applied;  // for the store
+    std::map<std::string, int> types, refusals;            // for the metrics
+  };
+
   LedgerService() = default;
+  // The ledger's part of the stream loop (kafka::StreamProcessor), which does not retry: the
+  // first failure ends the service.
+  absl::StatusOr<size_t> Consume(int timeout_ms) override;
+  // Publishes the population gauges changed by the last batches, once the interval has passed.
+  void Idle() override { PublishPopulation(false); }
+  absl::Status Process(kafka::TransactionalProducer& producer, kafka::NextOffsets* next) override;
+  RdKafka::KafkaConsumer* consumer() override { return consumer_.get(); }
+  // Metrics, then the batch's events and next offset into the store.
+  absl::Status Committed() override;
+  // The commit failed (the service ends): counted.
+  void Aborted(const kafka::TransactionalProducer& producer) override;
+  // Applies one event and produces what it changed; a malformed one becomes a refusal notice.
+  absl::Status Publish(const RdKafka::Message& m, kafka::TransactionalProducer& producer);
+  // Opens the ledger's own store (when there is a state path) and applies its events; the
+  // ledger-events offset they reach (0 without a store). FailedPrecondition when the topic ends
+  // before it (the store was built from another topic or cluster).
+  absl::StatusOr<int64_t> ReplayStore();
   // Applies ledger-events [from, until) without publishing (they were published before), storing
   // them; leaves the consumer at `until`.
   absl::Status Replay(int64_t from, int64_t until);
@@ -102,7 +130,8 @@ class LedgerService {
   std::unique_ptr<Ledger> ledger_;
   std::unique_ptr<LedgerStore> store_;  // null without a state path
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
-  std::unique_ptr<kafka::TransactionalProducer> producer_;
+  std::unique_ptr<kafka::StreamLoop> loop_;  // owns the transactional producer
+  Batch batch_;
   LedgerServiceStats stats_;
   absl::Time newest_event_ = absl::InfinitePast();
   absl::Time population_published_ = absl::InfinitePast();
