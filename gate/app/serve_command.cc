@@ -16,50 +16,17 @@
 namespace claimgate::gate {
 namespace {
 
-struct ServeFlags {
-  ServeOptions options;
-  std::string bootstrap, state_dir = "claimgate-state", config_path, input_format = "protobuf",
-                         output_format = "protobuf", profile = "national", mode = "enforce",
-                         instance = "0";
-  bool no_create_topics = false;
-  std::string http_token_file;
-};
-
-// The options of the run. Precedence: flags given on the command line, then the configuration
-// file, then defaults. An error's message is the whole of what Fail says.
-absl::StatusOr<ServeOptions> ResolveServeOptions(const ServeFlags& flags, const CLI::App& serve) {
-  using kafka::Format;
-  ServeOptions o = flags.options;
-  if (!flags.config_path.empty()) {
-    const std::string role = o.role;
-    if (absl::Status s = LoadServeConfig(flags.config_path, &o); !s.ok()) return s;
-    o.role = role;
-  }
-  auto given = [&](const char* flag) { return serve.count(flag) > 0; };
-  if (const char* token = std::getenv("CLAIMGATE_HTTP_TOKEN"); token != nullptr && *token != 0) {
-    o.http_token = token;
-    o.http_token_source = "CLAIMGATE_HTTP_TOKEN";
-  }
-  if (given("--http-token-file")) o.http_token_file = flags.http_token_file;
-  o.gate.kafka.bootstrap_servers = o.ledger.kafka.bootstrap_servers = flags.bootstrap;
-  if (given("--profile")) o.gate.default_profile = o.ledger.default_profile = flags.profile;
-  if (given("--mode")) o.gate.shadow = flags.mode == "shadow";
-  o.gate.input_format = o.ledger.input_format =
-      flags.input_format == "json" ? Format::kJson : Format::kProtobuf;
-  o.gate.output_format = o.ledger.output_format =
-      flags.output_format == "json" ? Format::kJson : Format::kProtobuf;
-  o.gate.status_format = o.ledger.output_format;
-  if (given("--instance")) o.gate.transactional_id = "claimgate-gate-" + flags.instance;
+// The options of the run, the state directory made. An error's message is the whole of what Fail
+// says.
+absl::StatusOr<ServeOptions> ResolveServeOptions(const ServeFlags& flags) {
+  absl::StatusOr<ServeOptions> o = ApplyServeFlags(flags);
+  if (!o.ok()) return o.status();
   std::error_code made;
   std::filesystem::create_directories(flags.state_dir, made);
   if (made) {
     return absl::InvalidArgumentError("--state-dir " + flags.state_dir + ": " + made.message());
   }
-  o.state_dir = flags.state_dir;
-  o.gate.store.path = flags.state_dir + "/gate";
-  o.ledger.state_path = flags.state_dir + "/ledger";
-  if (flags.no_create_topics) o.create_topics = false;
-  if (absl::Status s = ValidateServeOptions(o); !s.ok()) {
+  if (absl::Status s = ValidateServeOptions(*o); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("serve: ", s.message()));
   }
   return o;
@@ -83,11 +50,16 @@ absl::Status RunUntilSignal(const ServeOptions& o, const ledger::ProfileSet& pro
   return s;
 }
 
-int RunServeCommand(const ServeFlags& flags, const CLI::App& serve, Context& context) {
+int RunServeCommand(ServeFlags flags, const CLI::App& serve, Context& context) {
   const ledger::ProfileSet* profiles = context.Profiles();
   if (profiles == nullptr) return 2;
   const sigset_t stop_signals = BlockStopSignals();  // librdkafka's threads inherit the mask
-  absl::StatusOr<ServeOptions> options = ResolveServeOptions(flags, serve);
+  for (const char* flag : {"--profile", "--mode", "--instance", "--http-token-file"}) {
+    if (serve.count(flag) > 0) flags.given.insert(flag);
+  }
+  if (const char* token = std::getenv("CLAIMGATE_HTTP_TOKEN"); token != nullptr)
+    flags.http_token_env = token;
+  absl::StatusOr<ServeOptions> options = ResolveServeOptions(flags);
   if (!options.ok()) return Fail(std::string(options.status().message()));
   if (absl::Status s = RunUntilSignal(*options, *profiles, stop_signals); !s.ok()) {
     // RunServe has said which service failed; the supervisor sees a non-zero exit.
