@@ -46,6 +46,7 @@ Command AddServeCommand(CLI::App& app);
 Command AddMockBrokerCommand(CLI::App& app);
 Command AddAuditVerifyCommand(CLI::App& app);  // `audit verify`
 Command AddReplayCommand(CLI::App& app);
+Command AddTopicsCommand(CLI::App& app);  // hidden from --help
 
 // Writes "claimgate: <what>" to standard error and returns 2, the exit status of a usage error,
 // unreadable input or a failed run.

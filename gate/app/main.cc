@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
       claimgate::gate::AddCheckCommand(app),       claimgate::gate::AddDemoCommand(app),
       claimgate::gate::AddServeCommand(app),       claimgate::gate::AddMockBrokerCommand(app),
       claimgate::gate::AddAuditVerifyCommand(app), claimgate::gate::AddReplayCommand(app),
+      claimgate::gate::AddTopicsCommand(app),
   };
   CLI11_PARSE(app, argc, argv);
 

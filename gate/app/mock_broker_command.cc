@@ -4,23 +4,40 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "gate/app/command.h"
+#include "gate/app/serve_config.h"
 #include "ledger/kafka/mock_cluster.h"
+#include "ledger/kafka/topics.h"
 
 namespace claimgate::gate {
 namespace {
 
+// The default of --topics: the topics of the table (ledger/kafka/topics.h), default names, claims
+// and status topics with serve's default partition counts. The dead letters keep the one partition
+// mock-broker has always given them: this default is part of its help text.
+std::string DefaultTopics() {
+  const ServeOptions serve;
+  std::vector<std::string> topics;
+  for (const kafka::TopicDefinition& topic : kafka::TopicTable()) {
+    const int partitions =
+        topic.field == &kafka::Topics::dlq
+            ? 1
+            : kafka::PartitionCount(topic.partitions, serve.claims_partitions,
+                                    serve.status_partitions);
+    topics.push_back(absl::StrCat(topic.default_name, ":", partitions));
+  }
+  return absl::StrJoin(topics, ",");
+}
+
 struct MockBrokerFlags {
   int brokers = 3;
-  // SPEC §2 topics; ledger-events has one partition: its order is the ledger's total order.
-  std::string topics =
-      "ledger-events:1,claims:3,person-status:3,institution-status:3,claim-decisions:3,claim-audit:"
-      "3,"
-      "ledger-notices:1,claims-dlq:1";
+  std::string topics = DefaultTopics();  // NAME:PARTITIONS,...
 };
 
 int RunMockBrokerCommand(const MockBrokerFlags& flags) {

@@ -81,32 +81,32 @@ constexpr int64_t kMaxStalenessSeconds = 366LL * 24 * 3600;
 // distinct, since a gate reading its own output would loop.
 absl::Status ValidTopics(const kafka::Topics& t) {
   std::set<std::string> seen;
-  for (auto [key, name] : std::vector<std::pair<const char*, const std::string*>>{
-           {"ledger_events", &t.ledger_events},
-           {"claims", &t.claims},
-           {"person_status", &t.person_status},
-           {"institution_status", &t.institution_status},
-           {"decisions", &t.decisions},
-           {"audit", &t.audit},
-           {"notices", &t.notices},
-           {"dlq", &t.dlq}}) {
+  for (const kafka::TopicDefinition& topic : kafka::TopicTable()) {
+    const std::string& name = t.*topic.field;
     const bool legal =
-        !name->empty() && name->size() <= 249 && *name != "." && *name != ".." &&
-        std::all_of(name->begin(), name->end(), [](char c) {
+        !name.empty() && name.size() <= 249 && name != "." && name != ".." &&
+        std::all_of(name.begin(), name.end(), [](char c) {
           return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
                  c == '-';
         });
     if (!legal) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "config key 'topics.", key, "': a Kafka topic name (1-249 of A-Z a-z 0-9 . _ -), got '",
-          *name, "'"));
+          "config key 'topics.", topic.key,
+          "': a Kafka topic name (1-249 of A-Z a-z 0-9 . _ -), got '", name, "'"));
     }
-    if (!seen.insert(*name).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("config key 'topics.", key, "': '", *name, "' names another topic too"));
+    if (!seen.insert(name).second) {
+      return absl::InvalidArgumentError(absl::StrCat("config key 'topics.", topic.key, "': '",
+                                                     name, "' names another topic too"));
     }
   }
   return absl::OkStatus();
+}
+
+// The keys of the `topics:` section: one a topic of the table.
+std::set<std::string> TopicKeys() {
+  std::set<std::string> keys;
+  for (const kafka::TopicDefinition& topic : kafka::TopicTable()) keys.insert(topic.key);
+  return keys;
 }
 
 // librdkafka properties the runtime sets itself: exactly-once, consumer groups, reading its own
@@ -229,16 +229,8 @@ absl::Status ReadKafkaProperties(const YAML::Node& kafka, ServeOptions* o) {
 absl::Status ReadTopicsAndSettings(const YAML::Node& root, ServeOptions* o) {
   kafka::Topics topics = o->gate.topics;
   const YAML::Node t = root["topics"];
-  for (auto [key, field] : std::vector<std::pair<const char*, std::string*>>{
-           {"ledger_events", &topics.ledger_events},
-           {"claims", &topics.claims},
-           {"person_status", &topics.person_status},
-           {"institution_status", &topics.institution_status},
-           {"decisions", &topics.decisions},
-           {"audit", &topics.audit},
-           {"notices", &topics.notices},
-           {"dlq", &topics.dlq}}) {
-    if (absl::Status s = Read(t, "topics", key, field); !s.ok()) return s;
+  for (const kafka::TopicDefinition& topic : kafka::TopicTable()) {
+    if (absl::Status s = Read(t, "topics", topic.key, &(topics.*topic.field)); !s.ok()) return s;
   }
   o->gate.topics = o->ledger.topics = topics;
   std::string profile = o->gate.default_profile, mode = o->gate.shadow ? "shadow" : "enforce";
@@ -297,9 +289,7 @@ absl::Status LoadServeConfig(const std::string& path, ServeOptions* o) {
          {KnownKeys(root, "",
                     {"kafka", "topics", "profile", "mode", "create_topics", "claims_partitions",
                      "status_partitions", "gate", "ledger", "http"}),
-          KnownKeys(root["topics"], "topics",
-                    {"ledger_events", "claims", "person_status", "institution_status", "decisions",
-                     "audit", "notices", "dlq"}),
+          KnownKeys(root["topics"], "topics", TopicKeys()),
           KnownKeys(root["gate"], "gate",
                     {"group_id", "transactional_id", "staleness_seconds", "hot_tier_bytes",
                      "block_cache_bytes", "write_buffer_bytes", "max_batch",
@@ -391,16 +381,15 @@ absl::StatusOr<ServeOptions> ApplyServeFlags(const ServeFlags& flags) {
 }
 
 std::vector<kafka::TopicSpec> ServeTopicSpecs(const ServeOptions& o) {
-  const kafka::Topics& t = o.gate.topics;
-  const std::map<std::string, std::string> compact = {{"cleanup.policy", "compact"}};
-  return {{t.ledger_events, 1, 1, {}},  // one partition: the ledger's total order
-          {t.claims, o.claims_partitions, 1, {}},
-          {t.person_status, o.status_partitions, 1, compact},
-          {t.institution_status, o.status_partitions, 1, compact},
-          {t.decisions, o.claims_partitions, 1, {}},
-          {t.audit, o.claims_partitions, 1, {}},
-          {t.notices, 1, 1, {}},
-          {t.dlq, o.claims_partitions, 1, {}}};
+  std::vector<kafka::TopicSpec> specs;
+  for (const kafka::TopicDefinition& topic : kafka::TopicTable()) {
+    kafka::TopicSpec& spec = specs.emplace_back();
+    spec.name = o.gate.topics.*topic.field;
+    spec.partitions =
+        kafka::PartitionCount(topic.partitions, o.claims_partitions, o.status_partitions);
+    spec.config.insert(topic.configs.begin(), topic.configs.end());
+  }
+  return specs;
 }
 
 }  // namespace claimgate::gate

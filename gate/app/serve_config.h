@@ -13,6 +13,7 @@
 #include "gate/service/gate_service.h"
 #include "gate/service/http_server.h"
 #include "ledger/kafka/kafka.h"
+#include "ledger/kafka/topics.h"
 #include "ledger/service/ledger_service.h"
 
 namespace claimgate::gate {
@@ -45,7 +46,7 @@ struct ServeOptions {
 //   kafka:    {<librdkafka property>: <value>, ...}   passed through verbatim (SASL, TLS, ...)
 //             except those the runtime owns (transactional.id, group.id, isolation.level, ...)
 //   topics:   {ledger_events, claims, person_status, institution_status, decisions, audit,
-//              notices, dlq}
+//              notices, dlq}                      the keys of kafka::TopicTable()
 //   profile, mode (enforce|shadow), create_topics, claims_partitions, status_partitions
 //   gate:     {group_id, transactional_id, staleness_seconds, hot_tier_bytes, block_cache_bytes,
 //              write_buffer_bytes, max_batch, max_claim_bytes}
@@ -87,7 +88,8 @@ struct ServeFlags {
 // directory is made first; then ValidateServeOptions). LoadServeConfig's error for a bad file.
 absl::StatusOr<ServeOptions> ApplyServeFlags(const ServeFlags& flags);
 
-// The SPEC §2 topics as `serve` creates them (the partition counts of `options`).
+// The SPEC §2 topics as `serve` creates them: the table of ledger/kafka/topics.h, with the names
+// and partition counts of `options`.
 std::vector<kafka::TopicSpec> ServeTopicSpecs(const ServeOptions& options);
 
 }  // namespace claimgate::gate

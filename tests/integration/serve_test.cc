@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <map>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -245,6 +246,28 @@ TEST(ServeConfigTest, FlagsGivenWinOverTheFileAndTheFileOverDefaults) {
   EXPECT_FALSE(ApplyServeFlags(flags)->gate.shadow);
   flags.config_path = path + ".missing";
   EXPECT_TRUE(absl::IsInvalidArgument(ApplyServeFlags(flags).status()));
+}
+
+// The topics serve creates follow the table (ledger/kafka/topics.h): configured names and
+// partition counts; ledger-events kept for ever (as create-topics.sh has it), status compacted.
+TEST(ServeConfigTest, TopicSpecsFollowTheTopicTable) {
+  ServeOptions o;
+  o.gate.topics.claims = "prod-claims";
+  o.claims_partitions = 12;
+  o.status_partitions = 5;
+  std::map<std::string, kafka::TopicSpec> specs;
+  for (const kafka::TopicSpec& spec : ServeTopicSpecs(o)) specs[spec.name] = spec;
+  ASSERT_EQ(specs.size(), 8u);
+  EXPECT_EQ(specs["ledger-events"].partitions, 1);
+  const std::map<std::string, std::string> forever = {{"retention.bytes", "-1"},
+                                                      {"retention.ms", "-1"}};
+  EXPECT_EQ(specs["ledger-events"].config, forever);
+  EXPECT_EQ(specs["prod-claims"].partitions, 12);
+  EXPECT_EQ(specs["claims-dlq"].partitions, 12);
+  EXPECT_EQ(specs["person-status"].partitions, 5);
+  EXPECT_EQ(specs["institution-status"].config.at("cleanup.policy"), "compact");
+  EXPECT_TRUE(specs["claim-audit"].config.empty());
+  EXPECT_EQ(specs["ledger-notices"].partitions, 1);
 }
 
 // Issue 12.9: every shape or value a key cannot take is InvalidArgument naming the key; nothing
