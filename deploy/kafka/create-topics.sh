@@ -2,6 +2,8 @@
 # Creates the SPEC §2 topics on an Apache Kafka cluster with the Kafka distribution's kafka-topics.sh.
 # Safe to run again: existing topics are left as they are (--if-not-exists), partitions are never changed.
 # The docker-compose `topics` job runs it; on another cluster run it by hand with BOOTSTRAP and REPLICATION set.
+# The topics, partitions and configs are those of the topic table, ledger/kafka/topics.h (`claimgate topics`
+# prints it; `serve` creates from it): tests/deploy/check_topics.sh fails when this script disagrees.
 set -euo pipefail
 
 BOOTSTRAP=${BOOTSTRAP:-kafka:9092}

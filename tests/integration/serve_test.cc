@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <map>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -215,6 +216,58 @@ ledger:
   EXPECT_NE(misspelt.message().find("gate.staleness_secs"), std::string::npos) << misspelt;
   std::ofstream(path) << "topic: {claims: x}\n";
   EXPECT_FALSE(LoadServeConfig(path, &o).ok());
+}
+
+// Precedence (ApplyServeFlags): a flag given on the command line, then the file, then defaults;
+// --role is the command line's alone, and the stores lie under the state directory.
+TEST(ServeConfigTest, FlagsGivenWinOverTheFileAndTheFileOverDefaults) {
+  const std::string path = ::testing::TempDir() + "/serve_config_flags.yaml";
+  std::ofstream(path) << "profile: hebei\nmode: shadow\ngate: {transactional_id: from-file}\n";
+  ServeFlags flags;
+  flags.config_path = path;
+  flags.bootstrap = "127.0.0.1:1";
+  flags.state_dir = "/var/lib/x";
+  flags.options.role = "gate";
+  flags.mode = "enforce";  // not given: the file's shadow stays
+  flags.instance = "7";
+  flags.given = {"--instance"};
+  flags.http_token_env = "t0ken";
+  absl::StatusOr<ServeOptions> o = ApplyServeFlags(flags);
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->role, "gate");
+  EXPECT_EQ(o->gate.default_profile, "hebei");
+  EXPECT_TRUE(o->gate.shadow);
+  EXPECT_EQ(o->gate.transactional_id, "claimgate-gate-7");
+  EXPECT_EQ(o->ledger.kafka.bootstrap_servers, "127.0.0.1:1");
+  EXPECT_EQ(o->http_token_source, "CLAIMGATE_HTTP_TOKEN");
+  EXPECT_EQ(o->gate.store.path, "/var/lib/x/gate");
+  EXPECT_EQ(o->ledger.state_path, "/var/lib/x/ledger");
+  flags.given.insert("--mode");
+  EXPECT_FALSE(ApplyServeFlags(flags)->gate.shadow);
+  flags.config_path = path + ".missing";
+  EXPECT_TRUE(absl::IsInvalidArgument(ApplyServeFlags(flags).status()));
+}
+
+// The topics serve creates follow the table (ledger/kafka/topics.h): configured names and
+// partition counts; ledger-events kept for ever (as create-topics.sh has it), status compacted.
+TEST(ServeConfigTest, TopicSpecsFollowTheTopicTable) {
+  ServeOptions o;
+  o.gate.topics.claims = "prod-claims";
+  o.claims_partitions = 12;
+  o.status_partitions = 5;
+  std::map<std::string, kafka::TopicSpec> specs;
+  for (const kafka::TopicSpec& spec : ServeTopicSpecs(o)) specs[spec.name] = spec;
+  ASSERT_EQ(specs.size(), 8u);
+  EXPECT_EQ(specs["ledger-events"].partitions, 1);
+  const std::map<std::string, std::string> forever = {{"retention.bytes", "-1"},
+                                                      {"retention.ms", "-1"}};
+  EXPECT_EQ(specs["ledger-events"].config, forever);
+  EXPECT_EQ(specs["prod-claims"].partitions, 12);
+  EXPECT_EQ(specs["claims-dlq"].partitions, 12);
+  EXPECT_EQ(specs["person-status"].partitions, 5);
+  EXPECT_EQ(specs["institution-status"].config.at("cleanup.policy"), "compact");
+  EXPECT_TRUE(specs["claim-audit"].config.empty());
+  EXPECT_EQ(specs["ledger-notices"].partitions, 1);
 }
 
 // Issue 12.9: every shape or value a key cannot take is InvalidArgument naming the key; nothing

@@ -1,0 +1,71 @@
+// The subcommands of `claimgate` (main.cc dispatches to them): each *_command.cc adds its CLI11
+// subcommand, with its flags, help texts and defaults, and runs it once parsed. Here is what they
+// share: the top-level options, the error exit, input files, time ranges and the stop signals.
+#ifndef CLAIMGATE_GATE_APP_COMMAND_H_
+#define CLAIMGATE_GATE_APP_COMMAND_H_
+
+#include <signal.h>
+
+#include <fstream>
+#include <functional>
+#include <istream>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "absl/time/time.h"
+#include "ledger/profile.h"
+
+namespace claimgate::gate {
+
+// What every subcommand may use: the top-level options.
+class Context {
+ public:
+  std::string profiles_dir;  // --profiles-dir
+
+  // The built-in profiles plus those of profiles_dir (a new province is a new file there), loaded
+  // at the first call. Null after saying why on standard error: the caller exits with status 2.
+  const ledger::ProfileSet* Profiles();
+
+ private:
+  std::unique_ptr<ledger::ProfileSet> profiles_;
+};
+
+// A subcommand: its CLI11 node, and the function that runs it once that node has been parsed. The
+// function owns the flags' values; it returns the process's exit status.
+struct Command {
+  CLI::App* cli;
+  std::function<int(Context&)> run;
+};
+
+// Each adds its subcommand to `app` (the order of the calls is the order of `claimgate --help`).
+Command AddCheckCommand(CLI::App& app);
+Command AddDemoCommand(CLI::App& app);
+Command AddServeCommand(CLI::App& app);
+Command AddMockBrokerCommand(CLI::App& app);
+Command AddAuditVerifyCommand(CLI::App& app);  // `audit verify`
+Command AddReplayCommand(CLI::App& app);
+Command AddTopicsCommand(CLI::App& app);  // hidden from --help
+
+// Writes "claimgate: <what>" to standard error and returns 2, the exit status of a usage error,
+// unreadable input or a failed run.
+int Fail(const std::string& what);
+
+// The input of `check` and `audit verify`: the file `path`, opened into `file`, or standard input
+// for "-". Null when the file cannot be read.
+std::istream* OpenInput(const std::string& path, std::ifstream* file);
+
+// --from / --to of `audit verify` and `replay`: RFC 3339 times into optional bounds (an empty text
+// leaves its bound unset). False with the parser's message in `error` for a bad time.
+bool ParseTimeRange(const std::string& from, const std::string& to,
+                    std::optional<absl::Time>* from_time, std::optional<absl::Time>* to_time,
+                    std::string* error);
+
+// Blocks SIGTERM and SIGINT in the calling thread and returns that set. Call it before librdkafka
+// starts a thread (threads inherit the mask), then take the signal with sigwait() on the set.
+sigset_t BlockStopSignals();
+
+}  // namespace claimgate::gate
+
+#endif  // CLAIMGATE_GATE_APP_COMMAND_H_
