@@ -174,9 +174,6 @@ absl::Status GateService::StartStatusFeed() {
   }
   status_consumer_->assign(assignment);
   RdKafka::TopicPartition::destroy(assignment);
-  auto watch_client = kafka::MakeProducer(options_.kafka, "");
-  if (!watch_client.ok()) return watch_client.status();
-  watch_client_ = std::move(*watch_client);
   watch_ = std::thread([this] { WatchFeed(); });
   return absl::OkStatus();
 }
@@ -258,7 +255,9 @@ void GateService::WatchFeed() {
       const std::string topic = key.substr(0, slash);
       const int32_t partition = std::stoi(key.substr(slash + 1));
       int64_t low = 0, high = 0;
-      ok = ok && watch_client_->query_watermark_offsets(topic, partition, &low, &high, 1000) ==
+      // Through the status consumer's handle (librdkafka handles are thread-safe); not the
+      // producer's, which the stream loop may replace.
+      ok = ok && status_consumer_->query_watermark_offsets(topic, partition, &low, &high, 1000) ==
                      RdKafka::ERR_NO_ERROR;
       highs[key] = high;
     }

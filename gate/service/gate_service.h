@@ -202,8 +202,6 @@ class GateService : private kafka::StreamProcessor {
   // The transactional producer and what a failed batch costs (backoff, stalls).
   std::unique_ptr<kafka::StreamLoop> loop_;
   std::unique_ptr<Batch> batch_;  // the batch in the loop: claims, outputs, counts
-  // Watermarks for the feed watch thread: a handle of its own, since the producer may be replaced.
-  std::unique_ptr<RdKafka::Producer> watch_client_;
   std::map<std::string, int64_t> start_watermarks_;  // "topic/partition" -> high watermark at start
   std::map<std::string, int64_t> positions_;         // "topic/partition" -> next offset applied
   OutputPartitions outputs_;                         // where each claim's outputs go

@@ -107,7 +107,9 @@ absl::StatusOr<int> StreamLoop::Retry(const absl::Status& cause, size_t batch_si
   // A producer whose transactions keep failing may be stuck in a state of its own (an epoch bump
   // left half done, say): every `stall_aborts` aborts while stalled, a new producer takes the
   // transactional id over. Its init_transactions fences the old one; nothing committed is lost.
-  if (stalled_ && aborts_in_a_row_ % options_.stall_aborts == 0) ReplaceProducer(processor);
+  if (stalled_ && aborts_in_a_row_ % std::max(1, options_.stall_aborts) == 0) {
+    ReplaceProducer(processor);
+  }
   if (absl::Status s = processor.Rewind(); !s.ok()) return s;
   return 0;
 }
