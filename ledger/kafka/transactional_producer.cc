@@ -97,7 +97,15 @@ absl::Status TransactionalProducer::Produce(
 }
 
 absl::Status TransactionalProducer::Flush(int timeout_ms) {
-  const RdKafka::ErrorCode err = producer_->flush(timeout_ms);
+  // In slices: one failed delivery dooms the transaction, and librdkafka may hold the others back
+  // until it is aborted (a partition drained for an epoch bump keeps its message queued; on CI a
+  // whole-timeout flush then waited 30 s for nothing, attempt after attempt).
+  RdKafka::ErrorCode err = RdKafka::ERR__TIMED_OUT;
+  for (const absl::Time deadline = absl::Now() + absl::Milliseconds(timeout_ms);;) {
+    const int64_t left = absl::ToInt64Milliseconds(deadline - absl::Now());
+    err = producer_->flush(static_cast<int>(std::clamp<int64_t>(left, 0, 100)));
+    if (err != RdKafka::ERR__TIMED_OUT || deliveries_.failed > 0 || left <= 0) break;
+  }
   if (deliveries_.failed > 0) {
     const std::string why = absl::StrCat(
         deliveries_.failed, " message(s) not delivered: ", deliveries_.first_error);

@@ -48,7 +48,8 @@ class TransactionalProducer {
                        const std::vector<std::pair<std::string, std::string>>& headers = {},
                        int32_t partition = kAnyPartition, int64_t tag = kNoTag);
   // Waits until every message produced so far in the transaction is acknowledged. kAborted (the
-  // transaction is aborted) when one of them failed; Unavailable when the wait timed out.
+  // transaction is aborted) as soon as one of them failed, without waiting for the others;
+  // Unavailable when the wait timed out.
   absl::Status Flush(int timeout_ms = 30000);
   // The deliveries that failed since Begin (also those seen while committing or aborting; the
   // first 10,000), so that a caller can tell a message the broker refuses (kafka::RefusesMessage)

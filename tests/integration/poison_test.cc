@@ -345,5 +345,26 @@ TEST(LedgerPoisonTest, EventTooLargeIsRefusedAndTheNextOnesApplied) {
   EXPECT_TRUE(d2);
 }
 
+// The fault CI met: after a failed produce on one partition, librdkafka holds the next message of
+// another partition back for an epoch bump until the transaction is aborted. A flush that waited
+// for it timed out after 30 s, attempt after attempt; the flush now ends at the first failed
+// delivery, and the same producer (never replaced here) decides the claims once the errors end.
+TEST_F(PoisonTest, ProduceErrorsNeedingAnEpochBumpDoNotHoldTheFlush) {
+  options_.stall_aborts = 1000;
+  options_.retry_backoff_max = absl::Milliseconds(400);
+  Send(0, "C-1", ClaimBytes("C-1"));
+  Send(1, "C-2", ClaimBytes("C-2"));
+  StartGate();
+  for (absl::Time deadline = absl::Now() + absl::Seconds(20);
+       !gate_->ready() && absl::Now() < deadline;) {
+    ASSERT_TRUE(gate_->RunOnce(0).ok());
+  }
+  std::vector<rd_kafka_resp_err_t> errors(3, RD_KAFKA_RESP_ERR_POLICY_VIOLATION);
+  rd_kafka_mock_push_request_errors_array(cluster_->handle(), kProduce, errors.size(),
+                                          errors.data());
+  RunUntilHandled({{"C-1", 1}, {"C-2", 1}}, 0);
+  EXPECT_EQ(gate_->stats().producers_replaced, 0);
+}
+
 }  // namespace
 }  // namespace claimgate
