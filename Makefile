@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= 2
 BUILD_TYPE ?= RelWithDebInfo
 
-.PHONY: deps configure build test demo bench clean format
+.PHONY: deps test-deps configure build test demo bench clean format
 
 deps:
 	./deploy/install-deps.sh
@@ -14,7 +14,13 @@ configure: deps
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
-test: build
+# The tests also run on Apache Kafka (issue 14): a JRE and Maven from Debian, the broker through Maven
+# (cached outside the build folder); the ctest fixture apache_kafka starts it once per run.
+test-deps:
+	./deploy/install-deps.sh --test
+	./deploy/kafka/local-kafka.sh fetch
+
+test: test-deps build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) --timeout 600
 
 demo: build

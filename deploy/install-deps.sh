@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian bookworm packages claimgate builds and tests with. Idempotent: runs apt-get (with
 # `apt-get update` first) only when a package is missing. Called by `make demo` and `make test`.
+# --test adds what the tests alone need: a JRE and Maven, which fetch and run Apache Kafka on loopback
+# (deploy/kafka/local-kafka.sh; test infrastructure, never product code). `make demo` needs no JVM.
 # clang and libclang-rt-14-dev build the differential fuzzers (tests/fuzz/, libFuzzer); the product
 # itself builds with g++.
 set -euo pipefail
@@ -14,6 +16,10 @@ PACKAGES=(
   prometheus
   clang libclang-rt-14-dev
 )
+
+if [ "${1:-}" = "--test" ]; then
+  PACKAGES+=(openjdk-17-jre-headless maven)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

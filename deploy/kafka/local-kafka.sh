@@ -4,7 +4,12 @@
 #       cached in $CLAIMGATE_KAFKA_CACHE or ~/.cache/claimgate/kafka-<version>), format KRaft storage under DIR,
 #       start N combined broker+controller nodes (default 1) on free loopback ports, return when every node has
 #       started; the first line of standard output is the bootstrap servers.
-#   deploy/kafka/local-kafka.sh stop DIR   stop exactly the processes `start DIR` started (their recorded PIDs).
+#   deploy/kafka/local-kafka.sh stop DIR   stop exactly the processes `start DIR` started (their recorded PIDs,
+#       each checked to still be that node's JVM, so that a PID reused since is never signalled).
+#   deploy/kafka/local-kafka.sh restart DIR I   start node I of DIR again (after a test killed it), same ports
+#       and storage; returns when it has started.
+#   deploy/kafka/local-kafka.sh fetch   only fetch (make test does it first, so that a failure says so plainly).
+# DIR/pids lists the nodes' PIDs in node order; DIR/bootstrap holds the bootstrap servers.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 pom="$here/local/pom.xml"
@@ -25,9 +30,48 @@ fetch() {
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
+# The JVM of node I of DIR: its log goes to DIR/nodeI/server.log (appended), its PID to DIR/nodeI/pid
+# and line I of DIR/pids.
+launch() {
+  local dir=$1 i=$2 node="$1/node$2"
+  KAFKA_HEAP_OPTS="" nohup java -Xmx512m -cp "$cache/lib/*" kafka.Kafka "$node/server.properties" \
+    >> "$node/server.log" 2>&1 < /dev/null &
+  echo $! > "$node/pid"
+  local j pids=""
+  for ((j = 1; j <= $(ls -d "$dir"/node* | wc -l); j++)); do
+    [ -f "$dir/node$j/pid" ] && pids+="$(cat "$dir/node$j/pid")"$'\n'
+  done
+  printf '%s' "$pids" > "$dir/pids"
+}
+
+# Waits until node I has started since its last launch (its log says so after the launch's mark).
+await() {
+  local dir=$1 i=$2 node="$1/node$2" deadline=$((SECONDS + 120)) pid
+  pid=$(cat "$node/pid")
+  until [ "$(grep -c "Kafka Server started" "$node/server.log" 2>/dev/null)" -gt "$(cat "$node/starts" 2>/dev/null || echo 0)" ]; do
+    if ((SECONDS > deadline)); then stop "$dir"; die "node $i did not start in 120 s"; fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      local log; log=$(tail -5 "$node/server.log"); stop "$dir"; die "node $i exited: $log"
+    fi
+    sleep 0.2
+  done
+  grep -c "Kafka Server started" "$node/server.log" > "$node/starts"
+}
+
+# Whether PID is still the JVM of the node whose properties are PROPS (not a PID reused since).
+is_node() { grep -qF "$2" "/proc/$1/cmdline" 2>/dev/null; }
+
 start() {
   local dir=$1 n=$2
-  [ -e "$dir/pids" ] && die "$dir already holds a running cluster (stop it first)"
+  [ -d "$dir" ] && dir=$(cd "$dir" && pwd)
+  if [ -d "$dir" ]; then
+    local f pid alive=0
+    for f in "$dir"/node*/pid; do
+      [ -f "$f" ] && pid=$(cat "$f") && is_node "$pid" "$(dirname "$f")/server.properties" && alive=1
+    done
+    ((alive)) && die "$dir already holds a running cluster (stop it first)"
+    rm -rf "$dir"/node* "$dir/pids" "$dir/bootstrap"  # a stopped or killed cluster: start afresh
+  fi
   fetch
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
@@ -62,38 +106,41 @@ PROPS
       > "$node/format.log" 2>&1 || die "formatting $node failed: $(tail -3 "$node/format.log")"
     bootstrap+="${bootstrap:+,}127.0.0.1:${ports[i-1]}"
   done
-  for ((i = 1; i <= n; i++)); do
-    local node="$dir/node$i"
-    KAFKA_HEAP_OPTS="" nohup java -Xmx512m -cp "$cp" kafka.Kafka "$node/server.properties" \
-      > "$node/server.log" 2>&1 < /dev/null &
-    echo $! >> "$dir/pids"
-  done
+  for ((i = 1; i <= n; i++)); do launch "$dir" "$i"; done
   echo "$bootstrap" > "$dir/bootstrap"
-  local deadline=$((SECONDS + 120))
-  for ((i = 1; i <= n; i++)); do
-    until grep -q "Kafka Server started" "$dir/node$i/server.log" 2>/dev/null; do
-      if ((SECONDS > deadline)); then stop "$dir"; die "node $i did not start in 120 s"; fi
-      if ! kill -0 "$(sed -n "${i}p" "$dir/pids")" 2>/dev/null; then
-        local log; log=$(tail -5 "$dir/node$i/server.log"); stop "$dir"; die "node $i exited: $log"
-      fi
-      sleep 0.2
-    done
-  done
+  for ((i = 1; i <= n; i++)); do await "$dir" "$i"; done
   echo "$bootstrap"
 }
 
 stop() {
-  local dir=$1 pid
+  local dir f pid props
+  dir=$(cd "$1" 2>/dev/null && pwd) || return 0
   [ -f "$dir/pids" ] || return 0
-  while read -r pid; do kill "$pid" 2>/dev/null || true; done < "$dir/pids"
+  for f in "$dir"/node*/pid; do
+    [ -f "$f" ] || continue
+    pid=$(cat "$f") props="$(dirname "$f")/server.properties"
+    is_node "$pid" "$props" && kill "$pid" 2>/dev/null || true
+  done
   local deadline=$((SECONDS + 30))
-  while read -r pid; do
-    while kill -0 "$pid" 2>/dev/null; do
+  for f in "$dir"/node*/pid; do
+    [ -f "$f" ] || continue
+    pid=$(cat "$f") props="$(dirname "$f")/server.properties"
+    while is_node "$pid" "$props"; do
       if ((SECONDS > deadline)); then kill -9 "$pid" 2>/dev/null || true; fi
       sleep 0.2
     done
-  done < "$dir/pids"
+    rm -f "$f"
+  done
   rm -f "$dir/pids"
+}
+
+restart() {
+  local dir=$1 i=$2
+  [ -f "$dir/node$i/server.properties" ] || die "$dir has no node $i"
+  is_node "$(cat "$dir/node$i/pid" 2>/dev/null || echo 0)" "$dir/node$i/server.properties" &&
+    die "node $i of $dir is running"
+  launch "$dir" "$i"
+  await "$dir" "$i"
 }
 
 case "${1:-}" in
@@ -106,5 +153,10 @@ case "${1:-}" in
   stop)
     [ $# -eq 2 ] || die "usage: $0 stop DIR"
     stop "$2" ;;
-  *) die "usage: $0 start DIR [--brokers N] | stop DIR" ;;
+  restart)
+    [ $# -eq 3 ] || die "usage: $0 restart DIR NODE"
+    restart "$(cd "$2" && pwd)" "$3" ;;
+  fetch)
+    fetch ;;
+  *) die "usage: $0 start DIR [--brokers N] | stop DIR | restart DIR NODE | fetch" ;;
 esac

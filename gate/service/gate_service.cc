@@ -183,7 +183,13 @@ absl::Status GateService::PollStatusFeed(int timeout_ms) {
   for (int wait = timeout_ms; batch.persons.size() + batch.institutions.size() < 5000; wait = 0) {
     std::unique_ptr<RdKafka::Message> m(status_consumer_->consume(wait));
     if (m->err() == RdKafka::ERR__TIMED_OUT) break;
-    if (m->err() == RdKafka::ERR__PARTITION_EOF) continue;
+    if (m->err() == RdKafka::ERR__PARTITION_EOF) {
+      // At the end: past the last record and the transaction markers after it, which a
+      // read_committed consumer never returns but the high watermark counts (Apache Kafka).
+      const std::string key = Key(m->topic_name(), m->partition());
+      if (m->offset() > positions_[key]) positions_[key] = batch.positions[key] = m->offset();
+      continue;
+    }
     if (m->err() != RdKafka::ERR_NO_ERROR) {
       if (absl::Status s = ConsumerError(*m, "the status feed"); !s.ok()) return s;
       break;
@@ -305,8 +311,11 @@ absl::Status GateService::StartRecovery() {
 
 absl::Status GateService::PlanResume(std::vector<RdKafka::TopicPartition*>& partitions) {
   if (partitions.empty()) return absl::OkStatus();
-  const RdKafka::ErrorCode err = claims_consumer_->committed(partitions, 10000);
-  if (err != RdKafka::ERR_NO_ERROR) return kafka::ToStatus(err, "committed offsets of claims");
+  if (absl::Status s = kafka::CommittedOffsets(claims_consumer_.get(), partitions, 30000,
+                                               "committed offsets of claims");
+      !s.ok()) {
+    return s;
+  }
   for (RdKafka::TopicPartition* tp : partitions) {
     const int32_t p = tp->partition();
     const int64_t committed = tp->offset() >= 0 ? tp->offset() : -1;

@@ -2,6 +2,7 @@
 #include "ledger/kafka/kafka.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "librdkafka/rdkafka.h"
 
 namespace claimgate::kafka {
@@ -112,6 +113,24 @@ absl::StatusOr<std::unique_ptr<RdKafka::KafkaConsumer>> MakeConsumer(
   std::unique_ptr<RdKafka::KafkaConsumer> c(RdKafka::KafkaConsumer::create(conf->get(), err));
   if (c == nullptr) return absl::InvalidArgumentError(absl::StrCat("kafka consumer: ", err));
   return c;
+}
+
+absl::Status CommittedOffsets(RdKafka::KafkaConsumer* consumer,
+                              std::vector<RdKafka::TopicPartition*>& partitions, int timeout_ms,
+                              absl::string_view what) {
+  const absl::Time deadline = absl::Now() + absl::Milliseconds(timeout_ms);
+  for (;;) {
+    const int64_t left = absl::ToInt64Milliseconds(deadline - absl::Now());
+    const RdKafka::ErrorCode err =
+        consumer->committed(partitions, static_cast<int>(std::max<int64_t>(left, 1)));
+    if (err == RdKafka::ERR_NO_ERROR) return absl::OkStatus();
+    const bool moving = err == RdKafka::ERR_NOT_COORDINATOR ||
+                        err == RdKafka::ERR_COORDINATOR_LOAD_IN_PROGRESS ||
+                        err == RdKafka::ERR_COORDINATOR_NOT_AVAILABLE ||
+                        err == RdKafka::ERR__WAIT_COORD || err == RdKafka::ERR__TRANSPORT;
+    if (!moving || left <= 0) return ToStatus(err, what);
+    absl::SleepFor(absl::Milliseconds(100));
+  }
 }
 
 absl::Status CreateTopics(const ClientConfig& config, const std::vector<TopicSpec>& topics,

@@ -61,6 +61,13 @@ absl::StatusOr<std::unique_ptr<RdKafka::KafkaConsumer>> MakeConsumer(
 absl::Status CreateTopics(const ClientConfig& config, const std::vector<TopicSpec>& topics,
                           int timeout_ms = 10000);
 
+// The group's committed offsets of `partitions` (set in place; OFFSET_INVALID when none), retrying
+// what a cluster answers while its group coordinator moves or loads (NOT_COORDINATOR,
+// COORDINATOR_LOAD_IN_PROGRESS, ...) for up to `timeout_ms`.
+absl::Status CommittedOffsets(RdKafka::KafkaConsumer* consumer,
+                              std::vector<RdKafka::TopicPartition*>& partitions, int timeout_ms,
+                              absl::string_view what);
+
 // The number of partitions of an existing topic (metadata); NotFound when there is no such topic.
 absl::StatusOr<int> PartitionCount(RdKafka::Handle* handle, const std::string& topic);
 

@@ -53,11 +53,11 @@ absl::StatusOr<std::unique_ptr<LedgerService>> LedgerService::Start(
   // offset (librdkafka's mock stores none) the store's position is where publishing resumes.
   std::vector<RdKafka::TopicPartition*> parts = {
       RdKafka::TopicPartition::create(options.topics.ledger_events, 0)};
-  const RdKafka::ErrorCode err = s->consumer_->committed(parts, 10000);
+  const absl::Status read = kafka::CommittedOffsets(s->consumer_.get(), parts, 30000,
+                                                    "reading the committed ledger offset");
   const int64_t committed = parts[0]->offset() < 0 ? 0 : parts[0]->offset();
   RdKafka::TopicPartition::destroy(parts);
-  if (err != RdKafka::ERR_NO_ERROR)
-    return kafka::ToStatus(err, "reading the committed ledger offset");
+  if (!read.ok()) return read;
   if (absl::Status st = s->Replay(*from, std::max(*from, committed)); !st.ok()) return st;
   if (options.metrics != nullptr) {
     options.metrics->position.Set(static_cast<double>(s->stats_.next_offset));

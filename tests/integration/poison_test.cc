@@ -95,6 +95,18 @@ class PoisonTest : public ::testing::Test {
     gate_ = std::move(*started);
   }
 
+  // C-1 on claims partition 0 and C-2 on 1, then a gate run until it is ready.
+  void StartReadyGateWithTwoClaims() {
+    Send(0, "C-1", ClaimBytes("C-1"));
+    Send(1, "C-2", ClaimBytes("C-2"));
+    StartGate();
+    for (absl::Time deadline = absl::Now() + absl::Seconds(20);
+         !gate_->ready() && absl::Now() < deadline;) {
+      ASSERT_TRUE(gate_->RunOnce(0).ok());
+    }
+    ASSERT_TRUE(gate_->ready());
+  }
+
   // Runs the gate until a read_committed reader finds `decided` (claim id -> decisions) and
   // `dead_letters` dead letters, at most 30 s. (The gate's counters cannot tell: on the mock, which
   // keeps the data of aborted transactions visible, a retry may find outputs already there.)
@@ -240,14 +252,7 @@ TEST_F(PoisonTest, ClaimWhoseOutputTheBrokerRefusesIsDeadLettered) {
 TEST_F(PoisonTest, RetryLoopWithoutProgressIsDetectedCountedAndUnready) {
   options_.stall_aborts = 3;
   options_.retry_backoff_max = absl::Milliseconds(400);
-  Send(0, "C-1", ClaimBytes("C-1"));
-  Send(1, "C-2", ClaimBytes("C-2"));
-  StartGate();
-  for (absl::Time deadline = absl::Now() + absl::Seconds(20);
-       !gate_->ready() && absl::Now() < deadline;) {
-    ASSERT_TRUE(gate_->RunOnce(0).ok());
-  }
-  ASSERT_TRUE(gate_->ready());
+  ASSERT_NO_FATAL_FAILURE(StartReadyGateWithTwoClaims());
   // One failed ProduceRequest fails an attempt (the rest of its transaction is purged): a dozen
   // attempts fail, over about 4 s with this backoff.
   std::vector<rd_kafka_resp_err_t> errors(12, RD_KAFKA_RESP_ERR_POLICY_VIOLATION);
@@ -352,13 +357,7 @@ TEST(LedgerPoisonTest, EventTooLargeIsRefusedAndTheNextOnesApplied) {
 TEST_F(PoisonTest, ProduceErrorsNeedingAnEpochBumpDoNotHoldTheFlush) {
   options_.stall_aborts = 1000;
   options_.retry_backoff_max = absl::Milliseconds(400);
-  Send(0, "C-1", ClaimBytes("C-1"));
-  Send(1, "C-2", ClaimBytes("C-2"));
-  StartGate();
-  for (absl::Time deadline = absl::Now() + absl::Seconds(20);
-       !gate_->ready() && absl::Now() < deadline;) {
-    ASSERT_TRUE(gate_->RunOnce(0).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(StartReadyGateWithTwoClaims());
   std::vector<rd_kafka_resp_err_t> errors(3, RD_KAFKA_RESP_ERR_POLICY_VIOLATION);
   rd_kafka_mock_push_request_errors_array(cluster_->handle(), kProduce, errors.size(),
                                           errors.data());

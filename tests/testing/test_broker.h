@@ -1,0 +1,159 @@
+// The broker an integration test runs against (issue 14): librdkafka's mock cluster in the test's
+// process, or the Apache Kafka that the ctest fixture `apache_kafka` started once for the whole run
+// (deploy/kafka/local-kafka.sh; its bootstrap servers are in the file $CLAIMGATE_APACHE_KAFKA).
+// Tests share that cluster, so each TestBroker on it names its topics, consumer groups and
+// transactional ids apart with a prefix of its own.
+//
+//   class MyTest : public ::testing::TestWithParam<BrokerKind> {};
+//   TEST_P(MyTest, X) { CLAIMGATE_START_BROKER(broker, GetParam()); ... broker->config() ... }
+//   INSTANTIATE_TEST_SUITE_P(Brokers, MyTest, AllBrokers(), BrokerKindName);
+#ifndef CLAIMGATE_TESTS_TESTING_TEST_BROKER_H_
+#define CLAIMGATE_TESTS_TESTING_TEST_BROKER_H_
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <ostream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "ledger/kafka/kafka.h"
+#include "ledger/kafka/mock_cluster.h"
+#include "ledger/kafka/topics.h"
+
+namespace claimgate::testing {
+
+enum class BrokerKind { kMock, kApache };
+
+inline void PrintTo(BrokerKind kind, std::ostream* os) {
+  *os << (kind == BrokerKind::kMock ? "mock" : "Apache Kafka");
+}
+
+inline std::string BrokerKindName(const ::testing::TestParamInfo<BrokerKind>& info) {
+  return info.param == BrokerKind::kMock ? "Mock" : "Apache";
+}
+
+inline auto AllBrokers() { return ::testing::Values(BrokerKind::kMock, BrokerKind::kApache); }
+
+class TestBroker {
+ public:
+  // kMock: a new mock cluster of `mock_brokers` brokers. kApache: the fixture's cluster; nullptr
+  // with *skip set when the test runs outside ctest (no $CLAIMGATE_APACHE_KAFKA), and a failure
+  // when ctest named a file that holds no bootstrap servers (the fixture failed).
+  static std::unique_ptr<TestBroker> Start(BrokerKind kind, bool* skip, int mock_brokers = 1) {
+    *skip = false;
+    std::unique_ptr<TestBroker> b(new TestBroker());
+    if (kind == BrokerKind::kMock) {
+      auto cluster = kafka::MockCluster::Start(mock_brokers);
+      EXPECT_TRUE(cluster.ok()) << cluster.status();
+      if (!cluster.ok()) return nullptr;
+      b->mock_ = std::move(*cluster);
+      b->bootstrap_ = b->mock_->bootstrap_servers();
+      return b;
+    }
+    const char* file = std::getenv("CLAIMGATE_APACHE_KAFKA");
+    if (file == nullptr) {
+      *skip = true;
+      return nullptr;
+    }
+    std::ifstream in(file);
+    std::getline(in, b->bootstrap_);
+    EXPECT_FALSE(b->bootstrap_.empty())
+        << file << " names no Apache Kafka (did the apache_kafka fixture start?)";
+    if (b->bootstrap_.empty()) return nullptr;
+    std::random_device rd;
+    b->prefix_ = absl::StrCat("t", getpid(), "-", rd() % 1000000, "-");
+    for (const kafka::TopicDefinition& t : kafka::TopicTable()) {
+      b->topics_.*t.field = b->prefix_ + b->topics_.*t.field;
+    }
+    return b;
+  }
+
+  bool apache() const { return mock_ == nullptr; }
+  kafka::MockCluster* mock() const { return mock_.get(); }
+  const std::string& bootstrap_servers() const { return bootstrap_; }
+  kafka::ClientConfig config() const { return kafka::ClientConfig{bootstrap_, {}}; }
+  // The SPEC §2 topic names: the defaults on the mock, prefixed on Apache Kafka.
+  const kafka::Topics& topics() const { return topics_; }
+  // A consumer group or transactional id, apart from other tests' on Apache Kafka.
+  std::string Id(const std::string& base) const { return prefix_ + base; }
+
+  // The SPEC §2 topics with the table's configs (ledger-events kept for ever, status compacted),
+  // claims and status topics with `partitions` partitions. Returns when the cluster's metadata
+  // shows them all.
+  void CreateSpecTopics(int partitions = 3) {
+    std::vector<kafka::TopicSpec> specs;
+    for (const kafka::TopicDefinition& t : kafka::TopicTable()) {
+      kafka::TopicSpec spec;
+      spec.name = topics_.*t.field;
+      spec.partitions = kafka::PartitionCount(t.partitions, partitions, partitions);
+      for (const auto& [k, v] : t.configs) spec.config[k] = v;
+      specs.push_back(spec);
+    }
+    if (mock_ != nullptr) {
+      for (const kafka::TopicSpec& spec : specs)
+        ASSERT_TRUE(mock_->CreateTopic(spec.name, spec.partitions).ok()) << spec.name;
+      return;
+    }
+    ASSERT_TRUE(kafka::CreateTopics(config(), specs, 30000).ok());
+    auto handle = kafka::MakeProducer(config(), "");
+    ASSERT_TRUE(handle.ok()) << handle.status();
+    for (const kafka::TopicSpec& spec : specs) {
+      absl::StatusOr<int> n = absl::NotFoundError("");
+      for (absl::Time until = absl::Now() + absl::Seconds(30);
+           !(n.ok() && *n == spec.partitions) && absl::Now() < until;) {
+        n = kafka::PartitionCount(handle->get(), spec.name);
+        if (!(n.ok() && *n == spec.partitions)) absl::SleepFor(absl::Milliseconds(100));
+      }
+      ASSERT_TRUE(n.ok() && *n == spec.partitions) << spec.name;
+    }
+  }
+
+  // serve's configuration file: `kafka:` with `kafka_lines`, `gate:` with `gate_lines` (each line
+  // indented by two spaces, ending in a newline), and on Apache Kafka these topics and the gate's
+  // and ledger's group and transactional ids.
+  std::string ServeYaml(const std::string& kafka_lines = "",
+                        const std::string& gate_lines = "") const {
+    std::string yaml;
+    if (!kafka_lines.empty()) absl::StrAppend(&yaml, "kafka:\n", kafka_lines);
+    std::string gate = gate_lines, ledger;
+    if (mock_ == nullptr) {
+      absl::StrAppend(&yaml, "topics:\n");
+      for (const kafka::TopicDefinition& t : kafka::TopicTable())
+        absl::StrAppend(&yaml, "  ", t.key, ": ", topics_.*t.field, "\n");
+      absl::StrAppend(&gate, "  group_id: ", Id("claimgate-gate"), "\n  transactional_id: ",
+                      Id("claimgate-gate-0"), "\n");
+      absl::StrAppend(&ledger, "  group_id: ", Id("claimgate-ledger"), "\n  transactional_id: ",
+                      Id("claimgate-ledger-0"), "\n");
+    }
+    if (!gate.empty()) absl::StrAppend(&yaml, "gate:\n", gate);
+    if (!ledger.empty()) absl::StrAppend(&yaml, "ledger:\n", ledger);
+    return yaml;
+  }
+
+ private:
+  TestBroker() = default;
+  std::unique_ptr<kafka::MockCluster> mock_;
+  std::string bootstrap_;
+  std::string prefix_;
+  kafka::Topics topics_;
+};
+
+}  // namespace claimgate::testing
+
+// Starts `var` (a std::unique_ptr<TestBroker>) of `kind`; skips the test when Apache Kafka was
+// asked for outside ctest, and ends it when the broker cannot start.
+#define CLAIMGATE_START_BROKER(var, kind, ...)                                           \
+  bool var##_skip = false;                                                              \
+  std::unique_ptr<claimgate::testing::TestBroker> var =                                 \
+      claimgate::testing::TestBroker::Start((kind), &var##_skip, ##__VA_ARGS__);        \
+  if (var##_skip) GTEST_SKIP() << "Apache Kafka runs under ctest (fixture apache_kafka)"; \
+  ASSERT_NE(var, nullptr)
+
+#endif  // CLAIMGATE_TESTS_TESTING_TEST_BROKER_H_
