@@ -8,6 +8,9 @@
 #       each checked to still be that node's JVM, so that a PID reused since is never signalled).
 #   deploy/kafka/local-kafka.sh restart DIR I   start node I of DIR again (after a test killed it), same ports
 #       and storage; returns when it has started.
+#   deploy/kafka/local-kafka.sh consume BOOTSTRAP TOPIC   an outside client: Kafka's own console consumer,
+#       isolation.level=read_committed, from the beginning; prints "partition offset key" per record and
+#       ends after 10 s without one.
 #   deploy/kafka/local-kafka.sh fetch   only fetch (make test does it first, so that a failure says so plainly).
 # DIR/pids lists the nodes' PIDs in node order; DIR/bootstrap holds the bootstrap servers.
 set -euo pipefail
@@ -19,13 +22,20 @@ cache="${CLAIMGATE_KAFKA_CACHE:-$HOME/.cache/claimgate/kafka-$version}"
 die() { echo "local-kafka: $*" >&2; exit 2; }
 
 fetch() {
-  [ -f "$cache/complete" ] && return 0
+  local want; want=$(sha256sum "$pom" | cut -c1-64)
+  [ "$(cat "$cache/complete" 2>/dev/null)" = "$want" ] && return 0  # fetched for this very pom
   command -v java >/dev/null || die "java not found (apt-get install openjdk-17-jre-headless)"
   command -v mvn >/dev/null || die "mvn not found (apt-get install maven)"
   mkdir -p "$cache"
+  rm -rf "$cache/lib.new"
   (cd "$here/local" && mvn -q -B dependency:copy-dependencies -DincludeScope=runtime \
-     -DoutputDirectory="$cache/lib") >&2 || die "Maven could not fetch Apache Kafka $version"
-  touch "$cache/complete"
+     -DoutputDirectory="$cache/lib.new") >&2 || die "Maven could not fetch Apache Kafka $version"
+  # Swapped in whole: a broker running from the old jars keeps the files it has open.
+  rm -rf "$cache/lib.old"
+  [ -d "$cache/lib" ] && mv "$cache/lib" "$cache/lib.old"
+  mv "$cache/lib.new" "$cache/lib"
+  rm -rf "$cache/lib.old"
+  echo "$want" > "$cache/complete"
 }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -156,7 +166,15 @@ case "${1:-}" in
   restart)
     [ $# -eq 3 ] || die "usage: $0 restart DIR NODE"
     restart "$(cd "$2" && pwd)" "$3" ;;
+  consume)
+    [ $# -eq 3 ] || die "usage: $0 consume BOOTSTRAP TOPIC"
+    fetch
+    java -cp "$cache/lib/*" org.apache.kafka.tools.consumer.ConsoleConsumer --bootstrap-server "$2" \
+      --topic "$3" --from-beginning --isolation-level read_committed --timeout-ms 10000 \
+      --property print.partition=true --property print.offset=true --property print.key=true \
+      --property print.value=false --property key.separator=" " 2>/dev/null |
+      sed -e 's/^Partition:\([0-9]*\)\tOffset:\([0-9]*\)\t/\1 \2 /' ;;
   fetch)
     fetch ;;
-  *) die "usage: $0 start DIR [--brokers N] | stop DIR | restart DIR NODE | fetch" ;;
+  *) die "usage: $0 start DIR [--brokers N] | stop DIR | restart DIR NODE | consume BOOTSTRAP TOPIC | fetch" ;;
 esac

@@ -1,10 +1,14 @@
 // The gate killed with SIGKILL at random points while claims flow, restarted on the same state
 // directory, again and again: afterwards a read_committed reader finds every claim decided exactly
 // once (decision and audit record), as an uninterrupted decider decides it, and every malformed
-// claim dead-lettered once. Against librdkafka 2.0.2's mock cluster, which writes no transaction
-// markers, this holds only through the gate's own idempotence (docs/streaming.md).
+// claim dead-lettered once. On Apache Kafka this is Kafka's exactly once (transactions with
+// markers, offsets committed in them, the killed producer fenced by its successor), and Kafka's own Java
+// console consumer, an outside client, reads each claim's decision once too. On librdkafka 2.0.2's
+// mock, which writes no transaction markers, it holds only through the gate's own idempotence
+// (docs/streaming.md).
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <random>
 #include <string>
@@ -23,13 +27,17 @@
 #include "librdkafka/rdkafka_mock.h"
 #include "tests/testing/claim_workload.h"
 #include "tests/testing/kafka_testing.h"
+#include "tests/testing/test_broker.h"
 
 namespace claimgate {
 namespace {
 
+using claimgate::testing::AllBrokers;
+using claimgate::testing::BrokerKind;
+using claimgate::testing::BrokerKindName;
+using claimgate::testing::BrokerName;
 using claimgate::testing::Child;
 using claimgate::testing::ClaimWorkload;
-using claimgate::testing::CreateSpecTopics;
 using claimgate::testing::ExpectEachClaimOnce;
 using claimgate::testing::HighWatermarks;
 using claimgate::testing::KillRepeatedly;
@@ -39,14 +47,16 @@ using claimgate::testing::Record;
 using claimgate::testing::Send;
 using claimgate::testing::SpawnClaimgate;
 
-TEST(CrashTest, GateKilledAtRandomPointsDecidesEachClaimExactlyOnce) {
-  auto cluster = std::move(*kafka::MockCluster::Start(1));
-  // 20 ms a request: a transaction takes about 100 ms, most of the gate's time while claims trickle
-  // in, so kills land inside transactions.
-  rd_kafka_mock_broker_set_rtt(cluster->handle(), 1, 20);
-  const kafka::Topics topics;
-  CreateSpecTopics(cluster.get(), topics);
-  const kafka::ClientConfig config{cluster->bootstrap_servers(), {}};
+class CrashTest : public ::testing::TestWithParam<BrokerKind> {};
+
+TEST_P(CrashTest, GateKilledAtRandomPointsDecidesEachClaimExactlyOnce) {
+  CLAIMGATE_START_BROKER(broker, GetParam());
+  // On the mock, 20 ms a request: a transaction takes about 100 ms, most of the gate's time while
+  // claims trickle in, so kills land inside transactions.
+  if (broker->mock() != nullptr) rd_kafka_mock_broker_set_rtt(broker->mock()->handle(), 1, 20);
+  broker->CreateSpecTopics();
+  const kafka::Topics& topics = broker->topics();
+  const kafka::ClientConfig config = broker->config();
   auto producer = std::move(*kafka::MakeProducer(config, ""));
 
   ClaimWorkload w;
@@ -54,15 +64,15 @@ TEST(CrashTest, GateKilledAtRandomPointsDecidesEachClaimExactlyOnce) {
                     &w);
   std::mt19937_64 rng(7);
 
-  const std::string dir = ::testing::TempDir() + "/crash_test";
+  const std::string dir =
+      ::testing::TempDir() + "/crash_test_" + (broker->apache() ? "apache" : "mock");
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   const std::string config_path = dir + "/gate.yaml";
   // Small batches: many transactions, so kills land inside them. A short session timeout lets the
   // group hand a killed member's partitions to its successor within seconds.
-  std::ofstream(config_path) << "kafka:\n  session.timeout.ms: 6000\n"
-                                "  heartbeat.interval.ms: 500\n"
-                                "gate:\n  max_batch: 150\n";
+  std::ofstream(config_path) << broker->ServeYaml(
+      "  session.timeout.ms: 6000\n  heartbeat.interval.ms: 500\n", "  max_batch: 150\n");
   const std::vector<std::string> args = {"serve",
                                          "--http-address",
                                          "127.0.0.1:0",
@@ -107,9 +117,26 @@ TEST(CrashTest, GateKilledAtRandomPointsDecidesEachClaimExactlyOnce) {
   EXPECT_EQ(gate.Terminate(), 0);
 
   const size_t read = ExpectEachClaimOnce(config, topics, &w);
-  std::cout << "crash test: " << kills << " kills, " << read << " decisions for " << want
-            << " claims, " << w.malformed.size() << " dead letters expected\n";
+  std::cout << "crash test (" << BrokerName(broker) << "): " << kills << " kills, " << read
+            << " decisions for " << want << " claims, " << w.malformed.size()
+            << " dead letters expected\n";
+  if (broker->apache()) {
+    std::map<std::string, int> seen;
+    for (const std::string& key : broker->KeysReadByJavaClient(topics.decisions)) ++seen[key];
+    int lost = 0, duplicated = 0;
+    for (const auto& [id, unused] : w.expected) {
+      lost += seen.count(id) == 0;
+      duplicated += seen.count(id) != 0 && seen[id] > 1;
+    }
+    EXPECT_EQ(seen.size(), w.expected.size());
+    EXPECT_EQ(lost, 0);
+    EXPECT_EQ(duplicated, 0);
+    std::cout << "read_committed (Kafka's Java console consumer): " << seen.size()
+              << " claims decided, " << lost << " lost, " << duplicated << " duplicated\n";
+  }
 }
+
+INSTANTIATE_TEST_SUITE_P(Brokers, CrashTest, AllBrokers(), BrokerKindName);
 
 }  // namespace
 }  // namespace claimgate

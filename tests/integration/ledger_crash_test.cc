@@ -1,9 +1,10 @@
 // The ledger service killed with SIGKILL at random points while ledger events flow, restarted on
 // the same state directory (its own RocksDB), again and again: afterwards the newest record of
 // every person and institution on the compacted status topics equals what one uninterrupted ledger
-// computes from the same events. (Notices are at least once on librdkafka 2.0.2's mock, which keeps
-// no transactional offsets: docs/streaming.md.)
+// computes from the same events, on the mock and on Apache Kafka. (Notices are at least once on
+// librdkafka 2.0.2's mock, which keeps no transactional offsets: docs/streaming.md.)
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <random>
@@ -19,12 +20,16 @@
 #include "ledger/ledger.h"
 #include "tests/testing/claim_workload.h"
 #include "tests/testing/kafka_testing.h"
+#include "tests/testing/test_broker.h"
 
 namespace claimgate {
 namespace {
 
+using claimgate::testing::AllBrokers;
+using claimgate::testing::BrokerKind;
+using claimgate::testing::BrokerKindName;
+using claimgate::testing::BrokerName;
 using claimgate::testing::Child;
-using claimgate::testing::CreateSpecTopics;
 using claimgate::testing::HighWatermarks;
 using claimgate::testing::KillRepeatedly;
 using claimgate::testing::ReadTopic;
@@ -32,11 +37,13 @@ using claimgate::testing::Record;
 using claimgate::testing::Send;
 using claimgate::testing::SpawnClaimgate;
 
-TEST(LedgerCrashTest, KilledLedgerConvergesToTheUninterruptedState) {
-  auto cluster = std::move(*kafka::MockCluster::Start(1));
-  const kafka::Topics topics;
-  CreateSpecTopics(cluster.get(), topics);
-  const kafka::ClientConfig config{cluster->bootstrap_servers(), {}};
+class LedgerCrashTest : public ::testing::TestWithParam<BrokerKind> {};
+
+TEST_P(LedgerCrashTest, KilledLedgerConvergesToTheUninterruptedState) {
+  CLAIMGATE_START_BROKER(broker, GetParam());
+  broker->CreateSpecTopics();
+  const kafka::Topics& topics = broker->topics();
+  const kafka::ClientConfig config = broker->config();
   auto producer = std::move(*kafka::MakeProducer(config, ""));
 
   // A population and a year of assessments; what one uninterrupted ledger makes of them.
@@ -60,9 +67,11 @@ TEST(LedgerCrashTest, KilledLedgerConvergesToTheUninterruptedState) {
         reference->FindInstitution(id)->SerializeAsString();
   }
 
-  const std::string state = ::testing::TempDir() + "/ledger_crash_test";
+  const std::string state =
+      ::testing::TempDir() + "/ledger_crash_test_" + (broker->apache() ? "apache" : "mock");
   std::filesystem::remove_all(state);
-  const std::vector<std::string> args = {"serve",
+  std::ofstream(state + ".yaml") << broker->ServeYaml();  // topics and ids of their own on Apache
+  std::vector<std::string> args = {"serve",
                                          "--http-address",
                                          "127.0.0.1:0",
                                          "--role",
@@ -72,6 +81,7 @@ TEST(LedgerCrashTest, KilledLedgerConvergesToTheUninterruptedState) {
                                          "--state-dir",
                                          state,
                                          "--no-create-topics"};
+  if (broker->apache()) args.insert(args.end(), {"--config", state + ".yaml"});
   auto published = [&] { return HighWatermarks(producer.get(), topics.person_status, 3); };
   std::thread feeder([&] {
     for (size_t i = 0; i < events.size(); ++i) {
@@ -109,9 +119,12 @@ TEST(LedgerCrashTest, KilledLedgerConvergesToTheUninterruptedState) {
   EXPECT_EQ(ledger.Terminate(), 0);
   EXPECT_EQ(differ, 0u);
   EXPECT_EQ(newest.size(), want.size());  // and nothing that should not exist
-  std::cout << "ledger crash test: " << kills << " kills, " << events.size() << " ledger events, "
+  std::cout << "ledger crash test (" << BrokerName(broker) << "): " << kills << " kills, "
+            << events.size() << " ledger events, "
             << want.size() << " status records, " << differ << " differ\n";
 }
+
+INSTANTIATE_TEST_SUITE_P(Brokers, LedgerCrashTest, AllBrokers(), BrokerKindName);
 
 }  // namespace
 }  // namespace claimgate

@@ -1,5 +1,5 @@
-// `claimgate serve` end to end as scripts run it: against `claimgate mock-broker`, JSON claims in,
-// decisions out, SIGTERM for a graceful stop (exit 0). And the configuration file.
+// `claimgate serve` end to end as scripts run it: against `claimgate mock-broker` and Apache Kafka,
+// JSON claims in, decisions out, SIGTERM for a graceful stop (exit 0). And the configuration file.
 #include "gate/app/serve.h"
 
 #include <signal.h>
@@ -23,6 +23,7 @@
 #include "httplib.h"
 #include "ledger/kafka/kafka.h"
 #include "tests/testing/kafka_testing.h"
+#include "tests/testing/test_broker.h"
 
 namespace claimgate::gate {
 namespace {
@@ -31,12 +32,11 @@ using claimgate::testing::Child;
 using claimgate::testing::ReadTopic;
 using claimgate::testing::SpawnClaimgate;
 
-TEST(ServeTest, DecidesFromMockBrokerAndStopsGracefullyOnSigterm) {
-  Child broker;
-  const std::string bootstrap = claimgate::testing::SpawnMockBroker(&broker);
-  ASSERT_FALSE(bootstrap.empty());
+// `serve --role all` with `args` on `bootstrap` decides SPEC §7's example claims (JSON in), then
+// stops gracefully on SIGTERM (exit 0).
+void DecideSpecExample(const std::string& bootstrap, const kafka::Topics& topics,
+                       const std::vector<std::string>& args) {
   const kafka::ClientConfig config{bootstrap, {}};
-
   std::vector<std::string> ledger, claims;
   claimgate::testing::SpecExample(&ledger, &claims);
   auto producer = kafka::MakeProducer(config, "");
@@ -44,30 +44,53 @@ TEST(ServeTest, DecidesFromMockBrokerAndStopsGracefullyOnSigterm) {
   auto send = [&](const std::string& topic, const std::string& v) {
     claimgate::testing::Send(producer->get(), topic, "", v);
   };
-  for (const auto& l : ledger) send("ledger-events", l);
-  (*producer)->flush(10000);
-
-  const std::string state = ::testing::TempDir() + "/serve_test_state";
-  std::filesystem::remove_all(state);
   Child serve;
-  SpawnClaimgate({"serve", "--http-address", "127.0.0.1:0", "--bootstrap-servers", bootstrap,
-                  "--input-format", "json", "--state-dir", state, "--no-create-topics"},
-                 &serve);
+  std::vector<std::string> all = {"serve", "--http-address", "127.0.0.1:0", "--bootstrap-servers",
+                                  bootstrap, "--input-format", "json"};
+  all.insert(all.end(), args.begin(), args.end());
+  SpawnClaimgate(all, &serve);
   // The ledger publishes before the gate reads its first claim: give the status records a head
-  // start.
+  // start. (Sent after serve started: on Apache Kafka, serve creates the topics.)
+  for (absl::Time until = absl::Now() + absl::Seconds(30);
+       claimgate::testing::TopicPartitions(config, topics.ledger_events) == 0 &&
+       absl::Now() < until;) {
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  for (const auto& l : ledger) send(topics.ledger_events, l);
+  (*producer)->flush(10000);
   absl::SleepFor(absl::Seconds(3));
-  for (const auto& l : claims) send("claims", l);
+  for (const auto& l : claims) send(topics.claims, l);
   (*producer)->flush(10000);
 
   int decided = 0;
   for (absl::Time deadline = absl::Now() + absl::Seconds(60);
        decided < 3 && absl::Now() < deadline;) {
     absl::SleepFor(absl::Milliseconds(500));
-    decided = static_cast<int>(ReadTopic(config, "claim-decisions", 3).size());
+    decided = static_cast<int>(ReadTopic(config, topics.decisions, 3).size());
   }
   EXPECT_EQ(decided, 3);
-  EXPECT_EQ(ReadTopic(config, "claim-audit", 3).size(), 3u);
+  EXPECT_EQ(ReadTopic(config, topics.audit, 3).size(), 3u);
   EXPECT_EQ(serve.Terminate(), 0);
+}
+
+TEST(ServeTest, DecidesFromMockBrokerAndStopsGracefullyOnSigterm) {
+  Child broker;
+  const std::string bootstrap = claimgate::testing::SpawnMockBroker(&broker);
+  ASSERT_FALSE(bootstrap.empty());
+  const std::string state = ::testing::TempDir() + "/serve_test_state";
+  std::filesystem::remove_all(state);
+  DecideSpecExample(bootstrap, kafka::Topics(), {"--state-dir", state, "--no-create-topics"});
+}
+
+// The same on Apache Kafka, where serve creates its topics itself (the admin API), with names,
+// groups and transactional ids of this test's own from its configuration file.
+TEST(ServeTest, DecidesOnApacheKafkaCreatingItsTopics) {
+  CLAIMGATE_START_BROKER(broker, claimgate::testing::BrokerKind::kApache);
+  const std::string state = ::testing::TempDir() + "/serve_test_apache_state";
+  std::filesystem::remove_all(state);
+  std::ofstream(state + ".yaml") << broker->ServeYaml();
+  DecideSpecExample(broker->bootstrap_servers(), broker->topics(),
+                    {"--state-dir", state, "--config", state + ".yaml"});
 }
 
 // Runs `claimgate args` to its exit (at most 60 s): exit status and everything it printed.

@@ -1,6 +1,7 @@
 // The streaming path, on librdkafka's mock cluster and on Apache Kafka: ledger service -> status
-// topics -> gate service, deciding exactly what `claimgate check` decides on the same events (ledger
-// events first, then claims), each claim once, malformed claims dead-lettered with their error.
+// topics -> gate service, deciding exactly what `claimgate check` decides on the same events
+// (ledger events first, then claims), each claim once, malformed claims dead-lettered with their
+// error.
 #include <algorithm>
 #include <filesystem>
 #include <fstream>

@@ -5,6 +5,7 @@
 #define CLAIMGATE_TESTS_TESTING_CLAIM_WORKLOAD_H_
 
 #include <filesystem>
+#include <iostream>
 #include <map>
 #include <random>
 #include <string>
@@ -128,7 +129,7 @@ inline size_t ExpectEachClaimOnce(const kafka::ClientConfig& config, const kafka
     EXPECT_TRUE(d.ParseFromString(w->expected[a.claim_id()]));
     EXPECT_EQ(a.outcome(), d.outcome()) << a.claim_id();
   }
-  for (const Record& r : ReadTopic(config, topics.dlq, 1)) {
+  for (const Record& r : ReadTopic(config, topics.dlq, TopicPartitions(config, topics.dlq))) {
     EXPECT_TRUE(w->malformed.count(r.value)) << r.value;
     ++w->malformed[r.value];
   }
@@ -147,6 +148,8 @@ inline size_t ExpectEachClaimOnce(const kafka::ClientConfig& config, const kafka
   EXPECT_EQ(audited.size(), w->expected.size());
   EXPECT_EQ(lost, 0);
   EXPECT_EQ(duplicated, 0);
+  std::cout << "read_committed (librdkafka): " << decisions.size() << " decisions, " << lost
+            << " lost, " << duplicated << " duplicated\n";
   ExpectIntactAuditChains(config, topics, w->expected.size());
   return decisions.size();
 }

@@ -100,6 +100,14 @@ inline std::vector<Record> ReadTopic(const kafka::ClientConfig& config, const st
   return out;
 }
 
+// How many partitions `topic` has (0 when the cluster does not say).
+inline int TopicPartitions(const kafka::ClientConfig& config, const std::string& topic) {
+  auto handle = kafka::MakeProducer(config, "");
+  if (!handle.ok()) return 0;
+  absl::StatusOr<int> n = kafka::PartitionCount(handle->get(), topic);
+  return n.ok() ? *n : 0;
+}
+
 // The claimgate binary as a child process; killed and reaped when the object goes away unless the
 // test reaped it itself (pid set to -1).
 struct Child {

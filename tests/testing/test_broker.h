@@ -12,6 +12,7 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
@@ -40,6 +41,9 @@ inline std::string BrokerKindName(const ::testing::TestParamInfo<BrokerKind>& in
 }
 
 inline auto AllBrokers() { return ::testing::Values(BrokerKind::kMock, BrokerKind::kApache); }
+
+class TestBroker;
+inline std::string BrokerName(const std::unique_ptr<TestBroker>& broker);
 
 class TestBroker {
  public:
@@ -72,6 +76,13 @@ class TestBroker {
     for (const kafka::TopicDefinition& t : kafka::TopicTable()) {
       b->topics_.*t.field = b->prefix_ + b->topics_.*t.field;
     }
+    return b;
+  }
+
+  // A cluster of the test's own at `bootstrap` (one it may kill): SPEC §2's default names.
+  static std::unique_ptr<TestBroker> OnCluster(const std::string& bootstrap) {
+    std::unique_ptr<TestBroker> b(new TestBroker());
+    b->bootstrap_ = bootstrap;
     return b;
   }
 
@@ -137,6 +148,28 @@ class TestBroker {
     return yaml;
   }
 
+  // The keys of every record of `topic` that Kafka's own (Java) console consumer reads with
+  // isolation.level=read_committed: an outside client's view (deploy/kafka/local-kafka.sh consume).
+  // Apache Kafka only.
+  std::vector<std::string> KeysReadByJavaClient(const std::string& topic) const {
+    std::vector<std::string> keys;
+    const std::string command = absl::StrCat("'", CLAIMGATE_SOURCE_DIR,
+                                             "/deploy/kafka/local-kafka.sh' consume '", bootstrap_,
+                                             "' '", topic, "'");
+    FILE* out = popen(command.c_str(), "r");
+    EXPECT_NE(out, nullptr) << command;
+    if (out == nullptr) return keys;
+    char line[4096];
+    while (fgets(line, sizeof(line), out) != nullptr) {
+      std::string l(line);
+      while (!l.empty() && l.back() == '\n') l.pop_back();
+      const size_t second_space = l.find(' ', l.find(' ') + 1);  // "partition offset key"
+      if (second_space != std::string::npos) keys.push_back(l.substr(second_space + 1));
+    }
+    EXPECT_EQ(pclose(out), 0) << command;
+    return keys;
+  }
+
  private:
   TestBroker() = default;
   std::unique_ptr<kafka::MockCluster> mock_;
@@ -144,6 +177,10 @@ class TestBroker {
   std::string prefix_;
   kafka::Topics topics_;
 };
+
+inline std::string BrokerName(const std::unique_ptr<TestBroker>& broker) {
+  return broker->apache() ? "Apache Kafka" : "mock";
+}
 
 }  // namespace claimgate::testing
 
