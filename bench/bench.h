@@ -38,6 +38,10 @@ struct E2eOptions {
   int64_t persons = 100000;
   int max_batch = 2000;
   double paced_rate = 0;  // claims/s of the latency phase; 0: half the gate's measured maximum
+  // A real cluster (Apache Kafka) instead of the mock: its bootstrap servers, or local_kafka to
+  // start one with deploy/kafka/local-kafka.sh for the run (stopped after it).
+  std::string bootstrap_servers;
+  bool local_kafka = false;
 };
 int RunE2eBench(const E2eOptions& options);
 

@@ -1,7 +1,8 @@
-// `claimgate-bench e2e`: the gate service against the mock cluster, and a passthrough (consume ->
-// produce copy with the same transaction settings, no decision work) over the same messages; then
-// the latency from claim produced to decision committed with claims arriving at half the gate's
-// maximum rate.
+// `claimgate-bench e2e`: the gate service against the mock cluster or Apache Kafka, and a
+// passthrough (consume -> produce copy with the same transaction settings, no decision work) over
+// the same messages; then the latency from claim produced to decision committed with claims
+// arriving at half the gate's maximum rate. On a real cluster every topic, group and transactional
+// id is named e2e-PID-*, so runs never meet.
 #include <unistd.h>
 
 #include <algorithm>
@@ -31,6 +32,22 @@ namespace {
 
 using gate::GateService;
 
+// Stops the cluster a --local-kafka run started (if any), however the run ends.
+struct LocalKafkaStop {
+  std::string dir;
+  ~LocalKafkaStop() {
+    if (dir.empty()) return;
+    const std::string command = absl::StrCat("'", CLAIMGATE_SOURCE_DIR,
+                                             "/deploy/kafka/local-kafka.sh' stop '", dir, "'");
+    if (std::system(command.c_str()) != 0) {
+      std::cerr << "e2e: " << command << " failed; its data stays in " << dir << "\n";
+      return;
+    }
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
+  }
+};
+
 // The phases of one run, in the order Run() calls them; each prints its line. A phase's nullopt
 // means exit 3.
 class E2eBench {
@@ -39,8 +56,12 @@ class E2eBench {
   int Run();
 
  private:
-  // Starts the mock cluster and produces the statuses and the claims; 0, else the exit code.
+  // Starts the mock cluster (or reaches the real one) and produces the statuses and the claims; 0,
+  // else the exit code.
   int Produce();
+  // The topics on the mock cluster, or (admin API) on a real one.
+  bool CreateTopics(const std::vector<std::pair<std::string, int>>& topics);
+  std::string Name(const std::string& base) const { return prefix_ + base; }
   void Send(const std::string& topic, const std::string& key, const std::string& value);
   // The next claim event (the random sequence is shared with the latency phase's warm-up).
   std::string Claim(int64_t k);
@@ -55,7 +76,10 @@ class E2eBench {
   std::optional<std::vector<double>> MeasurePaced(double rate);
 
   const E2eOptions& eo_;
-  const kafka::Topics topics_;
+  // First, so that it goes last: the clients below close while the cluster still runs.
+  LocalKafkaStop local_kafka_;
+  std::string prefix_;  // "" on the mock, "e2e-PID-" on a real cluster
+  kafka::Topics topics_;
   std::unique_ptr<kafka::MockCluster> cluster_;
   kafka::ClientConfig config_;
   std::unique_ptr<RdKafka::Producer> producer_;
@@ -69,6 +93,14 @@ class E2eBench {
 };
 
 E2eBench::E2eBench(const E2eOptions& eo) : eo_(eo) {
+  if (!eo.bootstrap_servers.empty() || eo.local_kafka) {
+    prefix_ = absl::StrCat("e2e-", getpid(), "-");
+    for (std::string* t : {&topics_.claims, &topics_.person_status, &topics_.institution_status,
+                           &topics_.decisions, &topics_.audit, &topics_.dlq, &topics_.notices,
+                           &topics_.ledger_events}) {
+      *t = prefix_ + *t;
+    }
+  }
   pop_.persons = eo.persons;
   pop_.institutions = std::max<int64_t>(1, eo.persons / 10);
   per_institution_ = std::max<int64_t>(1, eo.persons / pop_.institutions);
@@ -100,24 +132,57 @@ int E2eBench::Run() {
   return 0;
 }
 
+bool E2eBench::CreateTopics(const std::vector<std::pair<std::string, int>>& topics) {
+  if (cluster_ != nullptr) {
+    for (const auto& [name, n] : topics) {
+      if (!cluster_->CreateTopic(name, n).ok()) return false;
+    }
+    return true;
+  }
+  std::vector<kafka::TopicSpec> specs;
+  for (const auto& [name, n] : topics) specs.push_back({name, n, 1, {}});
+  const absl::Status s = kafka::CreateTopics(config_, specs, 30000);
+  if (!s.ok()) std::cerr << "e2e: " << s << "\n";
+  return s.ok();
+}
+
 int E2eBench::Produce() {
-  auto cluster = kafka::MockCluster::Start(1);
-  if (!cluster.ok()) return 2;
-  cluster_ = std::move(*cluster);
-  for (const auto& [name, n] :
-       std::vector<std::pair<std::string, int>>{{topics_.claims, 3},
-                                                {"claims-paced", 3},
-                                                {topics_.person_status, 3},
-                                                {topics_.institution_status, 3},
-                                                {topics_.decisions, 3},
-                                                {topics_.audit, 3},
-                                                {topics_.dlq, 1},
-                                                {"passthrough", 3}}) {
-    if (!cluster_->CreateTopic(name, n).ok()) return 2;
+  std::string bootstrap = eo_.bootstrap_servers;
+  if (eo_.local_kafka) {
+    local_kafka_.dir = absl::StrCat("/tmp/claimgate-e2e-kafka-", getpid());
+    const std::string command = absl::StrCat("'", CLAIMGATE_SOURCE_DIR,
+                                             "/deploy/kafka/local-kafka.sh' start '",
+                                             local_kafka_.dir, "'");
+    FILE* out = popen(command.c_str(), "r");
+    char line[1024] = {0};
+    if (out == nullptr || fgets(line, sizeof(line), out) == nullptr) {
+      if (out != nullptr) pclose(out);
+      std::cerr << "e2e: " << command << " failed\n";
+      return 2;
+    }
+    pclose(out);
+    bootstrap = line;
+    while (!bootstrap.empty() && bootstrap.back() == '\n') bootstrap.pop_back();
+  }
+  if (bootstrap.empty()) {
+    auto cluster = kafka::MockCluster::Start(1);
+    if (!cluster.ok()) return 2;
+    cluster_ = std::move(*cluster);
+    bootstrap = cluster_->bootstrap_servers();
   }
   // Low-latency client settings (fetch long-poll and producer linger at a few ms), as a
   // latency-sensitive deployment would set them in the kafka: section of its configuration.
-  config_ = {cluster_->bootstrap_servers(), {{"fetch.wait.max.ms", "5"}, {"linger.ms", "2"}}};
+  config_ = {bootstrap, {{"fetch.wait.max.ms", "5"}, {"linger.ms", "2"}}};
+  if (!CreateTopics({{topics_.claims, 3},
+                     {Name("claims-paced"), 3},
+                     {topics_.person_status, 3},
+                     {topics_.institution_status, 3},
+                     {topics_.decisions, 3},
+                     {topics_.audit, 3},
+                     {topics_.dlq, 3},
+                     {Name("passthrough"), 3}})) {
+    return 2;
+  }
   producer_ = std::move(*kafka::MakeProducer(config_, ""));
   synthetic::GenerateStatuses(
       pop_,
@@ -129,7 +194,8 @@ int E2eBench::Produce() {
       });
   for (int64_t k = 0; k < eo_.claims; ++k) Send(topics_.claims, absl::StrCat("C", k), Claim(k));
   producer_->flush(60000);
-  std::cout << absl::StrFormat("mock cluster %s: %d persons' statuses and %d claims produced\n",
+  std::cout << absl::StrFormat("%s %s: %d persons' statuses and %d claims produced\n",
+                               cluster_ != nullptr ? "mock cluster" : "Apache Kafka",
                                config_.bootstrap_servers, eo_.persons, eo_.claims);
   return 0;
 }
@@ -157,9 +223,10 @@ std::unique_ptr<GateService> E2eBench::StartGate(const std::string& claims_topic
                                                  const std::string& group, bool latency) {
   gate::GateServiceOptions go;
   go.kafka = config_;
+  go.topics = topics_;
   go.topics.claims = claims_topic;
-  go.group_id = group;
-  go.transactional_id = group + "-0";
+  go.group_id = Name(group);
+  go.transactional_id = Name(group + "-0");
   go.max_batch = eo_.max_batch;
   go.record_latency = latency;
   go.store.path = absl::StrCat("/tmp/claimgate-e2e-", getpid(), "-", group);
@@ -193,9 +260,9 @@ std::optional<double> E2eBench::MeasureGate() {
 }
 
 std::optional<double> E2eBench::MeasurePassthrough() {
-  auto consumer = std::move(*kafka::MakeConsumer(config_, "passthrough"));
+  auto consumer = std::move(*kafka::MakeConsumer(config_, Name("passthrough")));
   consumer->subscribe({topics_.claims});
-  auto txn = std::move(*kafka::TransactionalProducer::Create(config_, "passthrough-0"));
+  auto txn = std::move(*kafka::TransactionalProducer::Create(config_, Name("passthrough-0")));
   int64_t copied = 0;
   absl::Time start = absl::Time();
   while (copied < eo_.claims) {
@@ -213,7 +280,7 @@ std::optional<double> E2eBench::MeasurePassthrough() {
     for (const auto& m : batch) {
       next[{m->topic_name(), m->partition()}] = m->offset() + 1;
       const std::string value(static_cast<const char*>(m->payload()), m->len());
-      if (!txn->Produce("passthrough", m->key() ? *m->key() : std::string(), value).ok())
+      if (!txn->Produce(Name("passthrough"), m->key() ? *m->key() : std::string(), value).ok())
         return std::nullopt;
     }
     std::vector<RdKafka::TopicPartition*> offsets;
@@ -232,10 +299,11 @@ std::optional<double> E2eBench::MeasurePassthrough() {
 
 std::optional<std::vector<double>> E2eBench::MeasurePaced(double rate) {
   const int64_t paced = std::min<int64_t>(eo_.claims, static_cast<int64_t>(rate * 10));
-  paced_gate_ = StartGate("claims-paced", "gate-paced", true);
+  const std::string paced_topic = Name("claims-paced");
+  paced_gate_ = StartGate(paced_topic, "gate-paced", true);
   // Warm up until the gate has joined its group and decided something: the pace starts after that.
   constexpr int64_t kWarmup = 200;
-  for (int64_t k = 0; k < kWarmup; ++k) Send("claims-paced", absl::StrCat("W", k), Claim(k));
+  for (int64_t k = 0; k < kWarmup; ++k) Send(paced_topic, absl::StrCat("W", k), Claim(k));
   producer_->flush(10000);
   while (paced_gate_->stats().decided < kWarmup) {
     if (!paced_gate_->RunOnce(50).ok()) return std::nullopt;
@@ -252,7 +320,7 @@ std::optional<std::vector<double>> E2eBench::MeasurePaced(double rate) {
       const std::string value =
           synthetic::ClaimEventBytes(pop_, k, {static_cast<int64_t>(local() % eo_.persons)}, local);
       const std::string key = absl::StrCat("P", k);
-      while (p->produce("claims-paced", RdKafka::Topic::PARTITION_UA,
+      while (p->produce(paced_topic, RdKafka::Topic::PARTITION_UA,
                         RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()),
                         value.size(), key.data(), key.size(), 0,
                         nullptr) == RdKafka::ERR__QUEUE_FULL) {

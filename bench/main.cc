@@ -41,12 +41,16 @@ CLI::App* AddStore(CLI::App& app, StoreBenchOptions& o) {
 
 CLI::App* AddE2e(CLI::App& app, E2eOptions& o) {
   CLI::App* e2e =
-      app.add_subcommand("e2e", "gate service vs passthrough on the mock cluster; latency");
+      app.add_subcommand("e2e", "gate service vs passthrough on the mock or Apache Kafka; latency");
   e2e->add_option("--claims", o.claims)->capture_default_str();
   e2e->add_option("--persons", o.persons)->capture_default_str();
   e2e->add_option("--max-batch", o.max_batch)->capture_default_str();
   e2e->add_option("--paced-rate", o.paced_rate,
                   "claims/s of the latency phase (default: half the measured maximum)");
+  e2e->add_option("--bootstrap-servers", o.bootstrap_servers,
+                  "a real cluster (Apache Kafka) instead of the mock; topics named e2e-PID-*");
+  e2e->add_flag("--local-kafka", o.local_kafka,
+                "start Apache Kafka on loopback for the run (deploy/kafka/local-kafka.sh)");
   return e2e;
 }
 

@@ -165,9 +165,8 @@ absl::Status GateService::StartStatusFeed() {
       const int64_t from = it == stored->end() ? RdKafka::Topic::OFFSET_BEGINNING : it->second;
       positions_[key] = it == stored->end() ? 0 : it->second;
       int64_t low = 0, high = 0;
-      const RdKafka::ErrorCode err = client->query_watermark_offsets(topic, p, &low, &high, 10000);
-      if (err != RdKafka::ERR_NO_ERROR)
-        return kafka::ToStatus(err, absl::StrCat("watermarks of ", key));
+      if (absl::Status s = kafka::QueryWatermarks(client, topic, p, &low, &high, 30000); !s.ok())
+        return s;
       start_watermarks_[key] = high;
       assignment.push_back(RdKafka::TopicPartition::create(topic, p, from));
     }

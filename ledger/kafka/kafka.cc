@@ -1,6 +1,8 @@
 // librdkafka client construction, topic creation and error conversion.
 #include "ledger/kafka/kafka.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "librdkafka/rdkafka.h"
@@ -115,6 +117,44 @@ absl::StatusOr<std::unique_ptr<RdKafka::KafkaConsumer>> MakeConsumer(
   return c;
 }
 
+namespace {
+
+// What a cluster answers while a coordinator or a partition leader moves, loads or is elected:
+// asking again shortly succeeds.
+bool Moving(RdKafka::ErrorCode err) {
+  switch (err) {
+    case RdKafka::ERR_NOT_COORDINATOR:
+    case RdKafka::ERR_COORDINATOR_LOAD_IN_PROGRESS:
+    case RdKafka::ERR_COORDINATOR_NOT_AVAILABLE:
+    case RdKafka::ERR_NOT_LEADER_FOR_PARTITION:
+    case RdKafka::ERR_LEADER_NOT_AVAILABLE:
+    case RdKafka::ERR_UNKNOWN_TOPIC_OR_PART:
+    case RdKafka::ERR__UNKNOWN_PARTITION:
+    case RdKafka::ERR__WAIT_COORD:
+    case RdKafka::ERR__TRANSPORT:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+absl::Status QueryWatermarks(RdKafka::Handle* handle, const std::string& topic, int32_t partition,
+                             int64_t* low, int64_t* high, int timeout_ms) {
+  const absl::Time deadline = absl::Now() + absl::Milliseconds(timeout_ms);
+  for (;;) {
+    const int64_t left = absl::ToInt64Milliseconds(deadline - absl::Now());
+    const RdKafka::ErrorCode err = handle->query_watermark_offsets(
+        topic, partition, low, high, static_cast<int>(std::max<int64_t>(left, 1)));
+    if (err == RdKafka::ERR_NO_ERROR) return absl::OkStatus();
+    if (!Moving(err) || left <= 0) {
+      return ToStatus(err, absl::StrCat("watermarks of ", topic, "/", partition));
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+}
+
 absl::Status CommittedOffsets(RdKafka::KafkaConsumer* consumer,
                               std::vector<RdKafka::TopicPartition*>& partitions, int timeout_ms,
                               absl::string_view what) {
@@ -124,11 +164,7 @@ absl::Status CommittedOffsets(RdKafka::KafkaConsumer* consumer,
     const RdKafka::ErrorCode err =
         consumer->committed(partitions, static_cast<int>(std::max<int64_t>(left, 1)));
     if (err == RdKafka::ERR_NO_ERROR) return absl::OkStatus();
-    const bool moving = err == RdKafka::ERR_NOT_COORDINATOR ||
-                        err == RdKafka::ERR_COORDINATOR_LOAD_IN_PROGRESS ||
-                        err == RdKafka::ERR_COORDINATOR_NOT_AVAILABLE ||
-                        err == RdKafka::ERR__WAIT_COORD || err == RdKafka::ERR__TRANSPORT;
-    if (!moving || left <= 0) return ToStatus(err, what);
+    if (!Moving(err) || left <= 0) return ToStatus(err, what);
     absl::SleepFor(absl::Milliseconds(100));
   }
 }

@@ -68,6 +68,12 @@ absl::Status CommittedOffsets(RdKafka::KafkaConsumer* consumer,
                               std::vector<RdKafka::TopicPartition*>& partitions, int timeout_ms,
                               absl::string_view what);
 
+// The low and high watermarks of topic/partition, retrying what a cluster answers while a new
+// topic's leaders are elected or a leader moves (NOT_LEADER_FOR_PARTITION, LEADER_NOT_AVAILABLE,
+// UNKNOWN_TOPIC_OR_PART, ...) for up to `timeout_ms`.
+absl::Status QueryWatermarks(RdKafka::Handle* handle, const std::string& topic, int32_t partition,
+                             int64_t* low, int64_t* high, int timeout_ms);
+
 // The number of partitions of an existing topic (metadata); NotFound when there is no such topic.
 absl::StatusOr<int> PartitionCount(RdKafka::Handle* handle, const std::string& topic);
 

@@ -2,10 +2,10 @@
 // directory, again and again: afterwards a read_committed reader finds every claim decided exactly
 // once (decision and audit record), as an uninterrupted decider decides it, and every malformed
 // claim dead-lettered once. On Apache Kafka this is Kafka's exactly once (transactions with
-// markers, offsets committed in them, the killed producer fenced by its successor), and Kafka's own Java
-// console consumer, an outside client, reads each claim's decision once too. On librdkafka 2.0.2's
-// mock, which writes no transaction markers, it holds only through the gate's own idempotence
-// (docs/streaming.md).
+// markers, offsets committed in them, the killed producer fenced by its successor), and Kafka's
+// own Java console consumer, an outside client, reads each claim's decision once too. On
+// librdkafka 2.0.2's mock, which writes no transaction markers, it holds only through the gate's
+// own idempotence (docs/streaming.md).
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -37,13 +37,12 @@ using claimgate::testing::BrokerKind;
 using claimgate::testing::BrokerKindName;
 using claimgate::testing::BrokerName;
 using claimgate::testing::Child;
+using claimgate::testing::AwaitDecisions;
 using claimgate::testing::ClaimWorkload;
 using claimgate::testing::ExpectEachClaimOnce;
 using claimgate::testing::HighWatermarks;
 using claimgate::testing::KillRepeatedly;
 using claimgate::testing::MakeClaimWorkload;
-using claimgate::testing::ReadTopic;
-using claimgate::testing::Record;
 using claimgate::testing::Send;
 using claimgate::testing::SpawnClaimgate;
 
@@ -107,33 +106,14 @@ TEST_P(CrashTest, GateKilledAtRandomPointsDecidesEachClaimExactlyOnce) {
   Child gate;
   SpawnClaimgate(args, &gate);
   const size_t want = w.expected.size();
-  std::vector<Record> decisions;
-  for (absl::Time deadline = absl::Now() + absl::Seconds(180);
-       decisions.size() < want && absl::Now() < deadline;) {
-    absl::SleepFor(absl::Seconds(1));
-    decisions = ReadTopic(config, topics.decisions, 3);
-  }
-  absl::SleepFor(absl::Seconds(2));  // anything beyond the expected count would show up now
+  AwaitDecisions(config, topics, want);
   EXPECT_EQ(gate.Terminate(), 0);
 
   const size_t read = ExpectEachClaimOnce(config, topics, &w);
   std::cout << "crash test (" << BrokerName(broker) << "): " << kills << " kills, " << read
             << " decisions for " << want << " claims, " << w.malformed.size()
             << " dead letters expected\n";
-  if (broker->apache()) {
-    std::map<std::string, int> seen;
-    for (const std::string& key : broker->KeysReadByJavaClient(topics.decisions)) ++seen[key];
-    int lost = 0, duplicated = 0;
-    for (const auto& [id, unused] : w.expected) {
-      lost += seen.count(id) == 0;
-      duplicated += seen.count(id) != 0 && seen[id] > 1;
-    }
-    EXPECT_EQ(seen.size(), w.expected.size());
-    EXPECT_EQ(lost, 0);
-    EXPECT_EQ(duplicated, 0);
-    std::cout << "read_committed (Kafka's Java console consumer): " << seen.size()
-              << " claims decided, " << lost << " lost, " << duplicated << " duplicated\n";
-  }
+  if (broker->apache()) broker->ExpectJavaClientReadsEachOnce(topics.decisions, w.expected);
 }
 
 INSTANTIATE_TEST_SUITE_P(Brokers, CrashTest, AllBrokers(), BrokerKindName);

@@ -74,7 +74,9 @@ class PoisonTest : public ::testing::Test {
     big.properties["message.max.bytes"] = "1048576";
     producer_ = std::move(*kafka::MakeProducer(big, ""));
     options_.kafka = config_;
-    options_.store.path = ::testing::TempDir() + "/poison_test_state";
+    // One directory per test: ctest runs them in parallel.
+    options_.store.path = ::testing::TempDir() + "/poison_test_state_" +
+                          ::testing::UnitTest::GetInstance()->current_test_info()->name();
     options_.log = &log_;
     options_.metrics = &metrics_;
     std::filesystem::remove_all(options_.store.path);

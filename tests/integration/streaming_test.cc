@@ -150,7 +150,8 @@ TEST_P(StreamingTest, DecidesLikeCheckEachClaimOnceAndDeadLettersMalformed) {
   go.input_format = kafka::Format::kJson;
   std::stringstream gate_log;
   go.log = &gate_log;
-  go.store.path = ::testing::TempDir() + "/streaming_gate_state";
+  go.store.path = ::testing::TempDir() + "/streaming_gate_state_" +
+                  (broker->apache() ? "apache" : "mock");  // both may run at once
   std::filesystem::remove_all(go.store.path);
   gate::SystemClock clock;
   auto gate_service = gate::GateService::Start(go, profiles.get(), &clock);

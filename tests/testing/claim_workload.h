@@ -108,6 +108,17 @@ inline void ExpectIntactAuditChains(const kafka::ClientConfig& config, const kaf
     EXPECT_EQ(c.last_seq, c.records) << gate::ChainVerifier::ChainJson(c);
 }
 
+// Waits (at most 180 s) until a read_committed reader finds `want` decisions, then 2 s more, so
+// that anything beyond the expected count would show up.
+inline void AwaitDecisions(const kafka::ClientConfig& config, const kafka::Topics& topics,
+                           size_t want) {
+  for (absl::Time deadline = absl::Now() + absl::Seconds(180);
+       ReadTopic(config, topics.decisions, 3).size() < want && absl::Now() < deadline;) {
+    absl::SleepFor(absl::Seconds(1));
+  }
+  absl::SleepFor(absl::Seconds(2));
+}
+
 // What a read_committed reader finds: every claim's decision once (as expected, byte for byte),
 // its audit record once, every malformed claim dead-lettered once. Returns the decisions read.
 inline size_t ExpectEachClaimOnce(const kafka::ClientConfig& config, const kafka::Topics& topics,

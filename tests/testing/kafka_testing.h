@@ -3,6 +3,7 @@
 #ifndef CLAIMGATE_TESTS_TESTING_KAFKA_TESTING_H_
 #define CLAIMGATE_TESTS_TESTING_KAFKA_TESTING_H_
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -148,15 +149,19 @@ struct Child {
 };
 
 // Runs `program` (a path) with `args` as a child whose standard output the test reads; standard
-// error stays the test's.
+// error stays the test's, or goes to the file `stderr_path` when one is given.
 inline void SpawnProgram(const std::string& program, const std::vector<std::string>& args,
-                         Child* child) {
+                         Child* child, const std::string& stderr_path = "") {
   int pipefd[2];
   ASSERT_EQ(pipe(pipefd), 0);
   child->pid = fork();
   ASSERT_GE(child->pid, 0);
   if (child->pid == 0) {
     dup2(pipefd[1], STDOUT_FILENO);
+    if (!stderr_path.empty()) {
+      const int fd = open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (fd >= 0) dup2(fd, STDERR_FILENO);
+    }
     close(pipefd[0]);
     close(pipefd[1]);
     std::vector<char*> argv = {const_cast<char*>(program.c_str())};
@@ -169,8 +174,9 @@ inline void SpawnProgram(const std::string& program, const std::vector<std::stri
   child->out = fdopen(pipefd[0], "r");
 }
 
-inline void SpawnClaimgate(const std::vector<std::string>& args, Child* child) {
-  SpawnProgram(std::string(CLAIMGATE_BINARY_DIR) + "/gate/claimgate", args, child);
+inline void SpawnClaimgate(const std::vector<std::string>& args, Child* child,
+                           const std::string& stderr_path = "") {
+  SpawnProgram(std::string(CLAIMGATE_BINARY_DIR) + "/gate/claimgate", args, child, stderr_path);
 }
 
 // A loopback port free at the time of asking (for a child's --http-address).

@@ -15,6 +15,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
+#include <map>
 #include <memory>
 #include <ostream>
 #include <random>
@@ -96,14 +98,17 @@ class TestBroker {
   std::string Id(const std::string& base) const { return prefix_ + base; }
 
   // The SPEC §2 topics with the table's configs (ledger-events kept for ever, status compacted),
-  // claims and status topics with `partitions` partitions. Returns when the cluster's metadata
+  // claims and status topics with `partitions` partitions, each replicated `replication_factor`
+  // times (then with min.insync.replicas 2). Returns when the cluster's metadata
   // shows them all.
-  void CreateSpecTopics(int partitions = 3) {
+  void CreateSpecTopics(int partitions = 3, int replication_factor = 1) {
     std::vector<kafka::TopicSpec> specs;
     for (const kafka::TopicDefinition& t : kafka::TopicTable()) {
       kafka::TopicSpec spec;
       spec.name = topics_.*t.field;
       spec.partitions = kafka::PartitionCount(t.partitions, partitions, partitions);
+      spec.replication_factor = replication_factor;
+      if (replication_factor > 1) spec.config["min.insync.replicas"] = "2";
       for (const auto& [k, v] : t.configs) spec.config[k] = v;
       specs.push_back(spec);
     }
@@ -128,9 +133,9 @@ class TestBroker {
 
   // serve's configuration file: `kafka:` with `kafka_lines`, `gate:` with `gate_lines` (each line
   // indented by two spaces, ending in a newline), and on Apache Kafka these topics and the gate's
-  // and ledger's group and transactional ids.
-  std::string ServeYaml(const std::string& kafka_lines = "",
-                        const std::string& gate_lines = "") const {
+  // (instance `gate_instance`) and ledger's group and transactional ids.
+  std::string ServeYaml(const std::string& kafka_lines = "", const std::string& gate_lines = "",
+                        int gate_instance = 0) const {
     std::string yaml;
     if (!kafka_lines.empty()) absl::StrAppend(&yaml, "kafka:\n", kafka_lines);
     std::string gate = gate_lines, ledger;
@@ -139,7 +144,7 @@ class TestBroker {
       for (const kafka::TopicDefinition& t : kafka::TopicTable())
         absl::StrAppend(&yaml, "  ", t.key, ": ", topics_.*t.field, "\n");
       absl::StrAppend(&gate, "  group_id: ", Id("claimgate-gate"), "\n  transactional_id: ",
-                      Id("claimgate-gate-0"), "\n");
+                      Id(absl::StrCat("claimgate-gate-", gate_instance)), "\n");
       absl::StrAppend(&ledger, "  group_id: ", Id("claimgate-ledger"), "\n  transactional_id: ",
                       Id("claimgate-ledger-0"), "\n");
     }
@@ -168,6 +173,23 @@ class TestBroker {
     }
     EXPECT_EQ(pclose(out), 0) << command;
     return keys;
+  }
+
+  // Kafka's Java console consumer's view of `topic` against the claim ids `expected`: each id once,
+  // nothing else (expectations); prints and returns the ids it read.
+  template <typename Map>
+  size_t ExpectJavaClientReadsEachOnce(const std::string& topic, const Map& expected) const {
+    std::map<std::string, int> seen;
+    for (const std::string& key : KeysReadByJavaClient(topic)) ++seen[key];
+    int lost = 0, duplicated = 0;
+    for (const auto& [id, unused] : expected) lost += seen.count(id) == 0;
+    for (const auto& [id, n] : seen) duplicated += n > 1;
+    EXPECT_EQ(seen.size(), expected.size());
+    EXPECT_EQ(lost, 0);
+    EXPECT_EQ(duplicated, 0);
+    std::cout << "read_committed (Kafka's Java console consumer): " << seen.size() << " claims, "
+              << lost << " lost, " << duplicated << " duplicated\n";
+    return seen.size();
   }
 
  private:
