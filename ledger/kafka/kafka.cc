@@ -169,6 +169,40 @@ absl::Status CommittedOffsets(RdKafka::KafkaConsumer* consumer,
   }
 }
 
+namespace {
+
+// Waits until the cluster's metadata shows every topic with its partitions: a broker learns of a
+// topic the controller created a moment later, and clients asking it before then hear "unknown
+// topic" or "not leader".
+absl::Status AwaitTopics(rd_kafka_t* rk, const std::vector<TopicSpec>& topics, int timeout_ms) {
+  const absl::Time deadline = absl::Now() + absl::Milliseconds(timeout_ms);
+  for (const TopicSpec& t : topics) {
+    rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, t.name.c_str(), nullptr);
+    bool shown = false;
+    while (!shown && absl::Now() < deadline) {
+      const rd_kafka_metadata_t* md = nullptr;
+      if (rd_kafka_metadata(rk, 0, rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        for (int i = 0; i < md->topic_cnt; ++i) {
+          const rd_kafka_metadata_topic_t& mt = md->topics[i];
+          bool led = mt.err == RD_KAFKA_RESP_ERR_NO_ERROR && mt.partition_cnt >= t.partitions;
+          for (int p = 0; led && p < mt.partition_cnt; ++p) led = mt.partitions[p].leader >= 0;
+          shown |= led;
+        }
+        rd_kafka_metadata_destroy(md);
+      }
+      if (!shown) absl::SleepFor(absl::Milliseconds(100));
+    }
+    rd_kafka_topic_destroy(rkt);
+    if (!shown) {
+      return absl::UnavailableError(
+          absl::StrCat("creating topics: ", t.name, " created but not yet led by a broker"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status CreateTopics(const ClientConfig& config, const std::vector<TopicSpec>& topics,
                           int timeout_ms) {
   if (topics.empty()) return absl::OkStatus();
@@ -230,6 +264,7 @@ absl::Status CreateTopics(const ClientConfig& config, const std::vector<TopicSpe
   rd_kafka_AdminOptions_destroy(options);
   rd_kafka_queue_destroy(queue);
   rd_kafka_NewTopic_destroy_array(new_topics.data(), new_topics.size());
+  if (status.ok()) status = AwaitTopics(rk, topics, timeout_ms);
   rd_kafka_destroy(rk);
   return status;
 }

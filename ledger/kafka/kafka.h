@@ -56,7 +56,7 @@ absl::StatusOr<std::unique_ptr<RdKafka::KafkaConsumer>> MakeConsumer(
     RdKafka::RebalanceCb* rebalance = nullptr);
 
 // Creates the topics that do not exist yet (existing ones are left as they are) with the admin API
-// of a real cluster. Unavailable when the cluster does not answer within `timeout_ms` (librdkafka's
+// of a real cluster, and returns once the metadata shows each with a leader for every partition. Unavailable when the cluster does not answer within `timeout_ms` (librdkafka's
 // mock cluster implements no CreateTopics: use MockCluster::CreateTopic there).
 absl::Status CreateTopics(const ClientConfig& config, const std::vector<TopicSpec>& topics,
                           int timeout_ms = 10000);
