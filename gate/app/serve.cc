@@ -23,6 +23,17 @@
 namespace claimgate::gate {
 namespace {
 
+// Which services a process runs: each exports its own series and no other (a gate exporting
+// claimgate_ready{service="ledger"} 0 would fire LedgerNotReady wherever a gate runs).
+struct Roles {
+  bool ledger = true;
+  bool gate = true;
+};
+
+Roles RolesOf(const std::string& role) {
+  return {role == "all" || role == "ledger", role == "all" || role == "gate"};
+}
+
 // The process's metrics registry, its HTTP endpoint and the readiness it reports.
 struct Observability {
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
@@ -36,10 +47,10 @@ struct Observability {
   std::atomic<const StatusStore*> store = nullptr;
 
   absl::Status Start(const std::string& address, const std::string& token, HttpOptions options,
-                     std::ostream& log) {
+                     Roles roles, std::ostream& log) {
     ledger::RegisterBuildInfo(*registry, CLAIMGATE_VERSION_STRING);
-    ledger = std::make_unique<ledger::LedgerMetrics>(*registry);
-    gate = std::make_unique<GateMetrics>(*registry);
+    if (roles.ledger) ledger = std::make_unique<ledger::LedgerMetrics>(*registry);
+    if (roles.gate) gate = std::make_unique<GateMetrics>(*registry);
     http_metrics = std::make_unique<HttpMetrics>(*registry);
     if (address.empty()) return absl::OkStatus();
     options.log = &log;
@@ -217,7 +228,8 @@ absl::Status RunServe(const ServeOptions& o, const ledger::ProfileSet& profiles,
   Observability obs;
   absl::StatusOr<std::string> token = StatusToken(o, log);
   if (!token.ok()) return token.status();
-  if (absl::Status s = obs.Start(o.http_address, *token, o.http, log); !s.ok()) return s;
+  if (absl::Status s = obs.Start(o.http_address, *token, o.http, RolesOf(o.role), log); !s.ok())
+    return s;
   if (absl::Status s = PrepareCluster(o, stop, log); !s.ok()) return s;
   if (absl::Status s = StartServices(o, profiles, stop, &clock, obs, &services, log); !s.ok())
     return s;
@@ -397,7 +409,7 @@ absl::Status VerifyDemoAudit(const ServeOptions& o, const ledger::ProfileSet& pr
 
 absl::Status RunDemo(const DemoOptions& d, const ledger::ProfileSet& profiles, std::ostream& out) {
   Observability obs;
-  if (absl::Status s = obs.Start(d.http_address, "", {}, out); !s.ok()) return s;
+  if (absl::Status s = obs.Start(d.http_address, "", {}, Roles(), out); !s.ok()) return s;
   auto cluster = kafka::MockCluster::Start(1);
   if (!cluster.ok()) return cluster.status();
   ServeOptions o;

@@ -534,5 +534,47 @@ TEST(ServeTest, StatusQueryTokenFromFile) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << status;
 }
 
+// Issue 15 item 1: each role exports the series of the services it runs, nothing else (a gate
+// exporting claimgate_ready{service="ledger"} 0 fired LedgerNotReady wherever a gate ran).
+TEST(ServeTest, EachRoleExportsOnlyItsOwnSeries) {
+  Child broker;
+  const std::string bootstrap = claimgate::testing::SpawnMockBroker(&broker);
+  ASSERT_FALSE(bootstrap.empty());
+  auto scrape = [&](const std::string& role) {
+    const std::string state = ::testing::TempDir() + "/serve_test_role_" + role;
+    std::filesystem::remove_all(state);
+    const int port = claimgate::testing::FreePort();
+    Child serve;
+    SpawnClaimgate({"serve", "--role", role, "--bootstrap-servers", bootstrap, "--state-dir", state,
+                    "--no-create-topics", "--http-address", absl::StrCat("127.0.0.1:", port)},
+                   &serve);
+    httplib::Client client("127.0.0.1", port);
+    std::string body;
+    for (absl::Time until = absl::Now() + absl::Seconds(30); body.empty() && absl::Now() < until;) {
+      if (auto r = client.Get("/metrics"); r && r->status == 200) {
+        body = r->body;
+      } else {
+        absl::SleepFor(absl::Milliseconds(100));
+      }
+    }
+    EXPECT_EQ(serve.Terminate(), 0) << role;
+    return body;
+  };
+  const std::string ledger = scrape("ledger");
+  EXPECT_NE(ledger.find("claimgate_ready{service=\"ledger\"}"), std::string::npos) << ledger;
+  EXPECT_NE(ledger.find("claimgate_ledger_position"), std::string::npos);
+  for (const char* other : {"service=\"gate\"", "claimgate_decisions_total",
+                            "claimgate_store_records", "claimgate_status_feed_staleness_seconds",
+                            "claimgate_hot_tier_bytes"}) {
+    EXPECT_EQ(ledger.find(other), std::string::npos) << other << " in the ledger's\n" << ledger;
+  }
+  const std::string gate = scrape("gate");
+  EXPECT_NE(gate.find("claimgate_ready{service=\"gate\"}"), std::string::npos) << gate;
+  EXPECT_NE(gate.find("claimgate_status_feed_staleness_seconds"), std::string::npos);
+  for (const char* other : {"service=\"ledger\"", "claimgate_ledger_"}) {
+    EXPECT_EQ(gate.find(other), std::string::npos) << other << " in the gate's\n" << gate;
+  }
+}
+
 }  // namespace
 }  // namespace claimgate::gate
