@@ -1,5 +1,6 @@
 #include "gate/service/gate_metrics.h"
 
+#include "claimgate/v1/decision.pb.h"
 #include "gate/service/http_listener.h"
 #include "ledger/service/ledger_metrics.h"
 
@@ -81,7 +82,19 @@ GateMetrics::GateMetrics(prometheus::Registry& registry)
                          .Name("claimgate_status_records_applied_total")
                          .Help("Status records applied to the gate's store")
                          .Register(registry)
-                         .Add({})) {}
+                         .Add({})) {
+  for (int i = 0; i < v1::Decision::Outcome_descriptor()->value_count(); ++i) {
+    const auto* v = v1::Decision::Outcome_descriptor()->value(i);
+    if (v->number() != 0) decisions.Add({{"outcome", v->name()}});
+  }
+  for (int i = 0; i < v1::ReasonCode_descriptor()->value_count(); ++i) {
+    const auto* v = v1::ReasonCode_descriptor()->value(i);
+    if (v->number() != 0) reasons.Add({{"reason", v->name()}});
+  }
+  for (const char* error : {kMalformed, kClaimTooLarge, kOutputTooLarge})
+    dead_letters.Add({{"error", error}});
+  for (const char* result : {"hit", "miss"}) hot_tier_lookups.Add({{"result", result}});
+}
 
 HttpMetrics::HttpMetrics(prometheus::Registry& registry)
     : dropped(prometheus::BuildCounter()

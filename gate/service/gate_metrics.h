@@ -12,6 +12,13 @@
 
 namespace claimgate::gate {
 
+// The `error` of a dead letter (its header and the dead_letters label): every one the gate gives.
+inline constexpr char kMalformed[] = "MALFORMED";
+inline constexpr char kClaimTooLarge[] = "CLAIM_TOO_LARGE";
+inline constexpr char kOutputTooLarge[] = "OUTPUT_TOO_LARGE";
+
+// Every label value a gate can give its counters (outcomes, reason codes, dead-letter errors,
+// hot-tier results) exists at 0 from start-up, so that increase() sees the first event.
 struct GateMetrics {
   explicit GateMetrics(prometheus::Registry& registry);
 

@@ -479,7 +479,7 @@ absl::Status GateService::DecideClaim(size_t index, Batch* b) {
   const int32_t partition = m.partition();
   absl::string_view bytes(static_cast<const char*>(m.payload()), m.len());
   if (static_cast<int64_t>(bytes.size()) > options_.max_claim_bytes) {
-    return DeadLetter(index, "CLAIM_TOO_LARGE",
+    return DeadLetter(index, kClaimTooLarge,
                       absl::StrCat("a claim of ", bytes.size(), " bytes; gate.max_claim_bytes is ",
                                    options_.max_claim_bytes),
                       b);
@@ -503,7 +503,7 @@ absl::Status GateService::DecideClaim(size_t index, Batch* b) {
           std::chrono::duration<double>(std::chrono::steady_clock::now() - d0).count());
     }
   }
-  if (absl::IsInvalidArgument(decided)) return DeadLetter(index, "MALFORMED", decided.message(), b);
+  if (absl::IsInvalidArgument(decided)) return DeadLetter(index, kMalformed, decided.message(), b);
   if (!decided.ok()) return decided;  // the store could not be read: give the batch back
   std::string claim_id(decider_->last_claim().claim_id);
   ChainHead& chain = chains_[partition];
@@ -523,7 +523,7 @@ absl::Status GateService::DecideClaim(size_t index, Batch* b) {
                                         static_cast<int64_t>(index));
   if (absl::IsResourceExhausted(s)) {
     chain = before;  // nothing was written: the chain goes on from the record before
-    return DeadLetter(index, "OUTPUT_TOO_LARGE", s.message(), b);
+    return DeadLetter(index, kOutputTooLarge, s.message(), b);
   }
   if (!s.ok()) return s;
   const Written* written = written_.Find(partition, m.offset());
@@ -550,7 +550,7 @@ absl::Status GateService::HandleClaim(size_t index, Batch* b) {
   // An earlier attempt found that this claim's outputs cannot be produced.
   if (const Isolation* iso = FindIsolation(partition, offset);
       iso != nullptr && !iso->output_error.empty()) {
-    return DeadLetter(index, "OUTPUT_TOO_LARGE", iso->output_error, b);
+    return DeadLetter(index, kOutputTooLarge, iso->output_error, b);
   }
   if (written != nullptr && written->audit && written->decision) {
     ++b->delta.skipped;

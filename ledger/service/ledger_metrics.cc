@@ -1,5 +1,8 @@
 #include "ledger/service/ledger_metrics.h"
 
+#include "claimgate/v1/events.pb.h"
+#include "claimgate/v1/status.pb.h"
+
 namespace claimgate::ledger {
 
 prometheus::Family<prometheus::Gauge>& ReadyFamily(prometheus::Registry& registry) {
@@ -51,6 +54,17 @@ LedgerMetrics::LedgerMetrics(prometheus::Registry& registry)
                            .Name("claimgate_ledger_restricted_staff_ratio")
                            .Help("Share of the persons ever registered at institutions of a kind "
                                  "who are SUSPENDED or TERMINATED, as of the newest event's time")
-                           .Register(registry)) {}
+                           .Register(registry)) {
+  // Every event type and refusal code at 0 from start-up, so that increase() sees the first one.
+  const google::protobuf::OneofDescriptor* body = v1::Event::descriptor()->FindOneofByName("body");
+  for (int i = 0; body != nullptr && i < body->field_count(); ++i) {
+    if (body->field(i)->number() != v1::Event::kClaim)
+      events_applied.Add({{"type", body->field(i)->name()}});
+  }
+  for (int i = 0; i < v1::LedgerError_descriptor()->value_count(); ++i) {
+    const auto* v = v1::LedgerError_descriptor()->value(i);
+    if (v->number() != 0) refusals.Add({{"code", v->name()}});
+  }
+}
 
 }  // namespace claimgate::ledger

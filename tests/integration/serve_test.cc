@@ -535,8 +535,10 @@ TEST(ServeTest, StatusQueryTokenFromFile) {
 }
 
 // Issue 15 item 1: each role exports the series of the services it runs, nothing else (a gate
-// exporting claimgate_ready{service="ledger"} 0 fired LedgerNotReady wherever a gate ran).
-TEST(ServeTest, EachRoleExportsOnlyItsOwnSeries) {
+// exporting claimgate_ready{service="ledger"} 0 fired LedgerNotReady wherever a gate ran). Item 3:
+// every known label value of a counter is there at 0 before anything happened, so that increase()
+// sees the first event.
+TEST(ServeTest, EachRoleExportsOnlyItsOwnSeriesEachFromZero) {
   Child broker;
   const std::string bootstrap = claimgate::testing::SpawnMockBroker(&broker);
   ASSERT_FALSE(bootstrap.empty());
@@ -568,7 +570,19 @@ TEST(ServeTest, EachRoleExportsOnlyItsOwnSeries) {
                             "claimgate_hot_tier_bytes"}) {
     EXPECT_EQ(ledger.find(other), std::string::npos) << other << " in the ledger's\n" << ledger;
   }
+  for (const char* zero : {"claimgate_ledger_refusals_total{code=\"DUPLICATE_EVENT\"} 0\n",
+                           "claimgate_ledger_refusals_total{code=\"MALFORMED\"} 0\n",
+                           "claimgate_ledger_events_applied_total{type=\"score_assessed\"} 0\n"}) {
+    EXPECT_NE(ledger.find(zero), std::string::npos) << zero << " not in\n" << ledger;
+  }
+  EXPECT_EQ(ledger.find("type=\"claim\""), std::string::npos);  // claims are not ledger events
   const std::string gate = scrape("gate");
+  for (const char* zero : {"claimgate_decisions_total{outcome=\"REJECT\"} 0\n",
+                           "claimgate_decision_reasons_total{reason=\"STATUS_STALE\"} 0\n",
+                           "claimgate_dead_letters_total{error=\"MALFORMED\"} 0\n",
+                           "claimgate_dead_letters_total{error=\"OUTPUT_TOO_LARGE\"} 0\n"}) {
+    EXPECT_NE(gate.find(zero), std::string::npos) << zero << " not in\n" << gate;
+  }
   EXPECT_NE(gate.find("claimgate_ready{service=\"gate\"}"), std::string::npos) << gate;
   EXPECT_NE(gate.find("claimgate_status_feed_staleness_seconds"), std::string::npos);
   for (const char* other : {"service=\"ledger\"", "claimgate_ledger_"}) {
