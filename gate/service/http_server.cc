@@ -157,7 +157,12 @@ void HttpServer::Router::Status(const httplib::Request& req, httplib::Response& 
     return Error(res, 400, "bad person id: 1-64 characters of [A-Za-z0-9._:-]");
   absl::Time at = status_.now ? status_.now() : absl::Now();
   if (req.has_param("at")) {
-    absl::StatusOr<absl::Time> t = ledger::ParseRfc3339(req.get_param_value("at"));
+    std::string value = req.get_param_value("at");
+    // `?at=2025-03-20T10:30:00+08:00` as typed: a query decodes '+' to a space, and an RFC 3339
+    // time has no space, so a space before the offset is read as the '+' it was.
+    if (const size_t space = value.rfind(' '); space != std::string::npos && space >= 19)
+      value[space] = '+';
+    absl::StatusOr<absl::Time> t = ledger::ParseRfc3339(value);
     if (!t.ok()) return Error(res, 400, "bad 'at': expected an RFC 3339 time");
     at = *t;
   }

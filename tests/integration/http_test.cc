@@ -119,6 +119,14 @@ TEST(HttpServerTest, StatusQueryAnswersAsOfWithTokenAndErrors) {
   EXPECT_NE(after->body.find("\"state\":\"SUSPENDED\""), std::string::npos) << after->body;
   EXPECT_NE(after->body.find("\"year_points\":9"), std::string::npos) << after->body;
   EXPECT_NE(after->body.find("\"institution_id\":\"H1\""), std::string::npos) << after->body;
+  // Issue 15 item 9: the documented query as typed (as curl sends it, not URL-encoded), whose '+'
+  // arrives as a space, means the same.
+  client.set_url_encode(false);
+  auto typed = client.Get("/v1/persons/P1/status?at=2025-06-01T00:00:00+08:00", auth);
+  client.set_url_encode(true);
+  ASSERT_TRUE(typed);
+  EXPECT_EQ(typed->status, 200);
+  EXPECT_EQ(typed->body, after->body);
 
   for (const auto& [path, code] : std::vector<std::pair<std::string, int>>{
            {"/v1/persons/P1/status?at=yesterday", 400},
