@@ -2,6 +2,7 @@
 #include "ledger/kafka/kafka.h"
 
 #include <algorithm>
+#include <functional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -138,35 +139,35 @@ bool Moving(RdKafka::ErrorCode err) {
   }
 }
 
+// Calls `request` (given the milliseconds left) until it succeeds, fails for another reason than a
+// coordinator or leader on the move, or `timeout_ms` has passed.
+absl::Status RetryWhileMoving(int timeout_ms, absl::string_view what,
+                              const std::function<RdKafka::ErrorCode(int)>& request) {
+  const absl::Time deadline = absl::Now() + absl::Milliseconds(timeout_ms);
+  for (;;) {
+    const int64_t left = absl::ToInt64Milliseconds(deadline - absl::Now());
+    const RdKafka::ErrorCode err = request(static_cast<int>(std::max<int64_t>(left, 1)));
+    if (err == RdKafka::ERR_NO_ERROR) return absl::OkStatus();
+    if (!Moving(err) || left <= 0) return ToStatus(err, what);
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+}
+
 }  // namespace
 
 absl::Status QueryWatermarks(RdKafka::Handle* handle, const std::string& topic, int32_t partition,
                              int64_t* low, int64_t* high, int timeout_ms) {
-  const absl::Time deadline = absl::Now() + absl::Milliseconds(timeout_ms);
-  for (;;) {
-    const int64_t left = absl::ToInt64Milliseconds(deadline - absl::Now());
-    const RdKafka::ErrorCode err = handle->query_watermark_offsets(
-        topic, partition, low, high, static_cast<int>(std::max<int64_t>(left, 1)));
-    if (err == RdKafka::ERR_NO_ERROR) return absl::OkStatus();
-    if (!Moving(err) || left <= 0) {
-      return ToStatus(err, absl::StrCat("watermarks of ", topic, "/", partition));
-    }
-    absl::SleepFor(absl::Milliseconds(100));
-  }
+  return RetryWhileMoving(timeout_ms, absl::StrCat("watermarks of ", topic, "/", partition),
+                          [&](int ms) {
+                            return handle->query_watermark_offsets(topic, partition, low, high, ms);
+                          });
 }
 
 absl::Status CommittedOffsets(RdKafka::KafkaConsumer* consumer,
                               std::vector<RdKafka::TopicPartition*>& partitions, int timeout_ms,
                               absl::string_view what) {
-  const absl::Time deadline = absl::Now() + absl::Milliseconds(timeout_ms);
-  for (;;) {
-    const int64_t left = absl::ToInt64Milliseconds(deadline - absl::Now());
-    const RdKafka::ErrorCode err =
-        consumer->committed(partitions, static_cast<int>(std::max<int64_t>(left, 1)));
-    if (err == RdKafka::ERR_NO_ERROR) return absl::OkStatus();
-    if (!Moving(err) || left <= 0) return ToStatus(err, what);
-    absl::SleepFor(absl::Milliseconds(100));
-  }
+  return RetryWhileMoving(timeout_ms, what,
+                          [&](int ms) { return consumer->committed(partitions, ms); });
 }
 
 namespace {
