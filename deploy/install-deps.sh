@@ -13,6 +13,7 @@ PACKAGES=(
   librdkafka-dev librocksdb-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libssl-dev libyaml-cpp-dev libcpp-httplib-dev libsimdjson-dev
+  libspdlog-dev nlohmann-json3-dev
   prometheus
   clang libclang-rt-14-dev
 )
