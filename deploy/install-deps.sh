@@ -19,7 +19,7 @@ PACKAGES=(
 )
 
 if [ "${1:-}" = "--test" ]; then
-  PACKAGES+=(openjdk-17-jre-headless maven)
+  PACKAGES+=(openjdk-17-jre-headless maven python3 python3-yaml)
 fi
 
 missing=()

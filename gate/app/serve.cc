@@ -12,6 +12,7 @@
 #include "gate/service/audit_topic.h"
 #include "gate/service/gate_metrics.h"
 #include "gate/service/http_server.h"
+#include "gate/service/process_metrics.h"
 #include "gate/service/replay_kafka.h"
 #include "gate/service/state_binding.h"
 #include "gate/service/status_api.h"
@@ -42,6 +43,8 @@ struct Observability {
   std::unique_ptr<ledger::LedgerMetrics> ledger;
   std::unique_ptr<GateMetrics> gate;
   std::unique_ptr<HttpMetrics> http_metrics;
+  ledger::ConsumerLag lag;  // of every input topic of the services run
+  ProcessMetrics process;
 
   // The store the status query reads; null until the gate has started (and for a ledger alone).
   std::atomic<const StatusStore*> store = nullptr;
@@ -55,6 +58,7 @@ struct Observability {
     if (address.empty()) return absl::OkStatus();
     options.log = &log;
     options.metrics = http_metrics.get();
+    options.collectables = {&lag, &process};
     StatusEndpoint status;
     status.token = token;
     status.now = [] { return absl::Now(); };
@@ -140,6 +144,7 @@ absl::Status StartServices(const ServeOptions& o, const ledger::ProfileSet& prof
     ledger::LedgerServiceOptions ledger_options = o.ledger;
     ledger_options.stop = &stop;
     ledger_options.metrics = obs.ledger.get();
+    ledger_options.lag = &obs.lag;
     auto l = ledger::LedgerService::Start(ledger_options, &profiles);
     if (StoppedDuringStartUp(l.status(), stop)) return absl::OkStatus();
     if (!l.ok()) {
@@ -155,6 +160,7 @@ absl::Status StartServices(const ServeOptions& o, const ledger::ProfileSet& prof
     gate_options.log = &log;
     gate_options.stop = &stop;
     gate_options.metrics = obs.gate.get();
+    gate_options.lag = &obs.lag;
     auto g = GateService::Start(gate_options, &profiles, clock);
     if (StoppedDuringStartUp(g.status(), stop)) return absl::OkStatus();
     if (!g.ok()) {
@@ -414,7 +420,9 @@ absl::Status RunDemo(const DemoOptions& d, const ledger::ProfileSet& profiles, s
   if (!cluster.ok()) return cluster.status();
   ServeOptions o;
   o.ledger.metrics = obs.ledger.get();
+  o.ledger.lag = &obs.lag;
   o.gate.metrics = obs.gate.get();
+  o.gate.lag = &obs.lag;
   o.gate.kafka.bootstrap_servers = o.ledger.kafka.bootstrap_servers =
       (*cluster)->bootstrap_servers();
   for (const kafka::TopicSpec& t : ServeTopicSpecs(o)) {

@@ -52,6 +52,12 @@ GateMetrics::GateMetrics(prometheus::Registry& registry)
                     .Help("Seconds since the status feed was last confirmed current")
                     .Register(registry)
                     .Add({})),
+      feed_confirmed(prometheus::BuildGauge()
+                         .Name("claimgate_status_feed_last_success_timestamp_seconds")
+                         .Help("When the status feed was last confirmed current (unix seconds; "
+                               "the gate's start until then)")
+                         .Register(registry)
+                         .Add({})),
       ready(ledger::ReadyFamily(registry).Add({{"service", "gate"}})),
       hot_tier_lookups(prometheus::BuildCounter()
                            .Name("claimgate_hot_tier_lookups_total")
@@ -64,10 +70,6 @@ GateMetrics::GateMetrics(prometheus::Registry& registry)
                          .Help("Bytes held by the in-memory tier")
                          .Register(registry)
                          .Add({})),
-      consumer_lag(prometheus::BuildGauge()
-                       .Name("claimgate_consumergroup_lag")
-                       .Help("Messages behind the high watermark (kafka_exporter's labels)")
-                       .Register(registry)),
       committed(
           ledger::TransactionsFamily(registry).Add({{"service", "gate"}, {"result", "committed"}})),
       aborted(
@@ -92,7 +94,7 @@ GateMetrics::GateMetrics(prometheus::Registry& registry)
     if (v->number() != 0) reasons.Add({{"reason", v->name()}});
   }
   for (const char* error : {kMalformed, kClaimTooLarge, kOutputTooLarge})
-    dead_letters.Add({{"error", error}});
+    dead_letters.Add({{"reason", error}});
   for (const char* result : {"hit", "miss"}) hot_tier_lookups.Add({{"result", result}});
 }
 

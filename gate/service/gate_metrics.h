@@ -28,12 +28,12 @@ struct GateMetrics {
   prometheus::Histogram& decision_duration;               // seconds of decision work a claim
   prometheus::Histogram& claim_to_decision;  // claim message timestamp -> transaction committed
   prometheus::Gauge& staleness;              // seconds since the status feed was confirmed current
+  prometheus::Gauge& feed_confirmed;         // when it was (unix seconds; the start before that)
   prometheus::Gauge& ready;
   prometheus::Family<prometheus::Counter>& hot_tier_lookups;  // {result=hit|miss}
   prometheus::Gauge& persons;                                 // store records (RocksDB estimate)
   prometheus::Gauge& institutions;
   prometheus::Gauge& hot_tier_bytes;
-  prometheus::Family<prometheus::Gauge>& consumer_lag;  // {consumergroup, topic, partition}
   prometheus::Counter& committed;
   prometheus::Counter& aborted;
   prometheus::Counter& stalls;  // episodes of batches aborting without progress (GateService)

@@ -65,7 +65,8 @@ void GateService::Rebalancer::rebalance_cb(RdKafka::KafkaConsumer* consumer, RdK
       const int32_t p = tp->partition();
       gate_->written_.Erase(p);
       gate_->chains_.erase(p);
-      gate_->done_.erase(p);
+      gate_->claims_position_.erase(p);
+      if (gate_->claims_lag_ != nullptr) gate_->claims_lag_->Forget(tp->topic(), p);
       gate_->isolation_.erase(gate_->isolation_.lower_bound({p, 0}),
                               gate_->isolation_.lower_bound({p + 1, 0}));
     }
@@ -82,6 +83,8 @@ GateService::~GateService() {
     }
     watch_.join();
   }
+  claims_lag_.reset();
+  status_lag_.reset();
   if (claims_consumer_ != nullptr) claims_consumer_->close();
   if (status_consumer_ != nullptr) status_consumer_->close();
 }
@@ -122,6 +125,8 @@ absl::StatusOr<std::unique_ptr<GateService>> GateService::Start(const GateServic
   auto claims_consumer = kafka::MakeConsumer(options.kafka, options.group_id, g->rebalancer_.get());
   if (!claims_consumer.ok()) return claims_consumer.status();
   g->claims_consumer_ = std::move(*claims_consumer);
+  if (options.lag != nullptr)
+    g->claims_lag_ = options.lag->Track(options.group_id, g->claims_consumer_.get());
   const RdKafka::ErrorCode err = g->claims_consumer_->subscribe({options.topics.claims});
   if (err != RdKafka::ERR_NO_ERROR) return kafka::ToStatus(err, "subscribing to claims");
   return g;
@@ -173,6 +178,10 @@ absl::Status GateService::StartStatusFeed() {
   }
   status_consumer_->assign(assignment);
   RdKafka::TopicPartition::destroy(assignment);
+  if (options_.lag != nullptr) {
+    status_lag_ = options_.lag->Track(options_.group_id, status_consumer_.get());
+    ReportStatusPositions();
+  }
   watch_ = std::thread([this] { WatchFeed(); });
   return absl::OkStatus();
 }
@@ -223,6 +232,7 @@ absl::Status GateService::PollStatusFeed(int timeout_ms) {
     stats_.status_records += applied;
     if (options_.metrics != nullptr) options_.metrics->status_records.Increment(applied);
     if (absl::Status s = store_->Write(batch); !s.ok()) return s;
+    ReportStatusPositions();
   }
   // Ready once caught up with what existed at start. Current (not stale) as of the last time the
   // feed watch read every partition's high watermark and the gate had consumed up to them: a feed
@@ -326,11 +336,8 @@ absl::Status GateService::PlanResume(std::vector<RdKafka::TopicPartition*>& part
     const int64_t resume = r->resume;
     written_.Set(p, *std::move(r));
     tp->set_offset(resume >= 0 ? resume : RdKafka::Topic::OFFSET_INVALID);
-    if (resume >= 0) {
-      done_[p] = resume;
-    } else {
-      done_.erase(p);
-    }
+    claims_position_[p] = ledger::LagPosition(resume);
+    ReportClaimsPosition(p);
     if (options_.log != nullptr) {
       *options_.log << "claimgate gate: " << Key(tp->topic(), p) << " resumes at "
                     << (resume >= 0 ? absl::StrCat(resume) : "the reset policy") << " (committed "
@@ -364,6 +371,7 @@ void GateService::PublishGauges() {
   mx.ready.Set(ready() ? 1 : 0);
   const absl::Time since = last_caught_up_ == absl::InfinitePast() ? started_ : last_caught_up_;
   mx.staleness.Set(std::max(0.0, absl::ToDoubleSeconds(now - since)));
+  mx.feed_confirmed.Set(absl::ToDoubleSeconds(since - absl::UnixEpoch()));
   const StatusStoreStats st = store_->stats();
   const uint64_t hits = st.persons.hits + st.institutions.hits;
   const uint64_t misses = st.persons.misses + st.institutions.misses;
@@ -376,27 +384,19 @@ void GateService::PublishGauges() {
   mx.hot_tier_bytes.Set(static_cast<double>(st.persons.bytes + st.institutions.bytes));
   mx.persons.Set(static_cast<double>(store_->ApproximatePersons()));
   mx.institutions.Set(static_cast<double>(store_->ApproximateInstitutions()));
-  // Consumer lag: from the next offset not yet committed (so claims read by batches that keep
-  // aborting still count) and the consumer's cached high watermarks (no request).
-  std::vector<RdKafka::TopicPartition*> parts;
-  claims_consumer_->assignment(parts);
-  for (const RdKafka::TopicPartition* tp : parts) {
-    int64_t low = 0, high = 0;
-    if (claims_consumer_->get_watermark_offsets(tp->topic(), tp->partition(), &low, &high) !=
-            RdKafka::ERR_NO_ERROR ||
-        high < 0) {
-      continue;
-    }
-    const auto done = done_.find(tp->partition());
-    // Nothing committed yet: everything from the low watermark (auto.offset.reset=earliest).
-    const int64_t from = done != done_.end() ? done->second : low;
-    mx.consumer_lag
-        .Add({{"consumergroup", options_.group_id},
-              {"topic", tp->topic()},
-              {"partition", absl::StrCat(tp->partition())}})
-        .Set(static_cast<double>(std::max<int64_t>(0, high - std::max<int64_t>(0, from))));
+}
+
+void GateService::ReportClaimsPosition(int32_t p) {
+  if (claims_lag_ != nullptr)
+    claims_lag_->Set(options_.topics.claims, p, claims_position_[p].next());
+}
+
+void GateService::ReportStatusPositions() {
+  if (status_lag_ == nullptr) return;
+  for (const auto& [key, next] : positions_) {
+    const size_t slash = key.rfind('/');
+    status_lag_->Set(key.substr(0, slash), std::stoi(key.substr(slash + 1)), next);
   }
-  RdKafka::TopicPartition::destroy(parts);
 }
 
 const GateService::Isolation* GateService::FindIsolation(int32_t partition, int64_t offset) const {
@@ -419,11 +419,16 @@ absl::Status GateService::ConsumeBatch(int timeout_ms,
     std::unique_ptr<RdKafka::Message> m(claims_consumer_->consume(wait));
     if (generation != generation_) batch->clear();  // a rebalance: those partitions moved
     if (m->err() == RdKafka::ERR__TIMED_OUT) break;
-    if (m->err() == RdKafka::ERR__PARTITION_EOF) continue;
+    if (m->err() == RdKafka::ERR__PARTITION_EOF) {
+      claims_position_[m->partition()].End(m->offset());
+      ReportClaimsPosition(m->partition());
+      continue;
+    }
     if (m->err() != RdKafka::ERR_NO_ERROR) {
       if (absl::Status s = ConsumerError(*m, "claims"); !s.ok()) return s;
       break;
     }
+    claims_position_[m->partition()].Returned(m->offset());
     const Isolation* iso = FindIsolation(m->partition(), m->offset());
     if (iso != nullptr && iso->alone) {
       // Next in a batch of its own: what the broker refuses then is this claim's alone.
@@ -622,7 +627,8 @@ void GateService::ProducerReplaced() { ++stats_.producers_replaced; }
 absl::Status GateService::Committed() {
   const Batch& b = *batch_;
   for (const auto& [tp, offset] : b.next) {
-    done_[tp.second] = offset;
+    claims_position_[tp.second].Done(offset);
+    ReportClaimsPosition(tp.second);
     // What was learnt about the claims now committed is no longer needed.
     isolation_.erase(isolation_.lower_bound({tp.second, 0}),
                      isolation_.lower_bound({tp.second, offset}));
@@ -644,7 +650,7 @@ absl::Status GateService::Committed() {
     mx.committed.Increment();
     for (const auto& [k, n] : delta.outcomes) mx.decisions.Add({{"outcome", k}}).Increment(n);
     for (const auto& [k, n] : delta.reasons) mx.reasons.Add({{"reason", k}}).Increment(n);
-    for (const auto& [k, n] : delta.dead_letters) mx.dead_letters.Add({{"error", k}}).Increment(n);
+    for (const auto& [k, n] : delta.dead_letters) mx.dead_letters.Add({{"reason", k}}).Increment(n);
   }
   for (const auto& m : b.claims) {
     const RdKafka::MessageTimestamp ts = m->timestamp();

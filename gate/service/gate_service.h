@@ -37,6 +37,7 @@
 #include "gate/binary_decider.h"
 #include "gate/clock.h"
 #include "gate/service/gate_metrics.h"
+#include "ledger/service/consumer_lag.h"
 #include "gate/service/recovery.h"
 #include "gate/store/status_store.h"
 #include "ledger/kafka/kafka.h"
@@ -74,6 +75,9 @@ struct GateServiceOptions {
   std::ostream* log = nullptr;
   // Prometheus metrics (optional; must outlive the service).
   GateMetrics* metrics = nullptr;
+  // The consumer lag it reports, of claims and the status topics (optional; must outlive the
+  // service).
+  ledger::ConsumerLag* lag = nullptr;
   // How often the audit chains' heads are logged (also when a partition is revoked and when Run
   // stops): lines "audit chain claims/0 head claims/0=SEQ:HASH" that operators ship elsewhere, to
   // pass to `claimgate audit verify --expect-head` (docs/audit.md).
@@ -190,6 +194,9 @@ class GateService : private kafka::StreamProcessor {
   absl::Status ConsumerError(const RdKafka::Message& m, absl::string_view what);
   // Gauges and store counters for the metrics, at most once a second.
   void PublishGauges();
+  // Tells the lag where the gate stands on claims partition `p` / on every status partition.
+  void ReportClaimsPosition(int32_t p);
+  void ReportStatusPositions();
 
   GateServiceOptions options_;
   Clock* clock_ = nullptr;
@@ -211,7 +218,10 @@ class GateService : private kafka::StreamProcessor {
   absl::Status rebalance_error_;                     // a failed recovery, reported by RunOnce
   // (claims partition, offset) -> what a failed attempt found out about that claim.
   std::map<std::pair<int32_t, int64_t>, Isolation> isolation_;
-  std::map<int32_t, int64_t> done_;  // claims partition -> next offset not yet committed (lag)
+  // claims partition -> where the gate stands, for the lag
+  std::map<int32_t, ledger::LagPosition> claims_position_;
+  // The lag of claims and of the status topics; before the consumers go.
+  std::unique_ptr<ledger::ConsumerLag::Source> claims_lag_, status_lag_;
   // A claim to isolate that ended the last batch; the next batch is it alone.
   std::unique_ptr<RdKafka::Message> held_;
   int held_generation_ = 0;

@@ -4,6 +4,7 @@
 #include <openssl/x509.h>
 
 #include <cmath>
+#include <iterator>
 #include <optional>
 #include <regex>
 
@@ -57,6 +58,7 @@ class HttpServer::Router : public httplib::Server {
         max_body_bytes_(options.limits.max_body_bytes),
         log_(options.log),
         metrics_(options.metrics),
+        collectables_(options.collectables),
         status_path_(kStatusPattern) {
     if (!status_.token.empty()) token_.emplace(status_.token);
     status_.token.clear();  // held as a digest only
@@ -87,6 +89,7 @@ class HttpServer::Router : public httplib::Server {
   const int max_body_bytes_;
   std::ostream* const log_;
   HttpMetrics* const metrics_;
+  const std::vector<const prometheus::Collectable*> collectables_;
   const std::regex status_path_;
   absl::Mutex log_mu_;  // one access line at a time
 };
@@ -98,8 +101,13 @@ void HttpServer::Router::Routes(prometheus::Registry* registry, const std::atomi
   set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     if (std::regex_match(req.path, status_path_)) AccessLog(req, res);
   });
-  Get("/metrics", [registry](const httplib::Request&, httplib::Response& res) {
-    res.set_content(prometheus::TextSerializer().Serialize(registry->Collect()),
+  Get("/metrics", [this, registry](const httplib::Request&, httplib::Response& res) {
+    std::vector<prometheus::MetricFamily> families = registry->Collect();
+    for (const prometheus::Collectable* c : collectables_) {
+      std::vector<prometheus::MetricFamily> more = c->Collect();
+      std::move(more.begin(), more.end(), std::back_inserter(families));
+    }
+    res.set_content(prometheus::TextSerializer().Serialize(families),
                     "text/plain; version=0.0.4; charset=utf-8");
   });
   Get("/livez", [](const httplib::Request&, httplib::Response& res) {

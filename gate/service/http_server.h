@@ -14,11 +14,13 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "gate/service/gate_metrics.h"
 #include "gate/service/http_listener.h"
+#include "prometheus/collectable.h"
 #include "prometheus/registry.h"
 #include "proto/claimgate/v1/status.pb.h"
 
@@ -46,6 +48,9 @@ struct HttpOptions {
   // server.
   std::ostream* log = nullptr;
   HttpMetrics* metrics = nullptr;  // null: not counted. Must outlive the server.
+  // Collected for /metrics after the registry (series computed when scraped). Must outlive the
+  // server.
+  std::vector<const prometheus::Collectable*> collectables;
 };
 
 class HttpServer {

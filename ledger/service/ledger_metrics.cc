@@ -63,7 +63,7 @@ LedgerMetrics::LedgerMetrics(prometheus::Registry& registry)
   }
   for (int i = 0; i < v1::LedgerError_descriptor()->value_count(); ++i) {
     const auto* v = v1::LedgerError_descriptor()->value(i);
-    if (v->number() != 0) refusals.Add({{"code", v->name()}});
+    if (v->number() != 0) refusals.Add({{"reason", v->name()}});
   }
 }
 

@@ -24,6 +24,7 @@ std::string Encode(const google::protobuf::Message& m, kafka::Format format) {
 
 LedgerService::~LedgerService() {
   batch_ = Batch();  // its messages go before the consumer that read them
+  lag_.reset();
   if (consumer_ != nullptr) consumer_->close();
 }
 
@@ -59,6 +60,9 @@ absl::StatusOr<std::unique_ptr<LedgerService>> LedgerService::Start(
   RdKafka::TopicPartition::destroy(parts);
   if (!read.ok()) return read;
   if (absl::Status st = s->Replay(*from, std::max(*from, committed)); !st.ok()) return st;
+  s->position_.Done(s->stats_.next_offset);
+  if (options.lag != nullptr) s->lag_ = options.lag->Track(options.group_id, s->consumer_.get());
+  s->ReportPosition();
   if (options.metrics != nullptr) {
     options.metrics->position.Set(static_cast<double>(s->stats_.next_offset));
     options.metrics->ready.Set(1);
@@ -112,7 +116,7 @@ ApplyResult LedgerService::ApplyEvent(const v1::Event& e) {
 }
 
 void LedgerService::PublishPopulation(bool force) {
-  if (options_.metrics == nullptr || newest_event_ == absl::InfinitePast()) return;
+  if (options_.metrics == nullptr) return;
   if (!force && (!population_dirty_ || absl::Now() - population_published_ < population_interval_))
     return;
   const absl::Time t0 = absl::Now();
@@ -141,12 +145,18 @@ void LedgerService::PublishPopulation(bool force) {
     m.persons.Add({{"state", v1::PersonStatus::State_Name(state)}})
         .Set(static_cast<double>(by_state[state]));
   }
-  for (const auto& [kind, c] : by_kind) {
-    const std::string k = v1::InstitutionRegistered::Kind_Name(kind);
+  // Every kind, from the start: an institution kind without staff has none restricted (0).
+  const google::protobuf::EnumDescriptor* kinds = v1::InstitutionRegistered::Kind_descriptor();
+  for (int i = 0; i < kinds->value_count(); ++i) {
+    const auto kind = static_cast<v1::InstitutionRegistered::Kind>(kinds->value(i)->number());
+    if (kind == 0) continue;
+    const std::array<int64_t, 3>& c = by_kind[kind];
+    const double staff = static_cast<double>(std::max<int64_t>(1, c[0]));
+    const std::string& k = kinds->value(i)->name();
     m.restricted_ratio.Add({{"institution_kind", k}, {"state", "SUSPENDED"}})
-        .Set(static_cast<double>(c[1]) / static_cast<double>(c[0]));
+        .Set(static_cast<double>(c[1]) / staff);
     m.restricted_ratio.Add({{"institution_kind", k}, {"state", "TERMINATED"}})
-        .Set(static_cast<double>(c[2]) / static_cast<double>(c[0]));
+        .Set(static_cast<double>(c[2]) / staff);
   }
   population_published_ = absl::Now();
   population_interval_ = std::max(absl::Seconds(1), 10 * (population_published_ - t0));
@@ -211,9 +221,15 @@ absl::StatusOr<size_t> LedgerService::Consume(int timeout_ms) {
   std::vector<std::unique_ptr<RdKafka::Message>>& batch = batch_.events;
   for (int wait = timeout_ms; static_cast<int>(batch.size()) < options_.max_batch; wait = 0) {
     std::unique_ptr<RdKafka::Message> m(consumer_->consume(wait));
-    if (m->err() == RdKafka::ERR__TIMED_OUT || m->err() == RdKafka::ERR__PARTITION_EOF) break;
+    if (m->err() == RdKafka::ERR__PARTITION_EOF) {
+      position_.End(m->offset());
+      ReportPosition();
+      break;
+    }
+    if (m->err() == RdKafka::ERR__TIMED_OUT) break;
     if (m->err() != RdKafka::ERR_NO_ERROR)
       return kafka::ToStatus(m->err(), "consuming ledger-events");
+    position_.Returned(m->offset());
     batch.push_back(std::move(m));
   }
   return batch.size();
@@ -282,7 +298,7 @@ absl::Status LedgerService::Committed() {
     LedgerMetrics& m = *options_.metrics;
     m.committed.Increment();
     for (const auto& [type, n] : batch_.types) m.events_applied.Add({{"type", type}}).Increment(n);
-    for (const auto& [code, n] : batch_.refusals) m.refusals.Add({{"code", code}}).Increment(n);
+    for (const auto& [code, n] : batch_.refusals) m.refusals.Add({{"reason", code}}).Increment(n);
     m.position.Set(static_cast<double>(next));
     population_dirty_ = true;
     PublishPopulation(false);
@@ -293,7 +309,13 @@ absl::Status LedgerService::Committed() {
   ++stats_.transactions;
   stats_.applied += static_cast<int64_t>(batch_.events.size());
   stats_.next_offset = next;
+  position_.Done(next);
+  ReportPosition();
   return absl::OkStatus();
+}
+
+void LedgerService::ReportPosition() {
+  if (lag_ != nullptr) lag_->Set(options_.topics.ledger_events, 0, position_.next());
 }
 
 absl::StatusOr<int> LedgerService::RunOnce(int timeout_ms) {

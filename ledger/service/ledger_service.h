@@ -24,6 +24,7 @@
 #include "ledger/kafka/topics.h"
 #include "ledger/kafka/transactional_producer.h"
 #include "ledger/ledger.h"
+#include "ledger/service/consumer_lag.h"
 #include "ledger/service/ledger_metrics.h"
 #include "ledger/service/ledger_store.h"
 
@@ -45,6 +46,8 @@ struct LedgerServiceOptions {
   const std::atomic<bool>* stop = nullptr;
   // Prometheus metrics (optional; must outlive the service).
   LedgerMetrics* metrics = nullptr;
+  // The consumer lag it reports (optional; must outlive the service).
+  ConsumerLag* lag = nullptr;
 };
 
 struct LedgerServiceStats {
@@ -125,12 +128,16 @@ class LedgerService : private kafka::StreamProcessor {
   void PublishPopulation(bool force);
   // Decodes one message; false when it is not a well-formed ledger event (the reason in `error`).
   bool Decode(const RdKafka::Message& m, v1::Event* event, std::string* error) const;
+  // Tells the lag where the service stands on ledger-events.
+  void ReportPosition();
 
   LedgerServiceOptions options_;
   std::unique_ptr<Ledger> ledger_;
   std::unique_ptr<LedgerStore> store_;  // null without a state path
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::unique_ptr<kafka::StreamLoop> loop_;  // owns the transactional producer
+  std::unique_ptr<ConsumerLag::Source> lag_;  // null without options_.lag; before consumer_ goes
+  LagPosition position_;                      // on ledger-events, for the lag
   Batch batch_;
   LedgerServiceStats stats_;
   absl::Time newest_event_ = absl::InfinitePast();

@@ -79,6 +79,7 @@ class PoisonTest : public ::testing::Test {
                           ::testing::UnitTest::GetInstance()->current_test_info()->name();
     options_.log = &log_;
     options_.metrics = &metrics_;
+    options_.lag = &lag_;
     std::filesystem::remove_all(options_.store.path);
     profiles_ = std::move(*ledger::ProfileSet::Builtin());
   }
@@ -129,7 +130,9 @@ class PoisonTest : public ::testing::Test {
   }
 
   std::string Exposition() {
-    return prometheus::TextSerializer().Serialize(registry_.Collect());
+    std::vector<prometheus::MetricFamily> families = registry_.Collect();
+    for (prometheus::MetricFamily& f : lag_.Collect()) families.push_back(std::move(f));
+    return prometheus::TextSerializer().Serialize(families);
   }
 
   std::map<std::string, int> DecidedIds() {
@@ -148,6 +151,7 @@ class PoisonTest : public ::testing::Test {
   std::unique_ptr<RdKafka::Producer> producer_;
   prometheus::Registry registry_;
   gate::GateMetrics metrics_{registry_};
+  ledger::ConsumerLag lag_;
   std::stringstream log_;
   gate::GateServiceOptions options_;
   std::unique_ptr<ledger::ProfileSet> profiles_;
@@ -179,7 +183,7 @@ TEST_F(PoisonTest, GarbageTooBigForTheDeadLetterTopicIsExcerptedAndTheOthersDeci
   EXPECT_EQ(d.headers.at("original_bytes"), "1000501");
   EXPECT_EQ(d.headers.at("original_sha256"), ledger::Sha256Hex(garbage));
   EXPECT_EQ(d.headers.at("excerpt_bytes"), "65536");
-  EXPECT_NE(Exposition().find("claimgate_dead_letters_total{error=\"MALFORMED\"} 1\n"),
+  EXPECT_NE(Exposition().find("claimgate_dead_letters_total{reason=\"MALFORMED\"} 1\n"),
             std::string::npos);
 }
 
@@ -202,7 +206,7 @@ TEST_F(PoisonTest, ClaimOverMaxClaimBytesIsDeadLetteredUnparsed) {
   EXPECT_EQ(dlq[0].headers.at("source"), "claims/0@1");
   EXPECT_EQ(dlq[0].headers.at("original_bytes"), absl::StrCat(big.size()));
   EXPECT_EQ(dlq[0].headers.count("excerpt_bytes"), 0u);
-  EXPECT_NE(Exposition().find("claimgate_dead_letters_total{error=\"CLAIM_TOO_LARGE\"} 1\n"),
+  EXPECT_NE(Exposition().find("claimgate_dead_letters_total{reason=\"CLAIM_TOO_LARGE\"} 1\n"),
             std::string::npos);
 }
 

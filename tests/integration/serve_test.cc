@@ -570,8 +570,8 @@ TEST(ServeTest, EachRoleExportsOnlyItsOwnSeriesEachFromZero) {
                             "claimgate_hot_tier_bytes"}) {
     EXPECT_EQ(ledger.find(other), std::string::npos) << other << " in the ledger's\n" << ledger;
   }
-  for (const char* zero : {"claimgate_ledger_refusals_total{code=\"DUPLICATE_EVENT\"} 0\n",
-                           "claimgate_ledger_refusals_total{code=\"MALFORMED\"} 0\n",
+  for (const char* zero : {"claimgate_ledger_refusals_total{reason=\"DUPLICATE_EVENT\"} 0\n",
+                           "claimgate_ledger_refusals_total{reason=\"MALFORMED\"} 0\n",
                            "claimgate_ledger_events_applied_total{type=\"score_assessed\"} 0\n"}) {
     EXPECT_NE(ledger.find(zero), std::string::npos) << zero << " not in\n" << ledger;
   }
@@ -579,8 +579,8 @@ TEST(ServeTest, EachRoleExportsOnlyItsOwnSeriesEachFromZero) {
   const std::string gate = scrape("gate");
   for (const char* zero : {"claimgate_decisions_total{outcome=\"REJECT\"} 0\n",
                            "claimgate_decision_reasons_total{reason=\"STATUS_STALE\"} 0\n",
-                           "claimgate_dead_letters_total{error=\"MALFORMED\"} 0\n",
-                           "claimgate_dead_letters_total{error=\"OUTPUT_TOO_LARGE\"} 0\n"}) {
+                           "claimgate_dead_letters_total{reason=\"MALFORMED\"} 0\n",
+                           "claimgate_dead_letters_total{reason=\"OUTPUT_TOO_LARGE\"} 0\n"}) {
     EXPECT_NE(gate.find(zero), std::string::npos) << zero << " not in\n" << gate;
   }
   EXPECT_NE(gate.find("claimgate_ready{service=\"gate\"}"), std::string::npos) << gate;

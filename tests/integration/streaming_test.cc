@@ -119,8 +119,10 @@ TEST_P(StreamingTest, DecidesLikeCheckEachClaimOnceAndDeadLettersMalformed) {
   gate::GateMetrics gate_metrics(registry);
   gate::HttpMetrics http_metrics(registry);
   ledger::RegisterBuildInfo(registry, "test");
+  ledger::ConsumerLag lag;
   ledger::LedgerServiceOptions lo;
   lo.metrics = &ledger_metrics;
+  lo.lag = &lag;
   lo.kafka = config;
   lo.topics = topics;
   lo.group_id = broker->Id(lo.group_id);
@@ -145,6 +147,7 @@ TEST_P(StreamingTest, DecidesLikeCheckEachClaimOnceAndDeadLettersMalformed) {
   go.group_id = broker->Id(go.group_id);
   go.transactional_id = broker->Id(go.transactional_id);
   go.metrics = &gate_metrics;
+  go.lag = &lag;
   // The restarted gate below gets the partitions once the group has let the old member go.
   go.kafka.properties = {{"session.timeout.ms", "6000"}, {"heartbeat.interval.ms", "500"}};
   go.input_format = kafka::Format::kJson;
@@ -204,7 +207,26 @@ TEST_P(StreamingTest, DecidesLikeCheckEachClaimOnceAndDeadLettersMalformed) {
     // Gauges are published at most once a second: run the idle gate past that.
     for (const absl::Time until = absl::Now() + absl::Milliseconds(1500); absl::Now() < until;)
       ASSERT_TRUE((*gate_service)->RunOnce(100).ok());
-    const std::string exposition = prometheus::TextSerializer().Serialize(registry.Collect());
+    std::vector<prometheus::MetricFamily> families = registry.Collect();
+    for (prometheus::MetricFamily& f : lag.Collect()) families.push_back(std::move(f));
+    const std::string exposition = prometheus::TextSerializer().Serialize(families);
+    // Every input partition of both services is in the lag from assignment on, caught up: past
+    // the transaction markers that end the status topics on Apache Kafka too.
+    for (const auto& [topic, partitions] :
+         std::vector<std::pair<std::string, int>>{{topics.ledger_events, 1},
+                                                  {topics.claims, 3},
+                                                  {topics.person_status, 3},
+                                                  {topics.institution_status, 3}}) {
+      const std::string group = topic == topics.ledger_events ? lo.group_id : go.group_id;
+      for (int p = 0; p < partitions; ++p) {
+        EXPECT_NE(exposition.find(absl::StrCat("claimgate_consumergroup_lag{consumergroup=\"",
+                                               group, "\",partition=\"", p, "\",topic=\"",
+                                               topic, "\"} 0\n")),
+                  std::string::npos)
+            << topic << " " << p << "\n"
+            << exposition;
+      }
+    }
     const auto& st = (*gate_service)->stats();
     for (const auto& [outcome, n] : st.outcomes) {
       EXPECT_NE(exposition.find(
@@ -212,7 +234,7 @@ TEST_P(StreamingTest, DecidesLikeCheckEachClaimOnceAndDeadLettersMalformed) {
                 std::string::npos)
           << outcome;
     }
-    EXPECT_NE(exposition.find("claimgate_dead_letters_total{error=\"MALFORMED\"} 2\n"),
+    EXPECT_NE(exposition.find("claimgate_dead_letters_total{reason=\"MALFORMED\"} 2\n"),
               std::string::npos);
     EXPECT_NE(
         exposition.find(absl::StrCat("claimgate_ledger_position ", lines.ledger.size(), "\n")),
