@@ -1,11 +1,17 @@
 // What the subcommands share (command.h).
 #include "gate/app/command.h"
 
+#include <algorithm>
 #include <iostream>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/stubs/common.h"
+#include "librdkafka/rdkafkacpp.h"
+#include "rocksdb/version.h"
 #include "ledger/calendar.h"
 
 namespace claimgate::gate {
@@ -53,11 +59,46 @@ bool ParseTimeRange(const std::string& from, const std::string& to,
   return true;
 }
 
+std::string VersionText(const std::string& git_commit) {
+  return absl::StrCat(
+      "claimgate ", CLAIMGATE_VERSION_STRING, " (commit ", git_commit, ")\nlibrdkafka ",
+      RdKafka::version_str(), "\nRocksDB ", rocksdb::GetRocksVersionAsString(), "\nProtobuf ",
+      google::protobuf::internal::VersionString(GOOGLE_PROTOBUF_VERSION));
+}
+
+std::string ClosestName(const std::string& word, const std::vector<std::string>& names) {
+  std::string best;
+  size_t best_distance = std::min<size_t>(3, word.size());
+  for (const std::string& name : names) {
+    // Levenshtein distance, one row at a time.
+    std::vector<size_t> row(name.size() + 1);
+    for (size_t j = 0; j <= name.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= word.size(); ++i) {
+      size_t diagonal = row[0];
+      row[0] = i;
+      for (size_t j = 1; j <= name.size(); ++j) {
+        const size_t up = row[j];
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1,
+                           diagonal + (word[i - 1] == name[j - 1] ? 0 : 1)});
+        diagonal = up;
+      }
+    }
+    if (row[name.size()] < best_distance) {
+      best_distance = row[name.size()];
+      best = name;
+    }
+  }
+  return best;
+}
+
 sigset_t BlockStopSignals() {
   sigset_t stop;
   sigemptyset(&stop);
   sigaddset(&stop, SIGTERM);
   sigaddset(&stop, SIGINT);
+  // A shell starts background jobs with SIGINT ignored; taken with sigwait() it must not be.
+  signal(SIGTERM, SIG_DFL);
+  signal(SIGINT, SIG_DFL);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
   return stop;
 }

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "CLI/CLI.hpp"
 #include "absl/time/time.h"
@@ -61,6 +62,14 @@ std::istream* OpenInput(const std::string& path, std::ifstream* file);
 bool ParseTimeRange(const std::string& from, const std::string& to,
                     std::optional<absl::Time>* from_time, std::optional<absl::Time>* to_time,
                     std::string* error);
+
+// What `claimgate --version` prints: the version, the commit built from (`git_commit`) and the
+// versions of the libraries it runs with (librdkafka and RocksDB as loaded, Protobuf as built).
+std::string VersionText(const std::string& git_commit);
+
+// For a mistyped subcommand: the closest of `names` (edit distance at most 2 and less than the
+// word's length), or "" when none is close.
+std::string ClosestName(const std::string& word, const std::vector<std::string>& names);
 
 // Blocks SIGTERM and SIGINT in the calling thread and returns that set. Call it before librdkafka
 // starts a thread (threads inherit the mask), then take the signal with sigwait() on the set.

@@ -33,6 +33,9 @@ absl::StatusOr<ServeOptions> ResolveServeOptions(const ServeFlags& flags) {
 }
 
 // RunServe until it ends by itself or a stop signal of `stop_signals` (blocked) asks it to finish.
+// A second signal ends the process at once with status 128 + the signal: the open transaction is
+// left to the broker (aborted when the next instance with the same transactional id starts, or at
+// transaction.timeout.ms), so nothing is lost or decided twice.
 absl::Status RunUntilSignal(const ServeOptions& o, const ledger::ProfileSet& profiles,
                             const sigset_t& stop_signals) {
   std::atomic<bool> stop = false, finished = false;
@@ -40,12 +43,18 @@ absl::Status RunUntilSignal(const ServeOptions& o, const ledger::ProfileSet& pro
     int sig = 0;
     sigwait(&stop_signals, &sig);
     if (finished.load()) return;  // released below: the services ended by themselves
-    std::cerr << "claimgate serve: signal " << sig << ", finishing the open transaction\n";
+    std::cerr << "claimgate serve: signal " << sig
+              << ", finishing the open transaction (a second signal stops at once)\n";
     stop = true;
+    sigwait(&stop_signals, &sig);
+    if (finished.load()) return;
+    std::cerr << "claimgate serve: second signal " << sig
+              << ", stopping now; the broker aborts the open transaction\n";
+    std::_Exit(128 + sig);
   });
   const absl::Status s = RunServe(o, profiles, stop, std::cerr);
   finished = true;
-  if (!stop.load()) pthread_kill(waiter.native_handle(), SIGTERM);  // release the waiter
+  pthread_kill(waiter.native_handle(), SIGTERM);  // release the waiter (it waits on either signal)
   waiter.join();
   return s;
 }

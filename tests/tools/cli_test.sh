@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The command line's contract from outside (issue 15 item 7): --version, a mistyped subcommand, usage
+# errors' exit status, and a second stop signal that ends `serve` at once.
+# Usage: cli_test.sh CLAIMGATE. Exit 0 when every check passes, 1 otherwise.
+set -uo pipefail
+bin=$1
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+failed=0
+fail() { echo "FAIL: $*" >&2; failed=1; }
+
+# expect STATUS PATTERN ARGS...: the exit status, and PATTERN (grep -E) in stdout+stderr.
+expect() {
+  local want=$1 pattern=$2
+  shift 2
+  local out status
+  out=$("$bin" "$@" 2>&1)
+  status=$?
+  [ "$status" -eq "$want" ] || fail "claimgate $*: exit $status, want $want: $out"
+  grep -qE "$pattern" <<<"$out" || fail "claimgate $*: no /$pattern/ in: $out"
+  echo "ok: claimgate $* -> $status"
+}
+
+expect 0 '^claimgate [0-9]+\.[0-9]+\.[0-9]+ \(commit [0-9a-f]{7,}(-dirty)?|unknown\)$' --version
+expect 0 '^librdkafka 2\.' --version
+expect 0 '^RocksDB [0-9]+\.[0-9]+' --version
+expect 2 "^claimgate: unknown subcommand 'serv'; did you mean 'serve'\?" serv --bootstrap-servers x
+expect 2 "^claimgate audit: unknown subcommand 'verif'; did you mean 'verify'\?" audit verif
+expect 2 "^claimgate: unknown subcommand 'xyzzy'$" xyzzy
+expect 2 'not expected: --no-such-flag' check --no-such-flag -
+expect 2 'required' serve
+expect 2 'cannot read' check "$work/missing.jsonl"
+
+# A second SIGINT ends serve at once (128 + 2), here while the first one waits for the topics to be
+# created (librdkafka 2.0.2's mock answers no CreateTopics: serve gives up after about 8 s).
+"$bin" mock-broker --brokers 1 --topics other:1 > "$work/bootstrap" 2> "$work/broker.err" &
+broker=$!
+pids+=("$broker")
+for _ in $(seq 100); do [ -s "$work/bootstrap" ] && break; sleep 0.1; done
+bootstrap=$(head -1 "$work/bootstrap")
+"$bin" serve --bootstrap-servers "$bootstrap" --state-dir "$work/state" --http-address "" \
+  2> "$work/serve.err" &
+serve=$!
+pids+=("$serve")
+sleep 2
+kill -INT "$serve"
+sleep 0.5
+kill -INT "$serve"
+wait "$serve"
+status=$?
+[ "$status" -eq 130 ] || fail "serve after two SIGINTs: exit $status, want 130: $(grep -v '^%' "$work/serve.err")"
+grep -q 'second signal 2, stopping now' "$work/serve.err" ||
+  fail "no 'second signal' line: $(grep -v '^%' "$work/serve.err")"
+echo "ok: serve, SIGINT twice while it creates topics -> $status"
+exit "$failed"
