@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gate/app/command.h"
+#include "gate/app/serve_config.h"
 #include "gate/audit/audit_file.h"
 #include "gate/service/audit_topic.h"
 
@@ -16,7 +17,8 @@ namespace claimgate::gate {
 namespace {
 
 struct AuditVerifyFlags {
-  std::string input, bootstrap, from, to;
+  std::string input, bootstrap, from, to, config;
+  bool topic_given = false;  // --topic on the command line: it wins over the file's topics.audit
   AuditTopicOptions topic;
   bool partial = false;
   std::vector<std::string> heads;
@@ -34,8 +36,18 @@ int RunAuditVerifyCommand(const AuditVerifyFlags& flags) {
     verifier.ExpectHead(chain, seq, hash);
   }
   absl::Status s;
+  if (!flags.config.empty() && flags.bootstrap.empty())
+    return Fail("audit verify: --config is for reading the topic (--bootstrap-servers)");
   if (!flags.bootstrap.empty()) {
     AuditTopicOptions topic = flags.topic;
+    if (!flags.config.empty()) {
+      // serve's configuration file: its kafka: properties (SASL, TLS) and topics.audit.
+      ServeOptions config;
+      if (absl::Status c = LoadServeConfig(flags.config, &config); !c.ok())
+        return Fail(std::string(c.message()));
+      topic.kafka = config.gate.kafka;
+      if (!flags.topic_given) topic.topic = config.gate.topics.audit;
+    }
     topic.kafka.bootstrap_servers = flags.bootstrap;
     std::string bad;
     if (!ParseTimeRange(flags.from, flags.to, &topic.from, &topic.to, &bad))
@@ -66,7 +78,10 @@ Command AddAuditVerifyCommand(CLI::App& app) {
                      "decisions as `check` writes them, or audit records, one JSON a line ('-': "
                      "stdin)");
   verify->add_option("--bootstrap-servers", flags->bootstrap, "instead: read the topic");
-  verify->add_option("--topic", flags->topic.topic, "audit topic")->capture_default_str();
+  verify->add_option("--topic", flags->topic.topic, "audit topic (else --config's topics.audit)")
+      ->capture_default_str();
+  verify->add_option("--config", flags->config,
+                     "serve's YAML configuration: its kafka: properties (SASL, TLS) and topics");
   verify->add_option("--partition", flags->topic.partition, "only this partition");
   verify->add_option("--from", flags->from, "records written at or after (RFC 3339)");
   verify->add_option("--to", flags->to, "records written before (RFC 3339)");
@@ -75,7 +90,10 @@ Command AddAuditVerifyCommand(CLI::App& app) {
       "CHAIN=SEQ:HASH kept from an earlier run (repeatable): the chain must reach it");
   verify->add_flag("--partial", flags->partial,
                    "a file's chains may start after seq 1 (an excerpt of a longer trail)");
-  return {verify, [flags](Context&) { return RunAuditVerifyCommand(*flags); }};
+  return {verify, [flags, verify](Context&) {
+            flags->topic_given = verify->count("--topic") > 0;
+            return RunAuditVerifyCommand(*flags);
+          }};
 }
 
 }  // namespace claimgate::gate

@@ -82,17 +82,6 @@ TEST(ServeTest, DecidesFromMockBrokerAndStopsGracefullyOnSigterm) {
   DecideSpecExample(bootstrap, kafka::Topics(), {"--state-dir", state, "--no-create-topics"});
 }
 
-// The same on Apache Kafka, where serve creates its topics itself (the admin API), with names,
-// groups and transactional ids of this test's own from its configuration file.
-TEST(ServeTest, DecidesOnApacheKafkaCreatingItsTopics) {
-  CLAIMGATE_START_BROKER(broker, claimgate::testing::BrokerKind::kApache);
-  const std::string state = ::testing::TempDir() + "/serve_test_apache_state";
-  std::filesystem::remove_all(state);
-  std::ofstream(state + ".yaml") << broker->ServeYaml();
-  DecideSpecExample(broker->bootstrap_servers(), broker->topics(),
-                    {"--state-dir", state, "--config", state + ".yaml"});
-}
-
 // Runs `claimgate args` to its exit (at most 60 s): exit status and everything it printed.
 std::pair<int, std::string> RunToExit(const std::string& args) {
   const std::string command =
@@ -104,6 +93,30 @@ std::pair<int, std::string> RunToExit(const std::string& args) {
   while (fgets(buf, sizeof(buf), p) != nullptr) output += buf;
   const int status = pclose(p);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+// The same on Apache Kafka, where serve creates its topics itself (the admin API), with names,
+// groups and transactional ids of this test's own from its configuration file.
+TEST(ServeTest, DecidesOnApacheKafkaCreatingItsTopics) {
+  CLAIMGATE_START_BROKER(broker, claimgate::testing::BrokerKind::kApache);
+  const std::string state = ::testing::TempDir() + "/serve_test_apache_state";
+  std::filesystem::remove_all(state);
+  std::ofstream(state + ".yaml") << broker->ServeYaml();
+  DecideSpecExample(broker->bootstrap_servers(), broker->topics(),
+                    {"--state-dir", state, "--config", state + ".yaml"});
+  // The auditors' commands take the same file: its topics (this test's own names) and kafka:
+  // properties. Without it they would read the default topic names.
+  const std::string from = absl::StrCat("--bootstrap-servers ", broker->bootstrap_servers(),
+                                        " --config ", state, ".yaml");
+  auto [status, out] = RunToExit("audit verify " + from);
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_NE(out.find("\"verified\":3,"), std::string::npos) << out;
+  std::tie(status, out) = RunToExit("replay --against recorded --input-format json " + from);
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_NE(out.find("\"same\":3,"), std::string::npos) << out;
+  std::tie(status, out) = RunToExit("audit verify --config " + state + ".yaml -");
+  EXPECT_EQ(status, 2) << out;
+  EXPECT_NE(out.find("--config is for reading the topic"), std::string::npos) << out;
 }
 
 // Serves the spec example's ledger events with `state` until the ledger has published a status.
