@@ -2,6 +2,8 @@
 #include "gate/app/command.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <utility>
 #include <vector>
@@ -10,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/stubs/common.h"
+#include "ledger/kafka/logging.h"
 #include "librdkafka/rdkafkacpp.h"
 #include "rocksdb/version.h"
 #include "ledger/calendar.h"
@@ -89,6 +92,31 @@ std::string ClosestName(const std::string& word, const std::vector<std::string>&
     }
   }
   return best;
+}
+
+StopOnSignal::StopOnSignal(std::function<void(int)> on_first) : signals_(BlockStopSignals()) {
+  waiter_ = std::thread([this, on_first = std::move(on_first)] {
+    int sig = 0;
+    sigwait(&signals_, &sig);
+    if (finished_.load()) return;  // released by the destructor
+    stop_ = true;
+    if (on_first) on_first(sig);
+    const auto first = std::chrono::steady_clock::now();
+    do {
+      sigwait(&signals_, &sig);
+      if (finished_.load()) return;
+    } while (std::chrono::steady_clock::now() - first < std::chrono::milliseconds(500));
+    logging::Write(logging::Level::kWarning, "claimgate",
+                   absl::StrCat("second signal ", sig,
+                                ", stopping now; the broker aborts any open transaction"));
+    std::_Exit(128 + sig);
+  });
+}
+
+StopOnSignal::~StopOnSignal() {
+  finished_ = true;
+  pthread_kill(waiter_.native_handle(), SIGTERM);  // release the waiter
+  waiter_.join();
 }
 
 sigset_t BlockStopSignals() {

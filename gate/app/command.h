@@ -6,12 +6,14 @@
 
 #include <signal.h>
 
+#include <atomic>
 #include <fstream>
 #include <functional>
 #include <istream>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "CLI/CLI.hpp"
@@ -70,6 +72,25 @@ std::string VersionText(const std::string& git_commit);
 // For a mistyped subcommand: the closest of `names` (edit distance at most 2 and less than the
 // word's length), or "" when none is close.
 std::string ClosestName(const std::string& word, const std::vector<std::string>& names);
+
+// SIGINT and SIGTERM, taken on a thread of its own from construction to destruction (construct it
+// before librdkafka starts a thread: the signals are blocked first, and threads inherit the mask).
+// The first sets stop() and calls `on_first` with the signal; a second one, half a second or more
+// later, ends the process at once with status 128 + the signal (one sooner is the same request:
+// GNU timeout, for one, signals the process and then its process group).
+class StopOnSignal {
+ public:
+  explicit StopOnSignal(std::function<void(int)> on_first = {});
+  ~StopOnSignal();
+  StopOnSignal(const StopOnSignal&) = delete;
+  StopOnSignal& operator=(const StopOnSignal&) = delete;
+  const std::atomic<bool>& stop() const { return stop_; }
+
+ private:
+  sigset_t signals_;
+  std::atomic<bool> stop_ = false, finished_ = false;
+  std::thread waiter_;
+};
 
 // Blocks SIGTERM and SIGINT in the calling thread and returns that set. Call it before librdkafka
 // starts a thread (threads inherit the mask), then take the signal with sigwait() on the set.

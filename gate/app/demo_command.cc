@@ -59,7 +59,13 @@ int RunDemoCommand(const DemoFlags& flags, Context& context) {
   const ledger::ProfileSet* profiles = context.Profiles();
   if (profiles == nullptr) return 2;
   if (!flags.events.empty()) return RunFileDemo(flags, *profiles);
-  const absl::Status s = RunDemo(flags.options, *profiles, std::cout);
+  // SIGINT/SIGTERM end the demo (and --linger's wait); a second one at once.
+  const StopOnSignal signals;
+  const absl::Status s = RunDemo(flags.options, *profiles, signals.stop(), std::cout);
+  if (absl::IsCancelled(s) && signals.stop().load()) {
+    std::cout << std::endl;
+    return 0;
+  }
   if (!s.ok()) return Fail(std::string(s.ToString()));
   return 0;
 }
@@ -72,13 +78,16 @@ Command AddDemoCommand(CLI::App& app) {
   CLI::App* demo = app.add_subcommand(
       "demo",
       "embedded default: mock Kafka cluster, synthetic population and claims, ledger + gate");
-  demo->add_option("--duration", o.duration_seconds, "upper bound of the claim phase, seconds")
+  demo->add_option("--duration", o.duration_seconds,
+                   "upper bound of each phase (the ledger's, then the claims'), seconds")
       ->capture_default_str();
   demo->add_option("--claims", o.claims, "claims to stream")->capture_default_str();
   demo->add_option("--persons", o.persons, "population size")->capture_default_str();
   demo->add_option("--http-address", o.http_address,
-                   "HOST:PORT of /metrics, /livez, /readyz (empty: none)")
+                   "HOST:PORT of /metrics, /livez, /readyz (empty: none; taken: any free port)")
       ->capture_default_str();
+  demo->add_flag("--linger", o.linger,
+                 "after the report, keep /metrics up until Ctrl-C (for Prometheus and Grafana)");
   demo->add_option(
       "--events", flags->events,
       "instead: decide a JSONL file with the file path (e.g. " + DefaultDemoEvents() + ")");

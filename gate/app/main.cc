@@ -12,6 +12,7 @@
 
 #include "CLI/CLI.hpp"
 #include "gate/app/command.h"
+#include "ledger/kafka/logging.h"
 
 extern const char kClaimgateGitCommit[];  // generated (cmake/GitCommit.cmake)
 
@@ -25,7 +26,7 @@ bool UnknownSubcommand(const CLI::App& app, int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string word = argv[i];
     if (word.empty() || word[0] == '-') {
-      if (word == "--profiles-dir") ++i;  // its value
+      if (word == "--profiles-dir" || word == "--log-level" || word == "--log-format") ++i;
       continue;
     }
     std::vector<std::string> shown;  // not the hidden ones
@@ -60,6 +61,13 @@ int main(int argc, char** argv) {
   claimgate::gate::Context context;
   app.add_option("--profiles-dir", context.profiles_dir, "extra policy profiles (*.textproto)")
       ->check(CLI::ExistingDirectory);
+  std::string log_level = "info", log_format = "text";
+  app.add_option("--log-level", log_level, "debug, info, warning or error (standard error)")
+      ->check(CLI::IsMember({"debug", "info", "warning", "error"}))
+      ->capture_default_str();
+  app.add_option("--log-format", log_format, "text, or json (one object a line, for shippers)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
   const std::vector<Command> commands = {
       claimgate::gate::AddCheckCommand(app),       claimgate::gate::AddDemoCommand(app),
       claimgate::gate::AddServeCommand(app),       claimgate::gate::AddMockBrokerCommand(app),
@@ -75,6 +83,11 @@ int main(int argc, char** argv) {
     if (!UnknownSubcommand(app, argc, argv)) app.exit(e);
     return 2;
   }
+
+  claimgate::logging::Options log;
+  (void)claimgate::logging::ParseLevel(log_level, &log.level);  // checked by CLI11 above
+  log.json = log_format == "json";
+  claimgate::logging::Configure(log);
 
   for (const Command& command : commands) {
     if (command.cli->parsed()) return command.run(context);

@@ -50,7 +50,7 @@ struct Observability {
   std::atomic<const StatusStore*> store = nullptr;
 
   absl::Status Start(const std::string& address, const std::string& token, HttpOptions options,
-                     Roles roles, std::ostream& log) {
+                     Roles roles, std::ostream& log, bool any_port_if_taken = false) {
     ledger::RegisterBuildInfo(*registry, CLAIMGATE_VERSION_STRING);
     if (roles.ledger) ledger = std::make_unique<ledger::LedgerMetrics>(*registry);
     if (roles.gate) gate = std::make_unique<GateMetrics>(*registry);
@@ -67,7 +67,13 @@ struct Observability {
       if (st == nullptr) return absl::UnavailableError("the gate has not started");
       return st->ReadPersonStatus(id);
     };
-    auto h = HttpServer::Start(address, registry.get(), &ready, std::move(status), options);
+    auto h = HttpServer::Start(address, registry.get(), &ready, status, options);
+    if (absl::IsUnavailable(h.status()) && any_port_if_taken) {
+      log << "claimgate: " << address << " is taken (" << h.status().message()
+          << "); any free port instead\n";
+      const std::string any = address.substr(0, address.rfind(':')) + ":0";
+      h = HttpServer::Start(any, registry.get(), &ready, std::move(status), options);
+    }
     if (!h.ok()) return h.status();
     http = std::move(*h);
     log << "claimgate: /metrics, /livez and /readyz on " << address.substr(0, address.rfind(':'))
@@ -123,7 +129,7 @@ absl::Status PrepareCluster(const ServeOptions& o, const std::atomic<bool>& stop
     if (absl::Status s = kafka::CreateTopics(o.gate.kafka, ServeTopicSpecs(o)); !s.ok()) {
       // A cluster without the admin API (librdkafka's mock) answers nothing: carry on with what
       // exists.
-      log << "claimgate serve: creating topics: " << s.message() << " (continuing)\n";
+      log << "claimgate serve: warning: creating topics: " << s.message() << " (continuing)\n";
     }
   }
   return absl::OkStatus();
@@ -148,7 +154,7 @@ absl::Status StartServices(const ServeOptions& o, const ledger::ProfileSet& prof
     auto l = ledger::LedgerService::Start(ledger_options, &profiles);
     if (StoppedDuringStartUp(l.status(), stop)) return absl::OkStatus();
     if (!l.ok()) {
-      log << "claimgate serve: the ledger service failed to start: " << l.status() << "\n";
+      log << "claimgate serve: error: the ledger service failed to start: " << l.status() << "\n";
       return From("ledger service start-up", l.status());
     }
     services->ledger = std::move(*l);
@@ -164,7 +170,7 @@ absl::Status StartServices(const ServeOptions& o, const ledger::ProfileSet& prof
     auto g = GateService::Start(gate_options, &profiles, clock);
     if (StoppedDuringStartUp(g.status(), stop)) return absl::OkStatus();
     if (!g.ok()) {
-      log << "claimgate serve: the gate service failed to start: " << g.status() << "\n";
+      log << "claimgate serve: error: the gate service failed to start: " << g.status() << "\n";
       return From("gate service start-up", g.status());
     }
     services->gate = std::move(*g);
@@ -217,8 +223,9 @@ absl::Status RunServices(const Services& services, Observability& obs,
   }
   // Each failure once, with its service; the first one stopped the other service.
   if (!ledger_status.ok())
-    log << "claimgate serve: the ledger service failed: " << ledger_status << "\n";
-  if (!gate_status.ok()) log << "claimgate serve: the gate service failed: " << gate_status << "\n";
+    log << "claimgate serve: error: the ledger service failed: " << ledger_status << "\n";
+  if (!gate_status.ok())
+    log << "claimgate serve: error: the gate service failed: " << gate_status << "\n";
   if (!ledger_status.ok()) return From("ledger service", ledger_status);
   return From("gate service", gate_status);
 }
@@ -289,20 +296,30 @@ absl::StatusOr<DemoStream> ProduceDemoStream(const DemoOptions& d, const ServeOp
 // (a gate is ready once it has caught up with them).
 absl::StatusOr<std::unique_ptr<ledger::LedgerService>> CatchUpLedger(
     const DemoOptions& d, const ServeOptions& o, const ledger::ProfileSet& profiles,
-    int64_t ledger_events, std::ostream& out) {
+    int64_t ledger_events, const std::atomic<bool>& stop, std::ostream& out) {
   auto ledger_service = ledger::LedgerService::Start(o.ledger, &profiles);
   if (!ledger_service.ok()) return ledger_service.status();
   const absl::Time t0 = absl::Now();
+  absl::Time shown = t0;
   while ((*ledger_service)->stats().next_offset < ledger_events) {
+    if (stop.load()) return absl::CancelledError("stopped by a signal");
     absl::StatusOr<int> n = (*ledger_service)->RunOnce(500);
     if (!n.ok()) return n.status();
     if (absl::Now() - t0 > absl::Seconds(d.duration_seconds))
       return absl::DeadlineExceededError("ledger");
+    if (absl::Now() - shown >= absl::Seconds(1)) {
+      shown = absl::Now();
+      out << absl::StrFormat("\r%6.1f s  ledger: %8d of %d events applied   ",
+                             absl::ToDoubleSeconds(shown - t0),
+                             (*ledger_service)->stats().next_offset, ledger_events)
+          << std::flush;
+    }
   }
   (*ledger_service)->PublishPopulationNow();
   out << absl::StrFormat(
-      "ledger: %d events applied in %.1f s, %d refused\n", (*ledger_service)->stats().applied,
-      absl::ToDoubleSeconds(absl::Now() - t0), (*ledger_service)->stats().refused);
+      "\rledger: %d events applied in %.1f s, %d refused%20s\n",
+      (*ledger_service)->stats().applied, absl::ToDoubleSeconds(absl::Now() - t0),
+      (*ledger_service)->stats().refused, "");
   return ledger_service;
 }
 
@@ -313,29 +330,36 @@ int64_t OutcomeCount(const GateServiceStats& s, const std::string& outcome) {
 // Runs `gate` until it has decided or dead-lettered `claims` claims or the demo's duration is up,
 // with a progress line a second. The seconds it ran.
 absl::StatusOr<double> RunDemoGate(const DemoOptions& d, int64_t claims, GateService& gate,
-                                   Observability& obs, std::ostream& out) {
+                                   Observability& obs, const std::atomic<bool>& stop,
+                                   std::ostream& out) {
   const absl::Time start = absl::Now();
   absl::Time last = start;
   int64_t last_done = 0;
   auto done = [&] { return gate.stats().decided + gate.stats().dead_lettered; };
+  // The progress line, rewritten in place; the rate over the time since the last one.
+  auto show = [&] {
+    const auto& s = gate.stats();
+    const absl::Time now = absl::Now();
+    out << absl::StrFormat(
+               "\r%6.1f s  %8d decided  %8.0f claims/s  ACCEPT %d  REJECT %d  FLAG %d  DLQ %d   ",
+               absl::ToDoubleSeconds(now - start), s.decided,
+               (done() - last_done) / std::max(1e-3, absl::ToDoubleSeconds(now - last)),
+               OutcomeCount(s, "ACCEPT"), OutcomeCount(s, "REJECT"), OutcomeCount(s, "FLAG"),
+               s.dead_lettered)
+        << std::flush;
+    last = now;
+    last_done = done();
+  };
   while (done() < claims && absl::Now() - start < absl::Seconds(d.duration_seconds)) {
+    if (stop.load()) return absl::CancelledError("stopped by a signal");
     absl::StatusOr<int> n = gate.RunOnce(200);
     if (!n.ok()) return n.status();
     obs.ready = gate.ready();
-    if (absl::Now() - last >= absl::Seconds(1)) {
-      const auto& s = gate.stats();
-      out << absl::StrFormat(
-                 "\r%6.1f s  %8d decided  %8.0f claims/s  ACCEPT %d  REJECT %d  FLAG %d  DLQ %d   ",
-                 absl::ToDoubleSeconds(absl::Now() - start), s.decided,
-                 (done() - last_done) / absl::ToDoubleSeconds(absl::Now() - last),
-                 OutcomeCount(s, "ACCEPT"), OutcomeCount(s, "REJECT"), OutcomeCount(s, "FLAG"),
-                 s.dead_lettered)
-          << std::flush;
-      last = absl::Now();
-      last_done = done();
-    }
+    if (absl::Now() - last >= absl::Seconds(1)) show();
   }
-  return absl::ToDoubleSeconds(absl::Now() - start);
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  show();  // the last state, not the one of up to a second ago
+  return seconds;
 }
 
 // The gate's tables: claims by outcome and by reason, then the totals.
@@ -358,7 +382,8 @@ void PrintGateSummary(const GateServiceStats& s, double seconds, std::ostream& o
 // store is removed. DeadlineExceeded when claims are left undecided.
 absl::Status DecideDemoClaims(const DemoOptions& d, ServeOptions o,
                               const ledger::ProfileSet& profiles, int64_t claims,
-                              Observability& obs, std::ostream& out) {
+                              Observability& obs, const std::atomic<bool>& stop,
+                              std::ostream& out) {
   const std::string state =
       absl::StrCat(std::filesystem::temp_directory_path().string(), "/claimgate-demo-", getpid());
   std::filesystem::remove_all(state);
@@ -369,13 +394,12 @@ absl::Status DecideDemoClaims(const DemoOptions& d, ServeOptions o,
   auto gate = GateService::Start(o.gate, &profiles, &clock);
   if (!gate.ok()) return gate.status();
   obs.store = &(*gate)->store();
-  absl::StatusOr<double> seconds = RunDemoGate(d, claims, **gate, obs, out);
+  absl::StatusOr<double> seconds = RunDemoGate(d, claims, **gate, obs, stop, out);
   if (!seconds.ok()) return seconds.status();
   const GateServiceStats& s = (*gate)->stats();
   PrintGateSummary(s, *seconds, out);
   const bool complete = s.decided + s.dead_lettered >= claims;
-  obs.http.reset();  // no status query may reach the store from here on
-  obs.store = nullptr;
+  obs.store = nullptr;  // no status query may reach the store from here on (the endpoint stays)
   gate->reset();
   std::filesystem::remove_all(state);
   if (!complete)
@@ -388,18 +412,22 @@ absl::Status DecideDemoClaims(const DemoOptions& d, ServeOptions o,
 absl::Status VerifyDemoAudit(const ServeOptions& o, const ledger::ProfileSet& profiles,
                              std::ostream& out) {
   const absl::Time audit_start = absl::Now();
+  out << "\naudit: checking the hash chains of " << o.gate.topics.audit << " ..." << std::flush;
   AuditTopicOptions audit;
   audit.kafka = o.gate.kafka;
   audit.topic = o.gate.topics.audit;
   ChainVerifier verifier(/*partial=*/false);
   if (absl::Status st = VerifyAuditTopic(audit, &verifier); !st.ok()) return st;
+  out << absl::StrFormat(" %d records; replaying each decision against the record ...",
+                         verifier.records())
+      << std::flush;
   KafkaReplayOptions replay;
   replay.kafka = o.gate.kafka;
   replay.topics = o.gate.topics;
   std::ostringstream differences;
   absl::StatusOr<ReplayTally> tally = ReplayKafka(replay, profiles, differences);
   if (!tally.ok()) return tally.status();
-  out << absl::StrFormat("\n%-36s %10d\n%-36s %10d\n%-36s %10d\n%-36s %10d\n%-36s %10.1f\n",
+  out << absl::StrFormat(" done\n\n%-36s %10d\n%-36s %10d\n%-36s %10d\n%-36s %10d\n%-36s %10.1f\n",
                          "audit records verified", verifier.records(), "audit chains",
                          verifier.chains().size(), "broken links", verifier.breaks(),
                          "replayed against the record: differ", tally->differ() + tally->errors(),
@@ -413,9 +441,14 @@ absl::Status VerifyDemoAudit(const ServeOptions& o, const ledger::ProfileSet& pr
 
 }  // namespace
 
-absl::Status RunDemo(const DemoOptions& d, const ledger::ProfileSet& profiles, std::ostream& out) {
+absl::Status RunDemo(const DemoOptions& d, const ledger::ProfileSet& profiles,
+                     const std::atomic<bool>& stop, std::ostream& out) {
   Observability obs;
-  if (absl::Status s = obs.Start(d.http_address, "", {}, Roles(), out); !s.ok()) return s;
+  // A taken port (a serve, another demo): any free one will do for a demo.
+  if (absl::Status s = obs.Start(d.http_address, "", {}, Roles(), out, /*any_port_if_taken=*/true);
+      !s.ok()) {
+    return s;
+  }
   auto cluster = kafka::MockCluster::Start(1);
   if (!cluster.ok()) return cluster.status();
   ServeOptions o;
@@ -436,11 +469,17 @@ absl::Status RunDemo(const DemoOptions& d, const ledger::ProfileSet& profiles, s
       (*cluster)->bootstrap_servers(), stream->population.persons,
       stream->population.institutions, stream->ledger_events, stream->claims);
   // Kept to the end, as the cluster: the gate reads what it published.
-  auto ledger_service = CatchUpLedger(d, o, profiles, stream->ledger_events, out);
+  auto ledger_service = CatchUpLedger(d, o, profiles, stream->ledger_events, stop, out);
   if (!ledger_service.ok()) return ledger_service.status();
-  if (absl::Status s = DecideDemoClaims(d, o, profiles, stream->claims, obs, out); !s.ok())
+  if (absl::Status s = DecideDemoClaims(d, o, profiles, stream->claims, obs, stop, out); !s.ok())
     return s;
-  return VerifyDemoAudit(o, profiles, out);
+  if (absl::Status s = VerifyDemoAudit(o, profiles, out); !s.ok()) return s;
+  if (d.linger && obs.http != nullptr) {
+    out << "claimgate demo: done; /metrics stays up on port " << obs.http->port()
+        << " until Ctrl-C (--linger)" << std::endl;
+    while (!stop.load()) absl::SleepFor(absl::Milliseconds(100));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace claimgate::gate

@@ -23,14 +23,20 @@ absl::Status RunServe(const ServeOptions& options, const ledger::ProfileSet& pro
 struct DemoOptions {
   int64_t persons = 5000;
   int64_t claims = 20000;
-  int duration_seconds = 120;                   // upper bound on the claim phase
-  std::string http_address = "127.0.0.1:9464";  // empty: no HTTP endpoint
+  int duration_seconds = 120;  // upper bound on each phase: the ledger's, then the claims'
+  // Empty: no HTTP endpoint. Not serve's 9464 (and compose's 9465, 9466): a demo beside a running
+  // serve. When the port is taken, any free one.
+  std::string http_address = "127.0.0.1:9467";
+  // After the report, keep the HTTP endpoint (its /metrics) up until `stop` is set, so that
+  // Prometheus can scrape the result.
+  bool linger = false;
 };
 
 // The embedded default: an in-process mock cluster, a synthetic population (ledger events) and
-// claim stream, the ledger and gate services, a progress line a second, and a summary table.
+// claim stream, the ledger and gate services, a progress line a second in each phase, and a
+// summary table. `stop` (set by a signal) ends it early: Cancelled.
 absl::Status RunDemo(const DemoOptions& options, const ledger::ProfileSet& profiles,
-                     std::ostream& out);
+                     const std::atomic<bool>& stop, std::ostream& out);
 
 }  // namespace claimgate::gate
 

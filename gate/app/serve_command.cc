@@ -1,17 +1,15 @@
 // `claimgate serve`: the ledger and/or gate services on Kafka (RunServe, serve.h) until SIGTERM or
 // SIGINT, which finish the open transaction. Exit status 2 after a service error.
-#include <atomic>
-#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
 #include <system_error>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "gate/app/command.h"
 #include "gate/app/serve.h"
+#include "ledger/kafka/logging.h"
 
 namespace claimgate::gate {
 namespace {
@@ -32,37 +30,24 @@ absl::StatusOr<ServeOptions> ResolveServeOptions(const ServeFlags& flags) {
   return o;
 }
 
-// RunServe until it ends by itself or a stop signal of `stop_signals` (blocked) asks it to finish.
-// A second signal ends the process at once with status 128 + the signal: the open transaction is
-// left to the broker (aborted when the next instance with the same transactional id starts, or at
-// transaction.timeout.ms), so nothing is lost or decided twice.
+// RunServe until it ends by itself or a stop signal asks it to finish (a second one ends the
+// process at once: the open transaction is left to the broker, aborted when the next instance with
+// the same transactional id starts or at transaction.timeout.ms, so nothing is lost or decided
+// twice).
 absl::Status RunUntilSignal(const ServeOptions& o, const ledger::ProfileSet& profiles,
-                            const sigset_t& stop_signals) {
-  std::atomic<bool> stop = false, finished = false;
-  std::thread waiter([&] {
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
-    if (finished.load()) return;  // released below: the services ended by themselves
-    std::cerr << "claimgate serve: signal " << sig
-              << ", finishing the open transaction (a second signal stops at once)\n";
-    stop = true;
-    sigwait(&stop_signals, &sig);
-    if (finished.load()) return;
-    std::cerr << "claimgate serve: second signal " << sig
-              << ", stopping now; the broker aborts the open transaction\n";
-    std::_Exit(128 + sig);
-  });
-  const absl::Status s = RunServe(o, profiles, stop, std::cerr);
-  finished = true;
-  pthread_kill(waiter.native_handle(), SIGTERM);  // release the waiter (it waits on either signal)
-  waiter.join();
-  return s;
+                            const StopOnSignal& signals) {
+  logging::LineLog log;
+  return RunServe(o, profiles, signals.stop(), log);
 }
 
 int RunServeCommand(ServeFlags flags, const CLI::App& serve, Context& context) {
   const ledger::ProfileSet* profiles = context.Profiles();
   if (profiles == nullptr) return 2;
-  const sigset_t stop_signals = BlockStopSignals();  // librdkafka's threads inherit the mask
+  const StopOnSignal signals([](int sig) {  // before librdkafka starts a thread
+    logging::Write(logging::Level::kInfo, "serve",
+                   absl::StrCat("signal ", sig, ", finishing the open transaction (a second ",
+                                "signal stops at once)"));
+  });
   for (const char* flag : {"--profile", "--mode", "--instance", "--http-token-file"}) {
     if (serve.count(flag) > 0) flags.given.insert(flag);
   }
@@ -70,9 +55,10 @@ int RunServeCommand(ServeFlags flags, const CLI::App& serve, Context& context) {
     flags.http_token_env = token;
   absl::StatusOr<ServeOptions> options = ResolveServeOptions(flags);
   if (!options.ok()) return Fail(std::string(options.status().message()));
-  if (absl::Status s = RunUntilSignal(*options, *profiles, stop_signals); !s.ok()) {
+  if (absl::Status s = RunUntilSignal(*options, *profiles, signals); !s.ok()) {
     // RunServe has said which service failed; the supervisor sees a non-zero exit.
-    std::cerr << "claimgate serve: exiting with status 2 after an error: " << s.ToString() << "\n";
+    logging::Write(logging::Level::kError, "serve",
+                   "exiting with status 2 after an error: " + s.ToString());
     return 2;
   }
   return 0;

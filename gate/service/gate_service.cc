@@ -55,7 +55,8 @@ void GateService::Rebalancer::rebalance_cb(RdKafka::KafkaConsumer* consumer, RdK
   if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
     if (absl::Status s = gate_->PlanResume(partitions); !s.ok()) {
       if (gate_->options_.log != nullptr)
-        *gate_->options_.log << "claimgate gate: recovery after assignment failed: " << s << "\n";
+        *gate_->options_.log << "claimgate gate: error: recovery after assignment failed: " << s
+                             << "\n";
       gate_->rebalance_error_ = s;
     }
     consumer->assign(partitions);
@@ -291,7 +292,7 @@ absl::Status GateService::ConsumerError(const RdKafka::Message& m, absl::string_
   if (m.err() == RdKafka::ERR__FATAL)
     return kafka::ToStatus(m.err(), absl::StrCat("consuming ", what));
   if (options_.log != nullptr && m.err() != last_consumer_error_)
-    *options_.log << "claimgate gate: consuming " << what << ": " << m.errstr() << "\n";
+    *options_.log << "claimgate gate: warning: consuming " << what << ": " << m.errstr() << "\n";
   last_consumer_error_ = m.err();
   return absl::OkStatus();
 }

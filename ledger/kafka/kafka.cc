@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "ledger/kafka/logging.h"
 #include "librdkafka/rdkafka.h"
 
 namespace claimgate::kafka {
@@ -31,6 +32,10 @@ absl::StatusOr<std::unique_ptr<RdKafka::Conf>> BaseConf(
   for (const auto& [k, v] : all) {
     if (absl::Status s = Apply(*conf, k, v); !s.ok()) return s;
   }
+  // librdkafka's log lines and error events into the process's log (logging.h).
+  std::string err;
+  if (conf->set("event_cb", logging::KafkaEvents(), err) != RdKafka::Conf::CONF_OK)
+    return absl::InternalError(absl::StrCat("kafka event_cb: ", err));
   return conf;
 }
 
@@ -209,6 +214,7 @@ absl::Status CreateTopics(const ClientConfig& config, const std::vector<TopicSpe
   if (topics.empty()) return absl::OkStatus();
   // The admin API is C-only in librdkafka 2.0; a producer handle carries it.
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  logging::RouteKafkaLog(conf);
   char errstr[512];
   auto set = [&](const std::string& k, const std::string& v) {
     return rd_kafka_conf_set(conf, k.c_str(), v.c_str(), errstr, sizeof(errstr)) ==

@@ -2,6 +2,7 @@
 #include "ledger/kafka/mock_cluster.h"
 
 #include "absl/strings/str_cat.h"
+#include "ledger/kafka/logging.h"
 #include "librdkafka/rdkafka.h"
 #include "librdkafka/rdkafka_mock.h"
 
@@ -12,6 +13,7 @@ absl::StatusOr<std::unique_ptr<MockCluster>> MockCluster::Start(int brokers) {
   char errstr[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof(errstr));
+  logging::RouteKafkaLog(conf);
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
   if (rk == nullptr) return absl::InternalError(absl::StrCat("mock cluster handle: ", errstr));
   rd_kafka_mock_cluster_t* cluster = rd_kafka_mock_cluster_new(rk, brokers);

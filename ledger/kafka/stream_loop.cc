@@ -84,8 +84,9 @@ absl::StatusOr<int> StreamLoop::Retry(const absl::Status& cause, size_t batch_si
   if (aborts_in_a_row_++ == 0) {
     first_abort_ = now;
     if (options_.log != nullptr) {
-      *options_.log << options_.log_prefix << "a batch of " << batch_size << " " << options_.unit
-                    << " aborted; retrying from the last commit: " << cause << "\n";
+      *options_.log << options_.log_prefix << "warning: a batch of " << batch_size << " "
+                    << options_.unit << " aborted; retrying from the last commit: " << cause
+                    << "\n";
     }
   }
   retry_after_ = now + std::min(options_.retry_backoff_max,
@@ -99,7 +100,7 @@ absl::StatusOr<int> StreamLoop::Retry(const absl::Status& cause, size_t batch_si
   // Said when the stall is detected, then every 10 s while it lasts: the cause may change.
   if (stalled_ && now - stall_logged_ >= absl::Seconds(10) && options_.log != nullptr) {
     stall_logged_ = now;
-    *options_.log << options_.log_prefix << "no progress: " << aborts_in_a_row_
+    *options_.log << options_.log_prefix << "error: no progress: " << aborts_in_a_row_
                   << " batches aborted in a row over "
                   << absl::FormatDuration(absl::Trunc(now - first_abort_, absl::Milliseconds(1)))
                   << "; not ready until a batch commits. Last cause: " << cause << "\n";
@@ -120,16 +121,17 @@ void StreamLoop::ReplaceProducer(StreamProcessor& processor) {
   if (!fresh.ok()) {
     if (options_.log != nullptr) {
       *options_.log << options_.log_prefix
-                    << "no new transactional producer; keeping the old one: " << fresh.status()
-                    << "\n";
+                    << "warning: no new transactional producer; keeping the old one: "
+                    << fresh.status() << "\n";
     }
     return;
   }
   producer_ = std::move(*fresh);
   processor.ProducerReplaced();
   if (options_.log != nullptr) {
-    *options_.log << options_.log_prefix << "a new transactional producer took over after "
-                  << aborts_in_a_row_ << " aborted batches\n";
+    *options_.log << options_.log_prefix
+                  << "warning: a new transactional producer took over after " << aborts_in_a_row_
+                  << " aborted batches\n";
   }
 }
 

@@ -49,7 +49,7 @@ serve=$!
 pids+=("$serve")
 sleep 2
 kill -INT "$serve"
-sleep 0.5
+sleep 1  # a second signal within half a second is taken for the same request
 kill -INT "$serve"
 wait "$serve"
 status=$?
@@ -57,4 +57,19 @@ status=$?
 grep -q 'second signal 2, stopping now' "$work/serve.err" ||
   fail "no 'second signal' line: $(grep -v '^%' "$work/serve.err")"
 echo "ok: serve, SIGINT twice while it creates topics -> $status"
+# demo --linger keeps /metrics up after its report, until Ctrl-C (exit 0).
+"$bin" demo --claims 1000 --persons 300 --http-address 127.0.0.1:0 --linger > "$work/demo.out" 2>&1 &
+demo=$!
+pids+=("$demo")
+for _ in $(seq 600); do grep -q 'until Ctrl-C' "$work/demo.out" && break; sleep 0.1; done
+demo_port=$(sed -n 's/.*\/readyz on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/demo.out" | head -1)
+decided=$(python3 -c "import urllib.request; print(sum(float(l.split()[-1]) for l in
+  urllib.request.urlopen('http://127.0.0.1:$demo_port/metrics', timeout=5).read().decode().splitlines()
+  if l.startswith('claimgate_decisions_total{')))" 2>&1)
+[ "$decided" = "1000.0" ] || fail "demo --linger: /metrics after the report: decided '$decided': $(tr '\r' '\n' < "$work/demo.out" | tail -5)"
+kill -INT "$demo"
+wait "$demo"
+status=$?
+[ "$status" -eq 0 ] || fail "demo --linger, SIGINT: exit $status, want 0"
+echo "ok: demo --linger served /metrics ($decided decisions) until SIGINT -> $status"
 exit "$failed"

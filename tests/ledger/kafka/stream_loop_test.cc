@@ -119,7 +119,8 @@ TEST_F(StreamLoopTest, RetriesAfterABackoffDetectsTheStallAndReplacesTheProducer
   EXPECT_EQ(*loop->RunOnce(1, p), 0);
   EXPECT_EQ(p.TakeCalls(), "consume process aborted rewind");
   EXPECT_EQ(TakeLog(),
-            "test: a batch of 3 things aborted; retrying from the last commit: ABORTED: refused\n");
+            "test: warning: a batch of 3 things aborted; retrying from the last commit: "
+            "ABORTED: refused\n");
   // Backing off: 50 ms on the injected time.
   EXPECT_EQ(*loop->RunOnce(1, p), 0);
   now_ += absl::Milliseconds(49);
@@ -138,9 +139,9 @@ TEST_F(StreamLoopTest, RetriesAfterABackoffDetectsTheStallAndReplacesTheProducer
   EXPECT_EQ(p.TakeCalls(), "consume process aborted stalled replaced rewind");
   EXPECT_TRUE(loop->stalled());
   EXPECT_EQ(TakeLog(),
-            "test: no progress: 3 batches aborted in a row over 150ms; not ready until a batch "
-            "commits. Last cause: ABORTED: refused\n"
-            "test: a new transactional producer took over after 3 aborted batches\n");
+            "test: error: no progress: 3 batches aborted in a row over 150ms; not ready until a "
+            "batch commits. Last cause: ABORTED: refused\n"
+            "test: warning: a new transactional producer took over after 3 aborted batches\n");
   // The next batch commits on the new producer.
   now_ += absl::Milliseconds(200);
   EXPECT_EQ(*loop->RunOnce(1, p), 3);
@@ -162,9 +163,10 @@ TEST_F(StreamLoopTest, StallAfterTime) {
   EXPECT_TRUE(loop->stalled());
   EXPECT_EQ(p.TakeCalls(), "consume process aborted rewind consume process aborted stalled rewind");
   EXPECT_EQ(TakeLog(),
-            "test: a batch of 3 things aborted; retrying from the last commit: ABORTED: one\n"
-            "test: no progress: 2 batches aborted in a row over 1m1s; not ready until a batch "
-            "commits. Last cause: ABORTED: two\n");
+            "test: warning: a batch of 3 things aborted; retrying from the last commit: "
+            "ABORTED: one\n"
+            "test: error: no progress: 2 batches aborted in a row over 1m1s; not ready until a "
+            "batch commits. Last cause: ABORTED: two\n");
 }
 
 TEST_F(StreamLoopTest, FatalErrorsEndTheLoopEvenWhenRetrying) {
