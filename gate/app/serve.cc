@@ -126,7 +126,9 @@ absl::Status PrepareCluster(const ServeOptions& o, const std::atomic<bool>& stop
       return s;
   }
   if (o.create_topics && !stop.load()) {
-    if (absl::Status s = kafka::CreateTopics(o.gate.kafka, ServeTopicSpecs(o)); !s.ok()) {
+    absl::Status s = kafka::CreateTopics(o.gate.kafka, ServeTopicSpecs(o), 10000, &stop);
+    if (StoppedDuringStartUp(s, stop)) return absl::OkStatus();
+    if (!s.ok()) {
       // A cluster without the admin API (librdkafka's mock) answers nothing: carry on with what
       // exists.
       log << "claimgate serve: warning: creating topics: " << s.message() << " (continuing)\n";

@@ -210,7 +210,7 @@ absl::Status AwaitTopics(rd_kafka_t* rk, const std::vector<TopicSpec>& topics, i
 }  // namespace
 
 absl::Status CreateTopics(const ClientConfig& config, const std::vector<TopicSpec>& topics,
-                          int timeout_ms) {
+                          int timeout_ms, const std::atomic<bool>* stop) {
   if (topics.empty()) return absl::OkStatus();
   // The admin API is C-only in librdkafka 2.0; a producer handle carries it.
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
@@ -249,8 +249,14 @@ absl::Status CreateTopics(const ClientConfig& config, const std::vector<TopicSpe
   rd_kafka_AdminOptions_set_request_timeout(options, timeout_ms, errstr, sizeof(errstr));
   rd_kafka_CreateTopics(rk, new_topics.data(), new_topics.size(), options, queue);
   absl::Status status = absl::OkStatus();
-  rd_kafka_event_t* ev = rd_kafka_queue_poll(queue, timeout_ms + 2000);
-  if (ev == nullptr) {
+  // The answer, in slices of 100 ms so that a stop request is taken at once.
+  rd_kafka_event_t* ev = nullptr;
+  const absl::Time deadline = absl::Now() + absl::Milliseconds(timeout_ms + 2000);
+  while (ev == nullptr && absl::Now() < deadline && !(stop != nullptr && stop->load()))
+    ev = rd_kafka_queue_poll(queue, 100);
+  if (ev == nullptr && stop != nullptr && stop->load()) {
+    status = absl::CancelledError("creating topics: stopped");
+  } else if (ev == nullptr) {
     status = absl::UnavailableError("creating topics: no answer from the cluster");
   } else if (rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR_NO_ERROR) {
     status = ToStatus(static_cast<RdKafka::ErrorCode>(rd_kafka_event_error(ev)),

@@ -4,6 +4,7 @@
 #ifndef CLAIMGATE_LEDGER_KAFKA_KAFKA_H_
 #define CLAIMGATE_LEDGER_KAFKA_KAFKA_H_
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -56,10 +57,12 @@ absl::StatusOr<std::unique_ptr<RdKafka::KafkaConsumer>> MakeConsumer(
     RdKafka::RebalanceCb* rebalance = nullptr);
 
 // Creates the topics that do not exist yet (existing ones are left as they are) with the admin API
-// of a real cluster, and returns once the metadata shows each with a leader for every partition. Unavailable when the cluster does not answer within `timeout_ms` (librdkafka's
-// mock cluster implements no CreateTopics: use MockCluster::CreateTopic there).
+// of a real cluster, and returns once the metadata shows each with a leader for every partition.
+// Unavailable when the cluster does not answer within `timeout_ms` (librdkafka's mock cluster
+// implements no CreateTopics: use MockCluster::CreateTopic there). Cancelled as soon as `stop`
+// (optional) is set.
 absl::Status CreateTopics(const ClientConfig& config, const std::vector<TopicSpec>& topics,
-                          int timeout_ms = 10000);
+                          int timeout_ms = 10000, const std::atomic<bool>* stop = nullptr);
 
 // The group's committed offsets of `partitions` (set in place; OFFSET_INVALID when none), retrying
 // what a cluster answers while its group coordinator moves or loads (NOT_COORDINATOR,

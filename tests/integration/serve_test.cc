@@ -19,6 +19,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "gate/app/command.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "ledger/kafka/kafka.h"
@@ -601,6 +602,39 @@ TEST(ServeTest, EachRoleExportsOnlyItsOwnSeriesEachFromZero) {
   for (const char* other : {"service=\"ledger\"", "claimgate_ledger_"}) {
     EXPECT_EQ(gate.find(other), std::string::npos) << other << " in the gate's\n" << gate;
   }
+}
+
+// The first stop signal asks to finish; a second one half a second or more later ends the process
+// at once (128 + the signal), whatever it is waiting for.
+TEST(StopOnSignalDeathTest, ASecondSignalEndsTheProcessAtOnce) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        StopOnSignal signals;
+        kill(getpid(), SIGINT);
+        while (!signals.stop().load()) absl::SleepFor(absl::Milliseconds(10));
+        absl::SleepFor(absl::Milliseconds(600));
+        kill(getpid(), SIGINT);
+        absl::SleepFor(absl::Seconds(30));  // a start-up call that does not look at `stop`
+        std::_Exit(0);
+      },
+      ::testing::ExitedWithCode(128 + SIGINT), "second signal 2, stopping now");
+}
+
+// Two signals within half a second are one request (GNU timeout signals the process, then its
+// group): the process finishes as after one.
+TEST(StopOnSignalDeathTest, TwoSignalsAtOnceAreOneRequest) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        StopOnSignal signals;
+        kill(getpid(), SIGTERM);
+        kill(getpid(), SIGTERM);
+        while (!signals.stop().load()) absl::SleepFor(absl::Milliseconds(10));
+        absl::SleepFor(absl::Seconds(1));
+        std::_Exit(7);  // finished on its own
+      },
+      ::testing::ExitedWithCode(7), "");
 }
 
 }  // namespace
