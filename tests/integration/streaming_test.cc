@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "gate/check/check.h"
 #include "gate/service/gate_metrics.h"
+#include "gate/service/process_metrics.h"
 #include "gate/service/gate_service.h"
 #include "gate/service/replay_kafka.h"
 #include "google/protobuf/util/json_util.h"
@@ -209,6 +210,8 @@ TEST_P(StreamingTest, DecidesLikeCheckEachClaimOnceAndDeadLettersMalformed) {
       ASSERT_TRUE((*gate_service)->RunOnce(100).ok());
     std::vector<prometheus::MetricFamily> families = registry.Collect();
     for (prometheus::MetricFamily& f : lag.Collect()) families.push_back(std::move(f));
+    for (prometheus::MetricFamily& f : gate::ProcessMetrics().Collect())
+      families.push_back(std::move(f));
     const std::string exposition = prometheus::TextSerializer().Serialize(families);
     // Every input partition of both services is in the lag from assignment on, caught up: past
     // the transaction markers that end the status topics on Apache Kafka too.
