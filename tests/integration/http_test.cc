@@ -27,6 +27,7 @@
 #include "gate/service/status_api.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "ledger/calendar.h"
 #include "ledger/ledger.h"
 #include "ledger/profile.h"
 #include "ledger/service/ledger_metrics.h"
@@ -167,6 +168,19 @@ struct StatusFixture {
     return endpoint;
   }
 };
+
+// The status query's answer, byte for byte.
+TEST(StatusApiTest, PersonStatusJsonBytes) {
+  StatusFixture f;
+  EXPECT_EQ(PersonStatusJson(*f.ledger->FindPerson("P1"),
+                             *ledger::ParseRfc3339("2025-06-01T00:00:00+08:00")),
+            R"({"person_id":"P1","at":"2025-06-01T00:00:00+08:00","state":"SUSPENDED",)"
+            R"("since":"2025-03-01T00:00:00+08:00","until":"2025-07-01T00:00:00+08:00",)"
+            R"("year":2025,"year_points":9,"registrations":[{"institution_id":"H1",)"
+            R"("role":"PHYSICIAN","standing":"SUSPENDED",)"
+            R"("registered_since":"2025-01-02T00:00:00+08:00","registered_until":null}],)"
+            R"("ledger_position":4})");
+}
 
 // Item 8 of issue 12: without a credential the status query is off (a person's sanction status is
 // personal data), with a message saying so, and nothing is looked up.

@@ -204,5 +204,27 @@ TEST(AuditChainTest, ADuplicateKeyIsABreak) {
   }
 }
 
+// What `claimgate audit verify` prints, byte for byte: a chain line, and the summary with its first
+// break (the writer of these lines changed in issue 15 item 11; the bytes must not).
+TEST(AuditChainTest, ChainAndSummaryJsonBytes) {
+  ChainVerifier::Chain c;
+  c.key = "claims/2";
+  c.records = 3;
+  c.first_seq = 1;
+  c.last_seq = 3;
+  c.head_hash = "ab12";
+  c.breaks = 1;
+  EXPECT_EQ(ChainVerifier::ChainJson(c),
+            R"({"chain":"claims/2","records":3,"first_seq":1,"last_seq":3,"head_hash":"ab12",)"
+            R"("breaks":1,"expect_head":"claims/2=3:ab12"})");
+  ChainVerifier v;
+  EXPECT_EQ(v.SummaryJson(), R"({"verified":0,"chains":0,"breaks":0,"ok":true})");
+  v.AddBroken("file:a \"b\".jsonl", "line 4", "unreadable: \\ and \x01");
+  EXPECT_EQ(v.SummaryJson(),
+            R"({"verified":0,"chains":0,"breaks":1,"ok":false,"first_break":{)"
+            R"("chain":"file:a \"b\".jsonl","where":"line 4","seq":0,)"
+            R"("problem":"unreadable: \\ and \u0001"}})");
+}
+
 }  // namespace
 }  // namespace claimgate::gate
