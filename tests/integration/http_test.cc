@@ -22,6 +22,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "gate/json/json_writer.h"
 #include "gate/service/gate_metrics.h"
 #include "gate/service/http_server.h"
 #include "gate/service/status_api.h"
@@ -138,6 +139,7 @@ TEST(HttpServerTest, StatusQueryAnswersAsOfWithTokenAndErrors) {
     ASSERT_TRUE(r) << path;
     EXPECT_EQ(r->status, code) << path;
     EXPECT_EQ(r->body.rfind("{\"error\":", 0), 0u) << path << " " << r->body;
+    EXPECT_TRUE(Json::accept(r->body)) << path << " " << r->body;
   }
 }
 
@@ -180,6 +182,17 @@ TEST(StatusApiTest, PersonStatusJsonBytes) {
             R"("role":"PHYSICIAN","standing":"SUSPENDED",)"
             R"("registered_since":"2025-01-02T00:00:00+08:00","registered_until":null}],)"
             R"("ledger_position":4})");
+}
+
+// Issue 15 item 11: an institution id that is not UTF-8 (a ledger event read from Protobuf bytes)
+// comes out as U+FFFD, and the answer parses as JSON.
+TEST(StatusApiTest, InvalidUtf8NeverReachesTheAnswer) {
+  StatusFixture f;
+  v1::PersonStatus person = *f.ledger->FindPerson("P1");
+  person.add_registrations()->set_institution_id("H\xff");
+  const std::string body = PersonStatusJson(person, testing::T("2025-06-01"));
+  EXPECT_TRUE(Json::accept(body)) << body;
+  EXPECT_EQ(Json::parse(body)["registrations"][1]["institution_id"], "H\xEF\xBF\xBD");
 }
 
 // Item 8 of issue 12: without a credential the status query is off (a person's sanction status is

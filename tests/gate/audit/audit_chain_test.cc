@@ -13,6 +13,7 @@
 #include "gate/audit/audit_file.h"
 #include "gate/check/check.h"
 #include "gate/clock.h"
+#include "gate/json/json_writer.h"
 #include "gtest/gtest.h"
 #include "ledger/calendar.h"
 #include "ledger/codec.h"
@@ -224,6 +225,21 @@ TEST(AuditChainTest, ChainAndSummaryJsonBytes) {
             R"({"verified":0,"chains":0,"breaks":1,"ok":false,"first_break":{)"
             R"("chain":"file:a \"b\".jsonl","where":"line 4","seq":0,)"
             R"("problem":"unreadable: \\ and \u0001"}})");
+}
+
+// Issue 15 item 11: a chain key, a place or a problem that is not UTF-8 (a file name, a claim id
+// quoted in a problem) comes out as U+FFFD, and both lines parse as JSON.
+TEST(AuditChainTest, InvalidUtf8NeverReachesTheOutput) {
+  ChainVerifier::Chain c;
+  c.key = "file:in\xff.jsonl";
+  c.head_hash = "ab\xc3";
+  EXPECT_TRUE(Json::accept(ChainVerifier::ChainJson(c))) << ChainVerifier::ChainJson(c);
+  ChainVerifier v;
+  v.AddBroken("file:in\xff.jsonl", "line \xfe", "the decision's claim_id 'C\xff' is not 'C1'");
+  const std::string summary = v.SummaryJson();
+  EXPECT_TRUE(Json::accept(summary)) << summary;
+  EXPECT_EQ(Json::parse(summary)["first_break"]["problem"],
+            "the decision's claim_id 'C\xEF\xBF\xBD' is not 'C1'");
 }
 
 }  // namespace

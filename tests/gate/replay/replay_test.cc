@@ -21,6 +21,7 @@
 #include "gate/audit/audit_file.h"
 #include "gate/check/check.h"
 #include "gate/clock.h"
+#include "gate/json/json_writer.h"
 #include "gate/replay/json_lines.h"
 #include "gate/replay/replay_files.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -464,6 +465,31 @@ TEST(ReplayJsonTest, DifferenceErrorAndSummaryBytes) {
             R"("institutions":[{"institution_id":"H001","recoup_claims":0,"recoup_fen":0,)"
             R"("refund_claims":1,"refund_fen":1250},{"institution_id":"H002","recoup_claims":1,)"
             R"("recoup_fen":300,"refund_claims":0,"refund_fen":0}],"seconds":12.346})");
+}
+
+// Issue 15 item 11: bytes that are not UTF-8 (a claim id, an institution id, a person id, a field
+// report, an error) come out as U+FFFD, and every line parses as JSON.
+TEST(ReplayJsonTest, InvalidUtf8NeverReachesTheOutput) {
+  ReplayDifference d = FullDifference();
+  d.claim_id = "C\xff" "1";
+  d.institution_id = "H\xc3";
+  d.recorded_reasons[0].set_person_id("D\xfe");
+  d.fields = {"modified: claim_id: \"\xff\""};
+  const std::string line = DifferenceJson(d);
+  EXPECT_TRUE(Json::accept(line)) << line;
+  EXPECT_EQ(Json::parse(line)["claim_id"], "C\xEF\xBF\xBD" "1");
+  ReplayDifference error;
+  error.claim_id = "C\xff";
+  error.source.set_file("in\xff.jsonl");
+  error.error = "line 6 holds claim C\xff, not C2";
+  EXPECT_TRUE(Json::accept(DifferenceJson(error))) << DifferenceJson(error);
+  ReplayTally tally;
+  tally.Differ(d);
+  tally.Differ(error);
+  const std::string summary = tally.SummaryJson(Against::kCurrent, 1);
+  EXPECT_TRUE(Json::accept(summary)) << summary;
+  EXPECT_NE(summary.find(R"({"institution_id":"H)" "\xEF\xBF\xBD" "\""), std::string::npos)
+      << summary;
 }
 
 }  // namespace
