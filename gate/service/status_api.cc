@@ -17,9 +17,11 @@
 namespace claimgate::gate {
 namespace {
 
+// In UTC, as the decisions and audit records write their times (docs/assumptions.md H5); `?at=`
+// takes any offset.
 Json TimeOrNull(absl::Time t) {
   if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) return nullptr;
-  return ledger::FormatRfc3339(t);
+  return ledger::FormatUtc(t);
 }
 
 std::array<unsigned char, 32> Sha256(absl::string_view bytes) {

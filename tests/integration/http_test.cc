@@ -129,6 +129,11 @@ TEST(HttpServerTest, StatusQueryAnswersAsOfWithTokenAndErrors) {
   ASSERT_TRUE(typed);
   EXPECT_EQ(typed->status, 200);
   EXPECT_EQ(typed->body, after->body);
+  // Item 9: the answer is in UTC, and `at` in UTC means the same.
+  EXPECT_NE(after->body.find(R"("at":"2025-05-31T16:00:00Z")"), std::string::npos) << after->body;
+  auto utc = client.Get("/v1/persons/P1/status?at=2025-05-31T16:00:00Z", auth);
+  ASSERT_TRUE(utc);
+  EXPECT_EQ(utc->body, after->body);
 
   for (const auto& [path, code] : std::vector<std::pair<std::string, int>>{
            {"/v1/persons/P1/status?at=yesterday", 400},
@@ -171,16 +176,17 @@ struct StatusFixture {
   }
 };
 
-// The status query's answer, byte for byte.
+// The status query's answer, byte for byte; its times in UTC like every other output (issue 15
+// item 9), whatever offset `at` was given in.
 TEST(StatusApiTest, PersonStatusJsonBytes) {
   StatusFixture f;
   EXPECT_EQ(PersonStatusJson(*f.ledger->FindPerson("P1"),
                              *ledger::ParseRfc3339("2025-06-01T00:00:00+08:00")),
-            R"({"person_id":"P1","at":"2025-06-01T00:00:00+08:00","state":"SUSPENDED",)"
-            R"("since":"2025-03-01T00:00:00+08:00","until":"2025-07-01T00:00:00+08:00",)"
+            R"({"person_id":"P1","at":"2025-05-31T16:00:00Z","state":"SUSPENDED",)"
+            R"("since":"2025-02-28T16:00:00Z","until":"2025-06-30T16:00:00Z",)"
             R"("year":2025,"year_points":9,"registrations":[{"institution_id":"H1",)"
             R"("role":"PHYSICIAN","standing":"SUSPENDED",)"
-            R"("registered_since":"2025-01-02T00:00:00+08:00","registered_until":null}],)"
+            R"("registered_since":"2025-01-01T16:00:00Z","registered_until":null}],)"
             R"("ledger_position":4})");
 }
 
