@@ -4,10 +4,10 @@
 #include <sstream>
 #include <string>
 
-#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "bench/bench.h"
 #include "gate/check/check.h"
+#include "gate/json/json_writer.h"
 
 namespace claimgate::bench {
 
@@ -33,11 +33,13 @@ int RunCheckBench(const StreamOptions& options) {
     return 2;
   }
   std::cout << gate::FormatSummary(*summary);
-  std::cout << absl::StrFormat(
-      "{\"lines\":%d,\"claims\":%d,\"ledger_events\":%d,\"seconds\":%.3f,\"lines_per_sec\":%.0f,"
-      "\"rss_bytes\":%d}\n",
-      summary->lines, summary->claims, summary->ledger_events, seconds, summary->lines / seconds,
-      PeakRssBytes());
+  std::cout << gate::JsonText({{"lines", summary->lines},
+                               {"claims", summary->claims},
+                               {"ledger_events", summary->ledger_events},
+                               {"seconds", gate::Fixed(seconds, 3)},
+                               {"lines_per_sec", gate::Fixed(summary->lines / seconds, 0)},
+                               {"rss_bytes", PeakRssBytes()}})
+            << "\n";
   return 0;
 }
 

@@ -22,6 +22,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "bench/bench.h"
+#include "gate/json/json_writer.h"
 #include "gate/service/gate_service.h"
 #include "gate/synthetic/synthetic.h"
 #include "ledger/kafka/mock_cluster.h"
@@ -124,11 +125,14 @@ int E2eBench::Run() {
   };
   std::cout << absl::StrFormat("paced at %.0f claims/s: %d decided, p50 %.1f ms, p99 %.1f ms\n",
                                rate, lat->size(), pct(0.5), pct(0.99));
-  std::cout << absl::StrFormat(
-      "{\"claims\":%d,\"gate_claims_per_sec\":%.0f,\"passthrough_claims_per_sec\":%.0f,\"ratio\":%."
-      "3f,"
-      "\"paced_claims_per_sec\":%.0f,\"p50_ms\":%.1f,\"p99_ms\":%.1f}\n",
-      eo_.claims, *gate_rate, *pass_rate, *gate_rate / *pass_rate, rate, pct(0.5), pct(0.99));
+  std::cout << gate::JsonText({{"claims", eo_.claims},
+                               {"gate_claims_per_sec", gate::Fixed(*gate_rate, 0)},
+                               {"passthrough_claims_per_sec", gate::Fixed(*pass_rate, 0)},
+                               {"ratio", gate::Fixed(*gate_rate / *pass_rate, 3)},
+                               {"paced_claims_per_sec", gate::Fixed(rate, 0)},
+                               {"p50_ms", gate::Fixed(pct(0.5), 1)},
+                               {"p99_ms", gate::Fixed(pct(0.99), 1)}})
+            << "\n";
   return 0;
 }
 

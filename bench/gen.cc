@@ -2,8 +2,8 @@
 #include <fstream>
 #include <iostream>
 
-#include "absl/strings/str_format.h"
 #include "bench/bench.h"
+#include "gate/json/json_writer.h"
 
 namespace claimgate::bench {
 
@@ -14,7 +14,7 @@ int RunGen(const StreamOptions& options) {
     return 2;
   }
   const int64_t written = WriteStream(options.synthetic, options.lines, out);
-  std::cout << absl::StrFormat("{\"lines\":%d,\"file\":\"%s\"}\n", written, options.out_path);
+  std::cout << gate::JsonText({{"lines", written}, {"file", options.out_path}}) << "\n";
   return 0;
 }
 

@@ -6,10 +6,10 @@
 #include <iostream>
 #include <sstream>
 
-#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "bench/bench.h"
 #include "gate/check/check.h"
+#include "gate/json/json_writer.h"
 #include "gate/replay/replay_files.h"
 
 namespace claimgate::bench {
@@ -61,13 +61,16 @@ int RunReplayBench(const ReplayBenchOptions& ro) {
     return 2;
   }
   std::cout << tally->SummaryJson(options.against, seconds) << "\n";
-  std::cout << absl::StrFormat(
-      "{\"replayed\":%d,\"differ\":%d,\"errors\":%d,\"threads\":%d,\"seconds\":%.1f,"
-      "\"decisions_per_sec\":%.0f,\"events_bytes\":%d,\"decisions_bytes\":%d,"
-      "\"peak_rss_bytes\":%d}\n",
-      tally->replayed(), tally->differ(), tally->errors(), ro.threads, seconds,
-      tally->replayed() / seconds, std::filesystem::file_size(ro.events),
-      std::filesystem::file_size(ro.decisions), PeakRssBytes());
+  std::cout << gate::JsonText({{"replayed", tally->replayed()},
+                               {"differ", tally->differ()},
+                               {"errors", tally->errors()},
+                               {"threads", ro.threads},
+                               {"seconds", gate::Fixed(seconds, 1)},
+                               {"decisions_per_sec", gate::Fixed(tally->replayed() / seconds, 0)},
+                               {"events_bytes", std::filesystem::file_size(ro.events)},
+                               {"decisions_bytes", std::filesystem::file_size(ro.decisions)},
+                               {"peak_rss_bytes", PeakRssBytes()}})
+            << "\n";
   return 0;
 }
 

@@ -17,6 +17,7 @@
 #include "absl/time/clock.h"
 #include "bench/bench.h"
 #include "gate/binary_decider.h"
+#include "gate/json/json_writer.h"
 #include "gate/store/status_store.h"
 #include "gate/synthetic/synthetic.h"
 #include "rocksdb/db.h"
@@ -95,14 +96,20 @@ int StoreBench::Run() {
   const uint64_t store_bytes = store_->ApproximateBytes();
   store_.reset();
   if (!so_.keep) std::filesystem::remove_all(dir_);
-  std::cout << absl::StrFormat(
-      "{\"persons\":%d,\"institutions\":%d,\"claims\":%d,\"load_seconds\":%.2f,"
-      "\"reopen_seconds\":%.3f,\"rss_bytes\":%d,\"peak_rss_bytes\":%d,\"store_bytes\":%d,"
-      "\"decisions_per_sec_hot\":%.0f,\"decisions_per_sec_zipf\":%.0f,\"hot_tier_hit_ratio_zipf\":%"
-      ".4f,"
-      "\"rocksdb_multiget_per_sec\":%.0f,\"ratio_to_rocksdb\":%.3f}\n",
-      so_.persons, pop_.institutions, so_.claims, load_seconds, reopen_seconds, rss, PeakRssBytes(),
-      store_bytes, hot_rate, zipf_rate, hit_ratio, multiget_rate, zipf_rate / multiget_rate);
+  std::cout << gate::JsonText({{"persons", so_.persons},
+                               {"institutions", pop_.institutions},
+                               {"claims", so_.claims},
+                               {"load_seconds", gate::Fixed(load_seconds, 2)},
+                               {"reopen_seconds", gate::Fixed(reopen_seconds, 3)},
+                               {"rss_bytes", rss},
+                               {"peak_rss_bytes", PeakRssBytes()},
+                               {"store_bytes", store_bytes},
+                               {"decisions_per_sec_hot", gate::Fixed(hot_rate, 0)},
+                               {"decisions_per_sec_zipf", gate::Fixed(zipf_rate, 0)},
+                               {"hot_tier_hit_ratio_zipf", gate::Fixed(hit_ratio, 4)},
+                               {"rocksdb_multiget_per_sec", gate::Fixed(multiget_rate, 0)},
+                               {"ratio_to_rocksdb", gate::Fixed(zipf_rate / multiget_rate, 3)}})
+            << "\n";
   return 0;
 }
 

@@ -6,6 +6,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/util/time_util.h"
 
 namespace claimgate::ledger {
 namespace {
@@ -161,6 +162,12 @@ absl::StatusOr<absl::Time> ParseRfc3339(absl::string_view text) {
 std::string FormatRfc3339(absl::Time t, int utc_offset_minutes) {
   return absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*S%Ez", t,
                           absl::FixedTimeZone(utc_offset_minutes * 60));
+}
+
+std::string FormatUtc(absl::Time t) {
+  const google::protobuf::Timestamp ts = ToProto(t);
+  if (InTimestampRange(ts)) return google::protobuf::util::TimeUtil::ToString(ts);
+  return absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*SZ", t, absl::UTCTimeZone());
 }
 
 absl::Time FromProto(const google::protobuf::Timestamp& ts) {

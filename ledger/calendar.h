@@ -60,6 +60,10 @@ absl::StatusOr<absl::Time> ParseRfc3339(absl::string_view text);
 // RFC 3339 in the given offset, e.g. "2025-03-10T10:00:00+08:00".
 std::string FormatRfc3339(absl::Time t,
                           int utc_offset_minutes = Calendar::kChinaStandardTimeMinutes);
+// RFC 3339 in UTC as Protobuf's JSON mapping writes a Timestamp, e.g. "2025-03-10T02:00:00Z" (3, 6
+// or 9 fraction digits when there is a fraction), so that an instant reads the same in a decision,
+// an audit record and the status query. Outside the Timestamp range: the fraction digits it needs.
+std::string FormatUtc(absl::Time t);
 
 absl::Time FromProto(const google::protobuf::Timestamp& ts);
 google::protobuf::Timestamp ToProto(absl::Time t);

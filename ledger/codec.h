@@ -34,10 +34,6 @@ absl::string_view BodyName(const v1::Event& event);
 // whose consumers expect every key, such as refusals).
 std::string ToJson(const google::protobuf::Message& message, bool print_defaults = false);
 
-// A JSON string literal for `s` (quotes, backslashes and control characters escaped): for the JSON
-// we write by hand (summaries, reports).
-std::string JsonQuote(absl::string_view s);
-
 }  // namespace claimgate::ledger
 
 #endif  // CLAIMGATE_LEDGER_CODEC_H_

@@ -4,9 +4,9 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "gate/json/json_writer.h"
 #include "gate/wire.h"
 #include "google/protobuf/util/message_differencer.h"
-#include "ledger/codec.h"
 #include "ledger/digest.h"
 
 namespace claimgate::gate {
@@ -152,25 +152,24 @@ std::vector<ChainVerifier::Chain> ChainVerifier::chains() const {
 }
 
 std::string ChainVerifier::ChainJson(const Chain& c) {
-  return absl::StrCat("{\"chain\":", ledger::JsonQuote(c.key), ",\"records\":", c.records,
-                      ",\"first_seq\":", c.first_seq, ",\"last_seq\":", c.last_seq,
-                      ",\"head_hash\":", ledger::JsonQuote(c.head_hash), ",\"breaks\":", c.breaks,
-                      ",\"expect_head\":",
-                      ledger::JsonQuote(absl::StrCat(c.key, "=", c.last_seq, ":", c.head_hash)),
-                      "}");
+  return JsonText({{"chain", c.key},
+                   {"records", c.records},
+                   {"first_seq", c.first_seq},
+                   {"last_seq", c.last_seq},
+                   {"head_hash", c.head_hash},
+                   {"breaks", c.breaks},
+                   {"expect_head", absl::StrCat(c.key, "=", c.last_seq, ":", c.head_hash)}});
 }
 
 std::string ChainVerifier::SummaryJson() const {
-  std::string out =
-      absl::StrCat("{\"verified\":", records_, ",\"chains\":", chains_.size(),
-                   ",\"breaks\":", breaks_, ",\"ok\":", breaks_ == 0 ? "true" : "false");
+  Json out = {{"verified", records_}, {"chains", chains_.size()}, {"breaks", breaks_},
+              {"ok", breaks_ == 0}};
   if (first_break_.has_value()) {
     const Break& b = *first_break_;
-    absl::StrAppend(&out, ",\"first_break\":{\"chain\":", ledger::JsonQuote(b.chain),
-                    ",\"where\":", ledger::JsonQuote(b.where), ",\"seq\":", b.seq,
-                    ",\"problem\":", ledger::JsonQuote(b.problem), "}");
+    out["first_break"] = {
+        {"chain", b.chain}, {"where", b.where}, {"seq", b.seq}, {"problem", b.problem}};
   }
-  return out + "}";
+  return JsonText(out);
 }
 
 std::optional<std::string> DecisionContradictsAudit(const v1::Decision& d) {

@@ -14,8 +14,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "gate/audit/audit_file.h"
+#include "gate/json/json_writer.h"
 #include "gate/replay/json_lines.h"
 #include "google/protobuf/arena.h"
 #include "ledger/codec.h"
@@ -227,10 +227,12 @@ absl::StatusOr<ReplayTally> ReplayFiles(const std::string& events_path,
   const int threads = std::max(1, options.threads);
   IndexEvents((*events)->bytes(), threads, history->get(), &index);
   if (options.progress != nullptr) {
-    *options.progress << absl::StrFormat(
-        "{\"progress\":\"ledger\",\"lines\":%d,\"ledger_position\":%d,\"versions\":%d,"
-        "\"seconds\":%.1f}\n",
-        index.claim_at.size(), (*history)->position(), (*history)->versions(), seconds());
+    *options.progress << JsonText({{"progress", "ledger"},
+                                   {"lines", index.claim_at.size()},
+                                   {"ledger_position", (*history)->position()},
+                                   {"versions", (*history)->versions()},
+                                   {"seconds", Fixed(seconds(), 1)}})
+                      << "\n";
   }
 
   // Chunks of whole lines, many per thread: each worker takes the next one free, so none idles
@@ -266,8 +268,10 @@ absl::StatusOr<ReplayTally> ReplayFiles(const std::string& events_path,
           std::chrono::steady_clock::now() - reported >=
               std::chrono::duration<double>(options.progress_seconds)) {
         reported = std::chrono::steady_clock::now();
-        *options.progress << absl::StrFormat(
-            "{\"progress\":\"replay\",\"replayed\":%d,\"seconds\":%.1f}\n", done.load(), seconds());
+        *options.progress << JsonText({{"progress", "replay"},
+                                       {"replayed", done.load()},
+                                       {"seconds", Fixed(seconds(), 1)}})
+                          << "\n";
       }
     }
     out << chunk.out;

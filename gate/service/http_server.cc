@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "gate/json/json_writer.h"
 #include "gate/service/status_api.h"
 #include "httplib.h"
 #include "ledger/calendar.h"
@@ -30,7 +31,7 @@ thread_local absl::Time request_start;
 
 void Error(httplib::Response& res, int code, absl::string_view message) {
   res.status = code;
-  res.set_content(absl::StrCat("{\"error\":\"", message, "\"}"), "application/json");
+  res.set_content(JsonText({{"error", std::string(message)}}), "application/json");
 }
 
 // The startup line's words: whether the status query is on, and when it is off, why.

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "gate/claim_view.h"
+#include "gate/json/json_writer.h"
 #include "gate/replay/json_lines.h"
 #include "gate/service/audit_topic.h"
 #include "ledger/history.h"
@@ -119,9 +119,11 @@ absl::StatusOr<ReplayTally> ReplayKafka(const KafkaReplayOptions& options,
   if (!history.ok()) return history.status();
   if (absl::Status s = ReadLedger(consumer->get(), options, history->get()); !s.ok()) return s;
   if (ro.progress != nullptr) {
-    *ro.progress << absl::StrFormat(
-        "{\"progress\":\"ledger\",\"ledger_position\":%d,\"versions\":%d,\"seconds\":%.1f}\n",
-        (*history)->position(), (*history)->versions(), seconds());
+    *ro.progress << JsonText({{"progress", "ledger"},
+                              {"ledger_position", (*history)->position()},
+                              {"versions", (*history)->versions()},
+                              {"seconds", Fixed(seconds(), 1)}})
+                 << "\n";
   }
 
   // 2. The audit records of the range, a window at a time (memory stays bounded by the window,
@@ -143,9 +145,11 @@ absl::StatusOr<ReplayTally> ReplayKafka(const KafkaReplayOptions& options,
     out << lines;
     lines.clear();
     if (ro.progress != nullptr) {
-      *ro.progress << absl::StrFormat(
-          "{\"progress\":\"replay\",\"replayed\":%d,\"differ\":%d,\"seconds\":%.1f}\n",
-          tally.replayed(), tally.differ(), seconds());
+      *ro.progress << JsonText({{"progress", "replay"},
+                                {"replayed", tally.replayed()},
+                                {"differ", tally.differ()},
+                                {"seconds", Fixed(seconds(), 1)}})
+                   << "\n";
     }
     return s;
   };

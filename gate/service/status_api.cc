@@ -10,17 +10,18 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "gate/json/json_writer.h"
 #include "ledger/calendar.h"
-#include "ledger/codec.h"
 #include "ledger/status_query.h"
 
 namespace claimgate::gate {
 namespace {
 
-std::string TimeOrNull(absl::Time t) {
-  return t == absl::InfinitePast() || t == absl::InfiniteFuture()
-             ? "null"
-             : ledger::JsonQuote(ledger::FormatRfc3339(t));
+// In UTC, as the decisions and audit records write their times (docs/assumptions.md H5); `?at=`
+// takes any offset.
+Json TimeOrNull(absl::Time t) {
+  if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) return nullptr;
+  return ledger::FormatUtc(t);
 }
 
 std::array<unsigned char, 32> Sha256(absl::string_view bytes) {
@@ -45,29 +46,27 @@ bool ValidPersonId(absl::string_view id) {
 std::string PersonStatusJson(const v1::PersonStatus& person, absl::Time at) {
   const ledger::StateAt state = ledger::PersonStateAt(person, at);
   const int year = ledger::Calendar().YearOf(at);
-  std::string out = absl::StrCat(
-      "{\"person_id\":", ledger::JsonQuote(person.person_id()), ",\"at\":", TimeOrNull(at),
-      ",\"state\":", ledger::JsonQuote(v1::PersonStatus::State_Name(state.state)),
-      ",\"since\":", TimeOrNull(state.since), ",\"until\":", TimeOrNull(state.until),
-      ",\"year\":", year, ",\"year_points\":", ledger::YearTotalAt(person, year, at),
-      ",\"registrations\":[");
-  bool first = true;
+  Json registrations = Json::array();
   for (const auto& r : person.registrations()) {
     const ledger::Standing standing = ledger::StandingAt(&person, r.institution_id(), at);
-    const std::string verdict = standing.registration != v1::REASON_CODE_UNSPECIFIED
-                                    ? v1::ReasonCode_Name(standing.registration)
-                                    : v1::PersonStatus::State_Name(standing.sanction.state);
-    absl::StrAppend(
-        &out, first ? "" : ",", "{\"institution_id\":", ledger::JsonQuote(r.institution_id()),
-        ",\"role\":", ledger::JsonQuote(v1::PersonRegistered::Role_Name(r.role())),
-        ",\"standing\":", ledger::JsonQuote(verdict),
-        ",\"registered_since\":", r.has_since() ? TimeOrNull(ledger::FromProto(r.since())) : "null",
-        ",\"registered_until\":", r.has_until() ? TimeOrNull(ledger::FromProto(r.until())) : "null",
-        "}");
-    first = false;
+    registrations.push_back(
+        {{"institution_id", r.institution_id()},
+         {"role", v1::PersonRegistered::Role_Name(r.role())},
+         {"standing", standing.registration != v1::REASON_CODE_UNSPECIFIED
+                          ? v1::ReasonCode_Name(standing.registration)
+                          : v1::PersonStatus::State_Name(standing.sanction.state)},
+         {"registered_since", r.has_since() ? TimeOrNull(ledger::FromProto(r.since())) : nullptr},
+         {"registered_until", r.has_until() ? TimeOrNull(ledger::FromProto(r.until())) : nullptr}});
   }
-  absl::StrAppend(&out, "],\"ledger_position\":", person.ledger_position(), "}");
-  return out;
+  return JsonText({{"person_id", person.person_id()},
+                   {"at", TimeOrNull(at)},
+                   {"state", v1::PersonStatus::State_Name(state.state)},
+                   {"since", TimeOrNull(state.since)},
+                   {"until", TimeOrNull(state.until)},
+                   {"year", year},
+                   {"year_points", ledger::YearTotalAt(person, year, at)},
+                   {"registrations", std::move(registrations)},
+                   {"ledger_position", person.ledger_position()}});
 }
 
 BearerToken::BearerToken(absl::string_view token) : digest_(Sha256(token)) {}

@@ -23,7 +23,8 @@ bool ValidPersonId(absl::string_view id);
 
 // {"person_id", "at", "state", "since", "until", "year", "year_points", "registrations": [{
 // "institution_id", "role", "standing", "registered_since", "registered_until"}],
-// "ledger_position"}; absent bounds are null.
+// "ledger_position"}; absent bounds are null; times in UTC ("2025-03-10T02:00:00Z"), as in the
+// decisions and audit records.
 std::string PersonStatusJson(const v1::PersonStatus& person, absl::Time at);
 
 // A bearer token held as its SHA-256 digest. Matches() compares digests with CRYPTO_memcmp, so the

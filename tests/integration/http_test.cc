@@ -22,11 +22,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "gate/json/json_writer.h"
 #include "gate/service/gate_metrics.h"
 #include "gate/service/http_server.h"
 #include "gate/service/status_api.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "ledger/calendar.h"
 #include "ledger/ledger.h"
 #include "ledger/profile.h"
 #include "ledger/service/ledger_metrics.h"
@@ -127,6 +129,11 @@ TEST(HttpServerTest, StatusQueryAnswersAsOfWithTokenAndErrors) {
   ASSERT_TRUE(typed);
   EXPECT_EQ(typed->status, 200);
   EXPECT_EQ(typed->body, after->body);
+  // Item 9: the answer is in UTC, and `at` in UTC means the same.
+  EXPECT_NE(after->body.find(R"("at":"2025-05-31T16:00:00Z")"), std::string::npos) << after->body;
+  auto utc = client.Get("/v1/persons/P1/status?at=2025-05-31T16:00:00Z", auth);
+  ASSERT_TRUE(utc);
+  EXPECT_EQ(utc->body, after->body);
 
   for (const auto& [path, code] : std::vector<std::pair<std::string, int>>{
            {"/v1/persons/P1/status?at=yesterday", 400},
@@ -137,6 +144,7 @@ TEST(HttpServerTest, StatusQueryAnswersAsOfWithTokenAndErrors) {
     ASSERT_TRUE(r) << path;
     EXPECT_EQ(r->status, code) << path;
     EXPECT_EQ(r->body.rfind("{\"error\":", 0), 0u) << path << " " << r->body;
+    EXPECT_TRUE(Json::accept(r->body)) << path << " " << r->body;
   }
 }
 
@@ -167,6 +175,31 @@ struct StatusFixture {
     return endpoint;
   }
 };
+
+// The status query's answer, byte for byte; its times in UTC like every other output (issue 15
+// item 9), whatever offset `at` was given in.
+TEST(StatusApiTest, PersonStatusJsonBytes) {
+  StatusFixture f;
+  EXPECT_EQ(PersonStatusJson(*f.ledger->FindPerson("P1"),
+                             *ledger::ParseRfc3339("2025-06-01T00:00:00+08:00")),
+            R"({"person_id":"P1","at":"2025-05-31T16:00:00Z","state":"SUSPENDED",)"
+            R"("since":"2025-02-28T16:00:00Z","until":"2025-06-30T16:00:00Z",)"
+            R"("year":2025,"year_points":9,"registrations":[{"institution_id":"H1",)"
+            R"("role":"PHYSICIAN","standing":"SUSPENDED",)"
+            R"("registered_since":"2025-01-01T16:00:00Z","registered_until":null}],)"
+            R"("ledger_position":4})");
+}
+
+// Issue 15 item 11: an institution id that is not UTF-8 (a ledger event read from Protobuf bytes)
+// comes out as U+FFFD, and the answer parses as JSON.
+TEST(StatusApiTest, InvalidUtf8NeverReachesTheAnswer) {
+  StatusFixture f;
+  v1::PersonStatus person = *f.ledger->FindPerson("P1");
+  person.add_registrations()->set_institution_id("H\xff");
+  const std::string body = PersonStatusJson(person, testing::T("2025-06-01"));
+  EXPECT_TRUE(Json::accept(body)) << body;
+  EXPECT_EQ(Json::parse(body)["registrations"][1]["institution_id"], "H\xEF\xBF\xBD");
+}
 
 // Item 8 of issue 12: without a credential the status query is off (a person's sanction status is
 // personal data), with a message saying so, and nothing is looked up.

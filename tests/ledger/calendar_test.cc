@@ -79,6 +79,18 @@ TEST(CalendarTest, Rfc3339NeedsAnOffset) {
   EXPECT_EQ(FormatRfc3339(*ParseRfc3339("2025-01-02T01:00:00Z")), "2025-01-02T09:00:00+08:00");
 }
 
+// Issue 15 item 9: UTC as Protobuf's JSON mapping writes it (the decisions' and audit records'
+// form), whatever offset the time was read with.
+TEST(CalendarTest, FormatUtcWritesTimesAsProtobufDoes) {
+  EXPECT_EQ(FormatUtc(*ParseRfc3339("2025-01-02T09:00:00+08:00")), "2025-01-02T01:00:00Z");
+  EXPECT_EQ(FormatUtc(*ParseRfc3339("2025-01-02T09:00:00.25+08:00")), "2025-01-02T01:00:00.250Z");
+  EXPECT_EQ(FormatUtc(*ParseRfc3339("2025-01-02T01:00:00.0000015Z")),
+            "2025-01-02T01:00:00.000001500Z");
+  EXPECT_EQ(FormatUtc(*ParseRfc3339("0001-01-01T00:00:00Z")), "0001-01-01T00:00:00Z");
+  EXPECT_EQ(FormatUtc(*ParseRfc3339("9999-12-31T23:59:59Z") + absl::Hours(24 * 31)),
+            "10000-01-31T23:59:59Z");
+}
+
 // Issue 12 item 5: google.protobuf.Timestamp holds 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59Z;
 // a time outside it once its offset is applied, or with anything after it, is refused.
 TEST(CalendarTest, Rfc3339RefusesTimesOutsideTheTimestampRange) {

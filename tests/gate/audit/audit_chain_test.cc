@@ -13,6 +13,7 @@
 #include "gate/audit/audit_file.h"
 #include "gate/check/check.h"
 #include "gate/clock.h"
+#include "gate/json/json_writer.h"
 #include "gtest/gtest.h"
 #include "ledger/calendar.h"
 #include "ledger/codec.h"
@@ -202,6 +203,43 @@ TEST(AuditChainTest, ADuplicateKeyIsABreak) {
     EXPECT_NE(v.first_break()->problem.find("outcome"), std::string::npos)
         << v.first_break()->problem;
   }
+}
+
+// What `claimgate audit verify` prints, byte for byte: a chain line, and the summary with its first
+// break (the writer of these lines changed in issue 15 item 11; the bytes must not).
+TEST(AuditChainTest, ChainAndSummaryJsonBytes) {
+  ChainVerifier::Chain c;
+  c.key = "claims/2";
+  c.records = 3;
+  c.first_seq = 1;
+  c.last_seq = 3;
+  c.head_hash = "ab12";
+  c.breaks = 1;
+  EXPECT_EQ(ChainVerifier::ChainJson(c),
+            R"({"chain":"claims/2","records":3,"first_seq":1,"last_seq":3,"head_hash":"ab12",)"
+            R"("breaks":1,"expect_head":"claims/2=3:ab12"})");
+  ChainVerifier v;
+  EXPECT_EQ(v.SummaryJson(), R"({"verified":0,"chains":0,"breaks":0,"ok":true})");
+  v.AddBroken("file:a \"b\".jsonl", "line 4", "unreadable: \\ and \x01");
+  EXPECT_EQ(v.SummaryJson(),
+            R"({"verified":0,"chains":0,"breaks":1,"ok":false,"first_break":{)"
+            R"("chain":"file:a \"b\".jsonl","where":"line 4","seq":0,)"
+            R"("problem":"unreadable: \\ and \u0001"}})");
+}
+
+// Issue 15 item 11: a chain key, a place or a problem that is not UTF-8 (a file name, a claim id
+// quoted in a problem) comes out as U+FFFD, and both lines parse as JSON.
+TEST(AuditChainTest, InvalidUtf8NeverReachesTheOutput) {
+  ChainVerifier::Chain c;
+  c.key = "file:in\xff.jsonl";
+  c.head_hash = "ab\xc3";
+  EXPECT_TRUE(Json::accept(ChainVerifier::ChainJson(c))) << ChainVerifier::ChainJson(c);
+  ChainVerifier v;
+  v.AddBroken("file:in\xff.jsonl", "line \xfe", "the decision's claim_id 'C\xff' is not 'C1'");
+  const std::string summary = v.SummaryJson();
+  EXPECT_TRUE(Json::accept(summary)) << summary;
+  EXPECT_EQ(Json::parse(summary)["first_break"]["problem"],
+            "the decision's claim_id 'C\xEF\xBF\xBD' is not 'C1'");
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include "gate/audit/audit_file.h"
 #include "gate/check/check.h"
 #include "gate/clock.h"
+#include "gate/json/json_writer.h"
 #include "gate/replay/json_lines.h"
 #include "gate/replay/replay_files.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -393,6 +394,102 @@ TEST(ReplayBinaryTest, AuditVerifyAndReplayExitStatuses) {
   EXPECT_EQ(run(absl::StrCat(bin, " replay --against current --events ", in,
                              " --bootstrap-servers 127.0.0.1:1 > /dev/null 2>&1")),
             2);
+}
+
+// A difference with everything a difference line can hold.
+ReplayDifference FullDifference() {
+  ReplayDifference d;
+  d.claim_id = "C1";
+  d.institution_id = "H001";
+  d.service_time = *ledger::ParseRfc3339("2025-03-20T10:30:00+08:00");
+  d.amount_fen = 1250;
+  d.source.set_topic("claims");
+  d.source.set_partition(2);
+  d.source.set_offset(41);
+  d.recorded = v1::Decision::REJECT;
+  d.replayed = v1::Decision::ACCEPT;
+  v1::Reason& person = d.recorded_reasons.emplace_back();
+  person.set_code(v1::PRACTITIONER_SUSPENDED);
+  person.set_person_id("D001");
+  v1::Reason& item = d.replayed_reasons.emplace_back();
+  item.set_code(v1::MISSING_TRACEABILITY_CODE);
+  item.set_item_code("X1");
+  d.replayed_reasons.emplace_back().set_code(v1::SHADOW_REJECT);
+  d.action = Action::kRefund;
+  d.fields = {"modified: outcome: REJECT -> ACCEPT", "added: reasons[1]"};
+  return d;
+}
+
+// The JSON replay writes, byte for byte: a difference, one that could not be replayed, and the
+// summary (the writer of these lines changed in issue 15 item 11; the bytes must not).
+TEST(ReplayJsonTest, DifferenceErrorAndSummaryBytes) {
+  const ReplayDifference d = FullDifference();
+  EXPECT_EQ(DifferenceJson(d),
+            R"({"claim_id":"C1","institution_id":"H001",)"
+            R"("service_time":"2025-03-20T10:30:00+08:00",)"
+            R"("source":{"topic":"claims","partition":2,"offset":41},)"
+            R"("recorded":{"outcome":"REJECT","reasons":[{"code":"PRACTITIONER_SUSPENDED",)"
+            R"("person_id":"D001"}]},"replayed":{"outcome":"ACCEPT","reasons":[{"code":)"
+            R"("MISSING_TRACEABILITY_CODE","item_code":"X1"},{"code":"SHADOW_REJECT"}]},)"
+            R"("action":"REFUND","amount_fen":1250,"differences":["modified: outcome: REJECT -> )"
+            R"(ACCEPT","added: reasons[1]"]})");
+  ReplayDifference error;
+  error.claim_id = "C\"9\"";
+  error.source.set_file("in.jsonl");
+  error.source.set_offset(7);
+  error.error = "no claim at line 7 of the events file";
+  EXPECT_EQ(DifferenceJson(error),
+            R"({"claim_id":"C\"9\"","source":{"file":"in.jsonl","offset":7},)"
+            R"("error":"no claim at line 7 of the events file"})");
+
+  ReplayTally tally;
+  EXPECT_EQ(tally.SummaryJson(Against::kCurrent, 1.001),
+            R"({"against":"current","replayed":0,"same":0,"differ":0,"errors":0,)"
+            R"("reasons_changed":0,"recoup":{"claims":0,"amount_fen":0},"refund":{"claims":0,)"
+            R"("amount_fen":0},"by_outcome_change":{},"institutions":[],"seconds":1.001})");
+  tally.Same();
+  tally.ReasonsChanged();
+  tally.Differ(d);
+  tally.Differ(error);
+  ReplayDifference recoup = FullDifference();
+  recoup.institution_id = "H002";
+  recoup.recorded = v1::Decision::FLAG;
+  recoup.replayed = v1::Decision::REJECT;
+  recoup.action = Action::kRecoup;
+  recoup.amount_fen = 300;
+  tally.Differ(recoup);
+  EXPECT_EQ(tally.SummaryJson(Against::kRecorded, 12.3456),
+            R"({"against":"recorded","replayed":4,"same":1,"differ":2,"errors":1,)"
+            R"("reasons_changed":1,"recoup":{"claims":1,"amount_fen":300},"refund":{"claims":1,)"
+            R"("amount_fen":1250},"by_outcome_change":{"FLAG->REJECT":1,"REJECT->ACCEPT":1},)"
+            R"("institutions":[{"institution_id":"H001","recoup_claims":0,"recoup_fen":0,)"
+            R"("refund_claims":1,"refund_fen":1250},{"institution_id":"H002","recoup_claims":1,)"
+            R"("recoup_fen":300,"refund_claims":0,"refund_fen":0}],"seconds":12.346})");
+}
+
+// Issue 15 item 11: bytes that are not UTF-8 (a claim id, an institution id, a person id, a field
+// report, an error) come out as U+FFFD, and every line parses as JSON.
+TEST(ReplayJsonTest, InvalidUtf8NeverReachesTheOutput) {
+  ReplayDifference d = FullDifference();
+  d.claim_id = "C\xff" "1";
+  d.institution_id = "H\xc3";
+  d.recorded_reasons[0].set_person_id("D\xfe");
+  d.fields = {"modified: claim_id: \"\xff\""};
+  const std::string line = DifferenceJson(d);
+  EXPECT_TRUE(Json::accept(line)) << line;
+  EXPECT_EQ(Json::parse(line)["claim_id"], "C\xEF\xBF\xBD" "1");
+  ReplayDifference error;
+  error.claim_id = "C\xff";
+  error.source.set_file("in\xff.jsonl");
+  error.error = "line 6 holds claim C\xff, not C2";
+  EXPECT_TRUE(Json::accept(DifferenceJson(error))) << DifferenceJson(error);
+  ReplayTally tally;
+  tally.Differ(d);
+  tally.Differ(error);
+  const std::string summary = tally.SummaryJson(Against::kCurrent, 1);
+  EXPECT_TRUE(Json::accept(summary)) << summary;
+  EXPECT_NE(summary.find(R"({"institution_id":"H)" "\xEF\xBF\xBD" "\""), std::string::npos)
+      << summary;
 }
 
 }  // namespace
