@@ -82,8 +82,9 @@ class Processes:
             log.close()
 
 
-def compose_commands(root):
-    """role -> (command line, config file on the host, environment) of the compose services."""
+def compose_services(root):
+    """service name -> (command line, {container path: file on the host}, environment) of every compose
+    service that runs `claimgate serve`."""
     with open(os.path.join(root, "deploy/docker-compose.yml")) as f:
         compose = yaml.safe_load(f)
     out = {}
@@ -91,15 +92,23 @@ def compose_commands(root):
         command = service.get("command") or []
         if not command or command[0] != "serve":
             continue
-        role = next(a.split("=", 1)[1] for a in command if a.startswith("--role="))
-        if role in out:
-            continue  # the first gate stands for the others (they differ in their ids only)
         mounts = {}
         for v in service.get("volumes", []):
             parts = v.split(":")
             if parts[0].startswith("./"):
                 mounts[parts[1]] = os.path.join(root, "deploy", parts[0][2:])
         env = {k: str(v) for k, v in (service.get("environment") or {}).items()}
+        out[name] = (command, mounts, env)
+    return out
+
+
+def compose_commands(root):
+    """role -> (service name, command line, config file on the host, environment) of the compose services."""
+    out = {}
+    for name, (command, mounts, env) in sorted(compose_services(root).items()):
+        role = next(a.split("=", 1)[1] for a in command if a.startswith("--role="))
+        if role in out:
+            continue  # the first gate stands for the others (they differ in their ids only)
         out[role] = (name, command, mounts, env)
     return out
 
