@@ -53,7 +53,12 @@ struct Observability {
                      Roles roles, std::ostream& log, bool any_port_if_taken = false) {
     ledger::RegisterBuildInfo(*registry, CLAIMGATE_VERSION_STRING);
     if (roles.ledger) ledger = std::make_unique<ledger::LedgerMetrics>(*registry);
-    if (roles.gate) gate = std::make_unique<GateMetrics>(*registry);
+    if (roles.gate) {
+      gate = std::make_unique<GateMetrics>(*registry);
+      // The feed has not been confirmed yet: the process's start stands for it until the gate
+      // service starts (a gate that cannot reach its cluster ages from here, not from 1970).
+      gate->feed_confirmed.Set(absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
+    }
     http_metrics = std::make_unique<HttpMetrics>(*registry);
     if (address.empty()) return absl::OkStatus();
     options.log = &log;

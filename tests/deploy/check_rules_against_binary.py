@@ -12,6 +12,7 @@ address are replaced), waits until both are ready, scrapes their /metrics and ch
    Prometheus's `job`/`instance` and Grafana's variables aside) matches a series scraped at start-up, so
    `increase()` sees the first event and no panel reads "No data" (a label value created at zero, a lag
    reported from assignment on). A selector naming `service="X"` must be matched by the role X.
+   Every *_timestamp_seconds series is a time within a day of now.
 3. With promtool: a unit test built from the scraped series (each role under the job name prometheus.yml
    gives it, an hour of healthy samples: counters flat, gauges as scraped, timestamps moving with time)
    fires no alert at all.
@@ -289,6 +290,13 @@ def main():
         for name, labels, _ in series:
             if "service" in labels and labels["service"] != role:
                 failures.append("the %s exports %s{service=\"%s\"}" % (role, name, labels["service"]))
+    # 1b. Timestamps are times: within a day of now (a gauge left at 0 reads as 1970 to time() - x).
+    now = time.time()
+    for role, series in sorted(scraped.items()):
+        for name, labels, value in series:
+            if name.endswith("_timestamp_seconds") and not now - 86400 < value < now + 60:
+                failures.append("the %s exports %s %s, not a time near now (%d)" %
+                                (role, name, value, now))
     # 2. Every selector matched at start-up.
     rules, alerts = rule_expressions(a.root)
     checked = 0

@@ -59,6 +59,27 @@ waited_ms=$(( ($(date +%s%N) - started) / 1000000 ))
 echo "ok: serve, SIGINT during topic creation -> $status after $waited_ms ms"
 kill "$broker"
 
+# A gate that cannot reach its cluster: /metrics says not ready, and its status feed ages from the
+# process's start (not from 1970: StatusFeedStale would say "decades old" at once).
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$bin" serve --role gate --bootstrap-servers 127.0.0.1:1 --state-dir "$work/unreachable" \
+  --http-address "127.0.0.1:$port" 2> "$work/unreachable.err" &
+gate=$!
+pids+=("$gate")
+metrics=""
+for _ in $(seq 100); do
+  metrics=$(python3 -c "import urllib.request; print(urllib.request.urlopen(
+    'http://127.0.0.1:$port/metrics', timeout=1).read().decode())" 2>/dev/null) && break
+  sleep 0.1
+done
+grep -q '^claimgate_ready{service="gate"} 0$' <<<"$metrics" || fail "unreachable gate: not ready 0"
+confirmed=$(sed -n 's/^claimgate_status_feed_last_success_timestamp_seconds \(.*\)$/\1/p' <<<"$metrics")
+python3 -c "import sys,time; sys.exit(0 if abs(time.time() - float('$confirmed')) < 60 else 1)" ||
+  fail "unreachable gate: feed last confirmed at '$confirmed', not at its start"
+kill -TERM "$gate"
+wait "$gate"
+echo "ok: a gate without its cluster: ready 0, feed confirmed at its start ($confirmed)"
+
 # demo --linger keeps /metrics up after its report, until Ctrl-C (exit 0).
 "$bin" demo --claims 1000 --persons 300 --http-address 127.0.0.1:0 --linger > "$work/demo.out" 2>&1 &
 demo=$!
