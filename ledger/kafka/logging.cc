@@ -139,9 +139,7 @@ void ParseLine(absl::string_view line, Level* level, std::string* component,
 
 LineLog::LineLog() : std::ostream(&buffer_) {}
 
-LineLog::~LineLog() {
-  buffer_.pubsync();
-}
+LineLog::~LineLog() { buffer_.Finish(); }
 
 int LineLog::Buffer::overflow(int c) {
   if (c == traits_type::eof()) return 0;

@@ -53,6 +53,11 @@ class LineLog : public std::ostream {
 
  private:
   class Buffer : public std::streambuf {
+   public:
+    void Finish() {  // a last line without its newline is a record too
+      if (!line_.empty()) Emit();
+    }
+
    protected:
     int overflow(int c) override;
     std::streamsize xsputn(const char* s, std::streamsize n) override;

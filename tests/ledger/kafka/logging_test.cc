@@ -37,6 +37,7 @@ TEST(LoggingTest, TextRecordsHaveTimeLevelAndTheLine) {
     LineLog log;
     log << "claimgate serve: gate ready (" << 3 << " status records)\n";
     log << "claimgate gate: warning: consuming claims: broker down\n";
+    log << "claimgate serve: a last line without its newline";
   }
   const std::string out = ::testing::internal::GetCapturedStderr();
   EXPECT_TRUE(std::regex_search(
@@ -44,6 +45,9 @@ TEST(LoggingTest, TextRecordsHaveTimeLevelAndTheLine) {
                       R"(\(3 status records\)\n)")))
       << out;
   EXPECT_NE(out.find("Z warning claimgate gate: consuming claims: broker down\n"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("Z info claimgate serve: a last line without its newline\n"),
             std::string::npos)
       << out;
 }
