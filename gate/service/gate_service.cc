@@ -2,6 +2,7 @@
 #include "gate/service/gate_service.h"
 
 #include <chrono>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -16,6 +17,12 @@ namespace {
 
 std::string Key(const std::string& topic, int32_t partition) {
   return absl::StrCat(topic, "/", partition);
+}
+
+// The topic and partition of a Key().
+std::pair<std::string, int32_t> SplitKey(const std::string& key) {
+  const size_t slash = key.rfind('/');
+  return {key.substr(0, slash), std::stoi(key.substr(slash + 1))};
 }
 
 // Stored beside the source positions: the ledger position of the newest status applied, so that
@@ -267,9 +274,7 @@ void GateService::WatchFeed() {
     bool ok = true;
     watch_mu_.Unlock();
     for (const auto& [key, unused] : start_watermarks_) {
-      const size_t slash = key.rfind('/');
-      const std::string topic = key.substr(0, slash);
-      const int32_t partition = std::stoi(key.substr(slash + 1));
+      const auto [topic, partition] = SplitKey(key);
       int64_t low = 0, high = 0;
       // Through the status consumer's handle (librdkafka handles are thread-safe); not the
       // producer's, which the stream loop may replace.
@@ -395,8 +400,8 @@ void GateService::ReportClaimsPosition(int32_t p) {
 void GateService::ReportStatusPositions() {
   if (status_lag_ == nullptr) return;
   for (const auto& [key, next] : positions_) {
-    const size_t slash = key.rfind('/');
-    status_lag_->Set(key.substr(0, slash), std::stoi(key.substr(slash + 1)), next);
+    const auto [topic, partition] = SplitKey(key);
+    status_lag_->Set(topic, partition, next);
   }
 }
 

@@ -14,6 +14,12 @@ trap cleanup EXIT
 failed=0
 fail() { echo "FAIL: $*" >&2; failed=1; }
 
+# metrics_of PORT: the /metrics text of a claimgate on 127.0.0.1:PORT (fails when it does not answer).
+metrics_of() {
+  python3 -c "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(
+    'http://127.0.0.1:$1/metrics', timeout=2).read().decode())"
+}
+
 # expect STATUS PATTERN ARGS...: the exit status, and PATTERN (grep -E) in stdout+stderr.
 expect() {
   local want=$1 pattern=$2
@@ -68,8 +74,7 @@ gate=$!
 pids+=("$gate")
 metrics=""
 for _ in $(seq 100); do
-  metrics=$(python3 -c "import urllib.request; print(urllib.request.urlopen(
-    'http://127.0.0.1:$port/metrics', timeout=1).read().decode())" 2>/dev/null) && break
+  metrics=$(metrics_of "$port" 2>/dev/null) && break
   sleep 0.1
 done
 grep -q '^claimgate_ready{service="gate"} 0$' <<<"$metrics" || fail "unreachable gate: not ready 0"
@@ -86,10 +91,8 @@ demo=$!
 pids+=("$demo")
 for _ in $(seq 600); do grep -q 'until Ctrl-C' "$work/demo.out" && break; sleep 0.1; done
 demo_port=$(sed -n 's/.*\/readyz on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/demo.out" | head -1)
-decided=$(python3 -c "import urllib.request; print(sum(float(l.split()[-1]) for l in
-  urllib.request.urlopen('http://127.0.0.1:$demo_port/metrics', timeout=5).read().decode().splitlines()
-  if l.startswith('claimgate_decisions_total{')))" 2>&1)
-[ "$decided" = "1000.0" ] || fail "demo --linger: /metrics after the report: decided '$decided': $(tr '\r' '\n' < "$work/demo.out" | tail -5)"
+decided=$(metrics_of "$demo_port" | awk '/^claimgate_decisions_total\{/ { n += $NF } END { print n }')
+[ "$decided" = "1000" ] || fail "demo --linger: /metrics after the report: decided '$decided': $(tr '\r' '\n' < "$work/demo.out" | tail -5)"
 kill -INT "$demo"
 wait "$demo"
 status=$?
