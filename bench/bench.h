@@ -54,6 +54,29 @@ struct ReplayBenchOptions {
 };
 int RunReplayBench(const ReplayBenchOptions& options);
 
+// `codes` (SPEC §8.3): the settled-code store at N codes.
+struct CodesBenchOptions {
+  int64_t codes = 200000000;
+  int years = 3;                // expiry-year families the codes spread over
+  int64_t checks = 3000000;     // codes checked in the measured phase
+  int codes_per_claim = 3;      // codes looked up in one batch
+  int64_t cache_mib = 1024;     // block cache
+  std::string dir;
+  bool keep = false;
+};
+int RunCodesBench(const CodesBenchOptions& options);
+
+// `insured` (SPEC §8.1): the in-memory filter of suspended insured persons.
+struct InsuredBenchOptions {
+  int64_t insured = 1300000000;  // ids INS0 .. INS<insured-1>
+  int64_t suspended = 100000;
+  int64_t persons = 100000;
+  int64_t claims = 500000;
+  int rounds = 3;
+  std::string dir;
+};
+int RunInsuredBench(const InsuredBenchOptions& options);
+
 // Shared by the subcommands.
 int64_t PeakRssBytes();
 int64_t CurrentRssBytes();

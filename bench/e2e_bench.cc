@@ -97,6 +97,7 @@ E2eBench::E2eBench(const E2eOptions& eo) : eo_(eo) {
   if (!eo.bootstrap_servers.empty() || eo.local_kafka) {
     prefix_ = absl::StrCat("e2e-", getpid(), "-");
     for (std::string* t : {&topics_.claims, &topics_.person_status, &topics_.institution_status,
+                           &topics_.insured_status,
                            &topics_.decisions, &topics_.audit, &topics_.dlq, &topics_.notices,
                            &topics_.ledger_events}) {
       *t = prefix_ + *t;
@@ -181,6 +182,7 @@ int E2eBench::Produce() {
                      {Name("claims-paced"), 3},
                      {topics_.person_status, 3},
                      {topics_.institution_status, 3},
+                     {topics_.insured_status, 3},
                      {topics_.decisions, 3},
                      {topics_.audit, 3},
                      {topics_.dlq, 3},

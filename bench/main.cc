@@ -69,6 +69,32 @@ CLI::App* AddReplay(CLI::App& app, ReplayBenchOptions& o) {
   return replay;
 }
 
+CLI::App* AddCodes(CLI::App& app, CodesBenchOptions& o) {
+  CLI::App* codes = app.add_subcommand(
+      "codes", "settled traceability codes: load N, then checks per second (99% new, 1% repeats)");
+  codes->add_option("--codes", o.codes)->capture_default_str();
+  codes->add_option("--years", o.years, "expiry years the codes spread over")
+      ->capture_default_str();
+  codes->add_option("--checks", o.checks)->capture_default_str();
+  codes->add_option("--codes-per-claim", o.codes_per_claim)->capture_default_str();
+  codes->add_option("--cache-mib", o.cache_mib, "block cache")->capture_default_str();
+  codes->add_option("--dir", o.dir, "store directory (default: a fresh one under /tmp)");
+  codes->add_flag("--keep", o.keep, "keep the store directory afterwards");
+  return codes;
+}
+
+CLI::App* AddInsured(CLI::App& app, InsuredBenchOptions& o) {
+  CLI::App* insured = app.add_subcommand(
+      "insured", "decisions per second with the insured-person check on vs off");
+  insured->add_option("--insured", o.insured)->capture_default_str();
+  insured->add_option("--suspended", o.suspended)->capture_default_str();
+  insured->add_option("--persons", o.persons)->capture_default_str();
+  insured->add_option("--claims", o.claims)->capture_default_str();
+  insured->add_option("--rounds", o.rounds)->capture_default_str();
+  insured->add_option("--dir", o.dir, "store directory (default: a fresh one under /tmp)");
+  return insured;
+}
+
 }  // namespace
 }  // namespace claimgate::bench
 
@@ -85,8 +111,14 @@ int main(int argc, char** argv) {
   CLI::App* store = bench::AddStore(app, store_options);
   CLI::App* e2e = bench::AddE2e(app, e2e_options);
   CLI::App* replay = bench::AddReplay(app, replay_options);
+  bench::CodesBenchOptions codes_options;
+  bench::InsuredBenchOptions insured_options;
+  CLI::App* codes = bench::AddCodes(app, codes_options);
+  CLI::App* insured = bench::AddInsured(app, insured_options);
   CLI11_PARSE(app, argc, argv);
 
+  if (codes->parsed()) return bench::RunCodesBench(codes_options);
+  if (insured->parsed()) return bench::RunInsuredBench(insured_options);
   if (replay->parsed()) return bench::RunReplayBench(replay_options);
   if (store->parsed()) return bench::RunStoreBench(store_options);
   if (e2e->parsed()) return bench::RunE2eBench(e2e_options);

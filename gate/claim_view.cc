@@ -93,6 +93,8 @@ bool ParseClaim(absl::string_view bytes, ClaimView* c) {
                ParsePractitioner(sub, &c->practitioners.emplace_back());
       case 8:
         return ReadMessage(r, type, &sub) && ParseItem(sub, &c->items.emplace_back());
+      case 9:
+        return ReadString(r, type, &c->insured_region);
       default:
         return r.Skip(type);
     }
@@ -123,16 +125,16 @@ bool ParseClaimEventFast(absl::string_view bytes, ClaimView* c) {
     WireType type;
     if (!r.ReadTag(&field, &type)) return false;
     absl::string_view sub;
-    absl::Time ignored;
     if (field == 1) {
       if (!ReadString(r, type, &c->event_id)) return false;
     } else if (field == 2) {
       // A second time would merge into the first.
-      if (has_time || type != wire::kLen || !r.ReadLen(&sub) || !wire::ReadTimestamp(sub, &ignored))
+      if (has_time || type != wire::kLen || !r.ReadLen(&sub) ||
+          !wire::ReadTimestamp(sub, &c->submitted))
         return false;
-      has_time = true;
-    } else if (field >= 10 && field <= 20) {
-      return false;  // another body: Protobuf's oneof keeps the last one set
+      has_time = c->has_submitted = true;
+    } else if (field >= 10 && field != 30) {
+      return false;  // another body (Protobuf's oneof keeps the last one set), or a new field
     } else if (field == 30) {
       // A second claim would merge into the first.
       if (has_claim || type != wire::kLen || !r.ReadLen(&sub) || !ParseClaim(sub, c)) return false;
@@ -147,7 +149,9 @@ bool ParseClaimEventFast(absl::string_view bytes, ClaimView* c) {
 }  // namespace
 
 void ClaimView::Clear() {
-  event_id = claim_id = institution_id = insured_id = {};
+  event_id = claim_id = institution_id = insured_id = insured_region = {};
+  has_submitted = false;
+  submitted = absl::UnixEpoch();
   kind = visit_type = 0;
   has_service_time = false;
   service_time = absl::UnixEpoch();
@@ -165,7 +169,7 @@ absl::Status ParseClaimEvent(absl::string_view bytes, ClaimView* c) {
   if (!event->has_claim()) return absl::InvalidArgumentError("not a claim event");
   if (c->owned == nullptr) c->owned = std::make_unique<v1::Event>();
   *c->owned = std::move(*event);
-  ViewClaim(c->owned->claim(), c->owned->event_id(), c);
+  ViewEvent(*c->owned, c);
   return absl::OkStatus();
 }
 
@@ -179,6 +183,7 @@ void ViewClaim(const v1::Claim& claim, absl::string_view event_id, ClaimView* c)
   if (c->has_service_time) c->service_time = ledger::FromProto(claim.service_time());
   c->visit_type = claim.visit_type();
   c->insured_id = claim.insured_id();
+  c->insured_region = claim.insured_region();
   for (const auto& p : claim.practitioners()) c->practitioners.push_back({p.person_id(), p.role()});
   for (const auto& i : claim.items()) {
     ClaimView::Item& item = c->items.emplace_back();
@@ -187,6 +192,12 @@ void ViewClaim(const v1::Claim& claim, absl::string_view event_id, ClaimView* c)
     item.amount_fen = i.amount_fen();
     for (const std::string& code : i.traceability_codes()) item.traceability_codes.push_back(code);
   }
+}
+
+void ViewEvent(const v1::Event& event, ClaimView* c) {
+  ViewClaim(event.claim(), event.event_id(), c);
+  c->has_submitted = event.has_time();
+  if (c->has_submitted) c->submitted = ledger::FromProto(event.time());
 }
 
 void CanonicalClaimBytes(const ClaimView& c, std::string* out) {
@@ -217,6 +228,7 @@ void CanonicalClaimBytes(const ClaimView& c, std::string* out) {
     }
     wire::PutMessage(out, 8, sub);
   }
+  wire::PutString(out, 9, c.insured_region);
 }
 
 }  // namespace claimgate::gate

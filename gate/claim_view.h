@@ -28,6 +28,8 @@ struct ClaimView {
   };
 
   absl::string_view event_id;  // of the envelope; empty when viewing a bare claim
+  absl::Time submitted;        // the envelope's `time` (SPEC §7: when the claim was submitted)
+  bool has_submitted = false;  // false when viewing a bare claim
   absl::string_view claim_id;
   int kind = 0;  // v1::Claim::Kind
   absl::string_view institution_id;
@@ -35,6 +37,7 @@ struct ClaimView {
   bool has_service_time = false;
   int visit_type = 0;  // v1::Claim::VisitType
   absl::string_view insured_id;
+  absl::string_view insured_region;  // 参保地 (SPEC §8.2); empty: not given
   absl::InlinedVector<Practitioner, 4> practitioners;
   absl::InlinedVector<Item, 4> items;
   // The message the views point into when ParseClaimEvent left the bytes to Protobuf's parser
@@ -55,6 +58,8 @@ absl::Status ParseClaimEvent(absl::string_view bytes, ClaimView* out);
 
 // Views a parsed claim (the message must outlive the view).
 void ViewClaim(const v1::Claim& claim, absl::string_view event_id, ClaimView* out);
+// Views a parsed claim event: the claim, its event id and its submission time.
+void ViewEvent(const v1::Event& event, ClaimView* out);
 
 // The claim's canonical bytes: what Protobuf's deterministic serializer writes for the same claim.
 void CanonicalClaimBytes(const ClaimView& claim, std::string* out);

@@ -59,19 +59,25 @@ class SeenSet {
   absl::flat_hash_set<Key> hashed_;
 };
 
-// The reasons of one decision, each (code, person, item) once, in the order first found.
+// The reasons of one decision, each (code, person, item, insured, traceability code) once, in the
+// order first found.
 class Reasons {
  public:
   explicit Reasons(DecisionResult& d) : d_(d) {}
   void Add(v1::ReasonCode code, absl::string_view person_id, absl::string_view item_code = {}) {
-    if (seen_.Insert({code, person_id, item_code})) {
-      d_.reasons.push_back({code, person_id, item_code});
+    Add({code, person_id, item_code, {}, {}});
+  }
+  void Add(const DecisionResult::Reason& r) {
+    // An insured id and a traceability code never share a reason: one key column holds either.
+    if (seen_.Insert({r.code, r.person_id, r.item_code,
+                      r.insured_id.empty() ? r.traceability_code : r.insured_id})) {
+      d_.reasons.push_back(r);
     }
   }
 
  private:
   DecisionResult& d_;
-  SeenSet<std::tuple<int, absl::string_view, absl::string_view>> seen_;
+  SeenSet<std::tuple<int, absl::string_view, absl::string_view, absl::string_view>> seen_;
 };
 
 bool HasValidCode(const ClaimView::Item& item) {
@@ -83,7 +89,7 @@ bool HasValidCode(const ClaimView::Item& item) {
 
 }  // namespace
 
-bool IsRejecting(v1::ReasonCode code) {
+bool IsRejecting(v1::ReasonCode code, const ledger::Profile& profile) {
   switch (code) {
     case v1::PRACTITIONER_NOT_REGISTERED:
     case v1::NO_SERVICE_COMMITMENT:
@@ -92,11 +98,16 @@ bool IsRejecting(v1::ReasonCode code) {
     case v1::INSTITUTION_AGREEMENT_SUSPENDED:
     case v1::INSTITUTION_AGREEMENT_TERMINATED:
     case v1::MISSING_TRACEABILITY_CODE:
+    case v1::INSURED_SETTLEMENT_SUSPENDED:
+    case v1::INSTITUTION_SETTLEMENT_SUSPENDED:
       return true;
+    case v1::DUPLICATE_TRACEABILITY_CODE:
+      return profile.duplicate_code_rejects();
     case v1::REASON_CODE_UNSPECIFIED:
     case v1::EMERGENCY_EXEMPTION:
     case v1::STATUS_STALE:
     case v1::SHADOW_REJECT:
+    case v1::SERVICE_TIME_AFTER_SUBMISSION:
       return false;
     case v1::ReasonCode_INT_MIN_SENTINEL_DO_NOT_USE_:
     case v1::ReasonCode_INT_MAX_SENTINEL_DO_NOT_USE_:
@@ -206,12 +217,101 @@ void CheckTraceability(const ClaimView& claim, const v1::InstitutionStatus* inst
   }
 }
 
+// The institution's settlement suspensions (SPEC §8.2): one finding however many apply.
+void JudgeSettlement(const ClaimView& claim, const v1::InstitutionStatus* inst,
+                     const ledger::Profile& profile, bool emergency, Reasons& reasons) {
+  if (inst == nullptr) return;
+  const absl::Time t = claim.service_time;
+  for (const v1::InstitutionStatus::SettlementSuspension& s : inst->settlement_suspensions()) {
+    if (t < FromProto(s.since()) || (s.has_until() && t >= FromProto(s.until()))) continue;
+    const bool affected = s.scope() != v1::SettlementSuspended::NONLOCAL ||
+                          (!claim.insured_region.empty() && claim.insured_region != inst->region());
+    if (!affected) continue;
+    reasons.Add(emergency && profile.settlement_suspension_emergency_exempt()
+                    ? v1::EMERGENCY_EXEMPTION
+                    : v1::INSTITUTION_SETTLEMENT_SUSPENDED,
+                "");
+    return;
+  }
+}
+
+// The insured person's settlement suspensions (SPEC §8.1).
+void JudgeInsured(const ClaimView& claim, const StatusLookup& status,
+                  const ledger::Profile& profile, bool emergency, Reasons& reasons,
+                  DecisionResult& d) {
+  d.insured_position = 0;
+  if (claim.insured_id.empty()) return;
+  const v1::InsuredStatus* insured = status.FindInsured(claim.insured_id);
+  if (insured == nullptr) return;
+  d.insured_position = insured->ledger_position();
+  const absl::Time t = claim.service_time;
+  for (const v1::InsuredStatus::Suspension& s : insured->suspensions()) {
+    if (t < FromProto(s.since()) || t >= FromProto(s.until())) continue;
+    reasons.Add({emergency && profile.insured_emergency_exempt() ? v1::EMERGENCY_EXEMPTION
+                                                                 : v1::INSURED_SETTLEMENT_SUSPENDED,
+                 {}, {}, claim.insured_id, {}});
+    return;
+  }
+}
+
+// Codes another claim settled before (SPEC §8.3): each code once, however often presented.
+void CheckDuplicateCodes(const ClaimView& claim, const CodeLookup* codes,
+                         const ledger::Profile& profile, Reasons& reasons, DecisionResult& d) {
+  d.duplicates.clear();
+  d.codes_checked = false;
+  if (codes == nullptr || claim.kind != v1::Claim::SETTLEMENT) return;
+  for (const ClaimView::Item& item : claim.items) {
+    for (absl::string_view code : item.traceability_codes) {
+      if (!CodeSettles(claim, item, code, profile)) continue;
+      d.codes_checked = true;
+      const SettledCode* first = codes->FindSettled(code);
+      if (first == nullptr || first->claim_id == claim.claim_id ||
+          !Remembered(*first, claim.service_time)) {
+        continue;
+      }
+      const size_t before = d.reasons.size();
+      reasons.Add({v1::DUPLICATE_TRACEABILITY_CODE, {}, {}, {}, code});
+      if (d.reasons.size() != before) d.duplicates.push_back({code, first});
+    }
+  }
+}
+
+// The codes a paid SETTLEMENT claim settles: those no other claim holds (SPEC §8.3).
+void SettledBy(const ClaimView& claim, const CodeLookup* codes, const ledger::Profile& profile,
+               DecisionResult& d) {
+  d.settled_codes.clear();
+  if (codes == nullptr || claim.kind != v1::Claim::SETTLEMENT ||
+      (d.outcome != v1::Decision::ACCEPT && d.outcome != v1::Decision::FLAG)) {
+    return;
+  }
+  SeenSet<absl::string_view> seen;
+  for (const ClaimView::Item& item : claim.items) {
+    for (absl::string_view code : item.traceability_codes) {
+      if (!CodeSettles(claim, item, code, profile) || !seen.Insert(code)) continue;
+      const SettledCode* held = codes->FindSettled(code);
+      if (held != nullptr && held->claim_id != claim.claim_id &&
+          Remembered(*held, claim.service_time)) {
+        continue;
+      }
+      d.settled_codes.push_back(code);
+    }
+  }
+}
+
+// A service time later than the submission allows (SPEC §8.4).
+void CheckSubmission(const ClaimView& claim, const ledger::Profile& profile, Reasons& reasons) {
+  if (claim.has_submitted && claim.has_service_time &&
+      claim.service_time > claim.submitted + profile.future_service_tolerance()) {
+    reasons.Add(v1::SERVICE_TIME_AFTER_SUBMISSION, "");
+  }
+}
+
 // The outcome from the reasons found; in shadow mode a rejection is a flag, said so.
 void Conclude(const DecisionContext& ctx, const ledger::Profile& profile, Reasons& reasons,
               DecisionResult& d) {
   bool reject = false, flag = false;
   for (const DecisionResult::Reason& r : d.reasons) {
-    if (IsRejecting(r.code)) {
+    if (IsRejecting(r.code, profile)) {
       reject = true;
     } else {
       flag = true;
@@ -243,9 +343,14 @@ void DecideView(const ClaimView& claim, const StatusLookup& status, const Decisi
   Reasons reasons(d);
   JudgePractitioners(claim, status, year, emergency, reasons, d);
   JudgeInstitution(inst, profile, claim.service_time, emergency, reasons, d);
+  JudgeSettlement(claim, inst, profile, emergency, reasons);
+  JudgeInsured(claim, status, profile, emergency, reasons, d);
   CheckTraceability(claim, inst, profile, reasons);
+  CheckDuplicateCodes(claim, ctx.codes, profile, reasons, d);
+  CheckSubmission(claim, profile, reasons);
   if (ctx.status_stale) reasons.Add(v1::STATUS_STALE, "");
   Conclude(ctx, profile, reasons, d);
+  SettledBy(claim, ctx.codes, profile, d);
 }
 
 namespace {
@@ -269,6 +374,8 @@ void ToDecisionProto(const ClaimView& claim, const DecisionResult& r, const Deci
     p->set_code(reason.code);
     p->set_person_id(std::string(reason.person_id));
     p->set_item_code(std::string(reason.item_code));
+    p->set_insured_id(std::string(reason.insured_id));
+    p->set_traceability_code(std::string(reason.traceability_code));
   }
   v1::AuditRecord& audit = *d.mutable_audit();
   audit.set_claim_id(std::string(claim.claim_id));
@@ -298,6 +405,16 @@ void ToDecisionProto(const ClaimView& claim, const DecisionResult& r, const Deci
   if (claim.has_service_time) SetProto(claim.service_time, audit.mutable_service_time());
   audit.set_mode(r.shadow ? v1::AuditRecord::SHADOW : v1::AuditRecord::ENFORCE);
   audit.set_institution_position(r.institution_position);
+  audit.set_insured_position(r.insured_position);
+  for (const DecisionResult::Duplicate& dup : r.duplicates) {
+    v1::AuditRecord::DuplicateCode* p = audit.add_duplicate_codes();
+    p->set_traceability_code(std::string(dup.code));
+    p->set_first_claim_id(dup.first->claim_id);
+    p->set_first_institution_id(dup.first->institution_id);
+    SetProto(dup.first->service_time, p->mutable_first_service_time());
+  }
+  for (absl::string_view code : r.settled_codes) audit.add_settled_codes(std::string(code));
+  audit.set_codes_checked(r.codes_checked);
 }
 
 namespace {
@@ -308,6 +425,8 @@ void EncodeReason(const DecisionResult::Reason& reason, std::string* scratch, st
   wire::PutInt(scratch, 1, reason.code);
   wire::PutString(scratch, 2, reason.person_id);
   wire::PutString(scratch, 3, reason.item_code);
+  wire::PutString(scratch, 4, reason.insured_id);
+  wire::PutString(scratch, 5, reason.traceability_code);
   wire::PutMessage(out, field, *scratch);
 }
 
@@ -359,6 +478,34 @@ void EncodeAudit(const ClaimView& claim, const DecisionResult& r, const Decision
   if (claim.has_service_time) wire::PutTimestamp(out, 14, claim.service_time);
   wire::PutInt(out, 15, r.shadow ? v1::AuditRecord::SHADOW : v1::AuditRecord::ENFORCE);
   wire::PutInt(out, 16, r.institution_position);
+  // 17 and 18 (the chain) are the chain's to write.
+  wire::PutInt(out, 19, r.insured_position);
+  for (const DecisionResult::Duplicate& dup : r.duplicates) {
+    scratch.clear();
+    wire::PutString(&scratch, 1, dup.code);
+    wire::PutString(&scratch, 2, dup.first->claim_id);
+    wire::PutString(&scratch, 3, dup.first->institution_id);
+    wire::PutTimestamp(&scratch, 4, dup.first->service_time);
+    wire::PutMessage(out, 20, scratch);
+  }
+  for (absl::string_view code : r.settled_codes) {
+    // Repeated strings are written even when empty.
+    wire::PutTag(out, 23, wire::kLen);
+    wire::PutVarint(out, code.size());
+    out->append(code.data(), code.size());
+  }
+  wire::PutInt(out, 24, r.codes_checked ? 1 : 0);
+}
+
+v1::Decision Decide(const v1::Event& event, const StatusLookup& status,
+                    const DecisionContext& ctx) {
+  ClaimView view;
+  ViewEvent(event, &view);
+  DecisionResult result;
+  DecideView(view, status, ctx, &result);
+  v1::Decision d;
+  ToDecisionProto(view, result, ctx, &d);
+  return d;
 }
 
 v1::Decision Decide(const v1::Claim& claim, const StatusLookup& status,

@@ -18,6 +18,7 @@
 #include "claimgate/v1/events.pb.h"
 #include "claimgate/v1/status.pb.h"
 #include "gate/claim_view.h"
+#include "gate/codes.h"
 #include "ledger/person_record.h"
 #include "ledger/profile.h"
 
@@ -33,6 +34,8 @@ class StatusLookup {
   // Null when unknown. The pointer must stay valid for the duration of one Decide() call.
   virtual const ledger::PersonRecord* FindPerson(absl::string_view person_id) const = 0;
   virtual const v1::InstitutionStatus* FindInstitution(absl::string_view institution_id) const = 0;
+  // An insured person's settlement suspensions (SPEC §8.1); null when never suspended.
+  virtual const v1::InsuredStatus* FindInsured(absl::string_view insured_id) const = 0;
 };
 
 // Everything a decision depends on besides the claim and the status records.
@@ -46,6 +49,8 @@ struct DecisionContext {
   std::string event_id;
   v1::AuditRecord::Source source;
   absl::Time processing_time = absl::UnixEpoch();
+  // Settled traceability codes (SPEC §8.3); null: duplicate codes are not checked.
+  const CodeLookup* codes = nullptr;
 };
 
 // The profile governing an institution's claims: the one its status names, else the default.
@@ -60,6 +65,13 @@ struct DecisionResult {
     v1::ReasonCode code = v1::REASON_CODE_UNSPECIFIED;
     absl::string_view person_id;
     absl::string_view item_code;
+    absl::string_view insured_id;         // INSURED_SETTLEMENT_SUSPENDED and its exemption
+    absl::string_view traceability_code;  // DUPLICATE_TRACEABILITY_CODE
+  };
+  // A code another claim settled first (SPEC §8.3).
+  struct Duplicate {
+    absl::string_view code;
+    const SettledCode* first = nullptr;  // valid while the CodeLookup is unchanged
   };
   struct PractitionerUsed {
     absl::string_view person_id;
@@ -76,6 +88,12 @@ struct DecisionResult {
   absl::InlinedVector<PractitionerUsed, 4> practitioners;
   v1::AgreementChanged::State institution_agreement = v1::AgreementChanged::ACTIVE;
   int64_t institution_position = 0;  // the institution record's ledger position; 0: no record
+  int64_t insured_position = 0;      // the insured person's record's ledger position; 0: none
+  absl::InlinedVector<Duplicate, 2> duplicates;
+  // The codes the claim settles (SPEC §8.3), when a CodeLookup was given: a paid SETTLEMENT claim's
+  // valid codes of settling items that no other claim holds; each once, in claim order.
+  absl::InlinedVector<absl::string_view, 4> settled_codes;
+  bool codes_checked = false;  // a CodeLookup was given and the claim has codes that settle
   const ledger::Profile* profile = nullptr;
   bool shadow = false;
 };
@@ -94,7 +112,9 @@ void EncodeDecision(const ClaimView& claim, const DecisionResult& result, std::s
 void EncodeAudit(const ClaimView& claim, const DecisionResult& result, const DecisionContext& ctx,
                  std::string* out);
 
-// Decides a structurally valid claim (ledger::ValidateEvent): DecideView + ToDecisionProto.
+// Decides a structurally valid claim (ledger::ValidateEvent): DecideView + ToDecisionProto. The
+// event's `time` is the submission time SPEC §8.4 compares with; a bare claim has none.
+v1::Decision Decide(const v1::Event& event, const StatusLookup& status, const DecisionContext& ctx);
 v1::Decision Decide(const v1::Claim& claim, const StatusLookup& status, const DecisionContext& ctx);
 
 // Counts a decided claim for a summary: its outcome, and each reason code it cites once however
@@ -116,8 +136,8 @@ void CountDecision(v1::Decision::Outcome outcome, const Reasons& reasons,
   }
 }
 
-// True for a code that makes the claim REJECT on its own (before shadow mode).
-bool IsRejecting(v1::ReasonCode code);
+// True for a code that makes the claim REJECT on its own under `profile` (before shadow mode).
+bool IsRejecting(v1::ReasonCode code, const ledger::Profile& profile);
 
 // A traceability code is valid when it is exactly 20 ASCII digits (seeds/001).
 bool IsValidTraceabilityCode(absl::string_view code);

@@ -16,6 +16,9 @@ class LedgerLookup final : public StatusLookup {
   const v1::InstitutionStatus* FindInstitution(absl::string_view id) const override {
     return ledger_->FindInstitution(id);
   }
+  const v1::InsuredStatus* FindInsured(absl::string_view id) const override {
+    return ledger_->FindInsured(id);
+  }
 
  private:
   const ledger::Ledger* ledger_;  // not owned

@@ -21,6 +21,7 @@ class Reader {
  public:
   explicit Reader(absl::string_view bytes) : p_(bytes.data()), end_(bytes.data() + bytes.size()) {}
   bool done() const { return p_ >= end_; }
+  const char* position() const { return p_; }
   bool ReadVarint(uint64_t* v) {
     uint64_t result = 0;
     for (int shift = 0; shift < 64; shift += 7) {

@@ -103,6 +103,28 @@ absl::Status ValidateEvent(const v1::Event& e) {
         return Missing(body, "state");
       }
       return absl::OkStatus();
+    case v1::Event::kInsuredSettlementSuspended:
+      if (e.insured_settlement_suspended().insured_id().empty()) return Missing(body, "insured_id");
+      if (e.insured_settlement_suspended().decision_id().empty()) {
+        return Missing(body, "decision_id");
+      }
+      return absl::OkStatus();
+    case v1::Event::kInsuredSuspensionRevoked:
+      if (e.insured_suspension_revoked().decision_id().empty()) return Missing(body, "decision_id");
+      return absl::OkStatus();
+    case v1::Event::kSettlementSuspended:
+      if (e.settlement_suspended().institution_id().empty()) return Missing(body, "institution_id");
+      if (e.settlement_suspended().scope() == v1::SettlementSuspended::SCOPE_UNSPECIFIED) {
+        return Missing(body, "scope");
+      }
+      if (e.settlement_suspended().decision_id().empty()) return Missing(body, "decision_id");
+      return absl::OkStatus();
+    case v1::Event::kSettlementResumed:
+      if (e.settlement_resumed().decision_id().empty()) return Missing(body, "decision_id");
+      return absl::OkStatus();
+    case v1::Event::kClaimReversed:
+      if (e.claim_reversed().claim_id().empty()) return Missing(body, "claim_id");
+      return absl::OkStatus();
     case v1::Event::kClaim: {
       const v1::Claim& c = e.claim();
       if (c.claim_id().empty()) return Missing(body, "claim_id");
@@ -122,7 +144,8 @@ absl::Status ValidateEvent(const v1::Event& e) {
 }
 
 bool IsLedgerEvent(const v1::Event& e) {
-  return e.body_case() != v1::Event::kClaim && e.body_case() != v1::Event::BODY_NOT_SET;
+  return e.body_case() != v1::Event::kClaim && e.body_case() != v1::Event::kClaimReversed &&
+         e.body_case() != v1::Event::BODY_NOT_SET;
 }
 
 absl::string_view BodyName(const v1::Event& e) {

@@ -35,6 +35,12 @@ ApplyResult LedgerHistory::Apply(const v1::Event& event) {
     v.records.push_back(*ledger_->FindInstitution(id));
     ++versions_;
   }
+  for (const std::string& id : result.changed_insured) {
+    Versions<v1::InsuredStatus>& v = insured_[id];
+    v.positions.push_back(at);
+    v.records.push_back(*ledger_->FindInsured(id));
+    ++versions_;
+  }
   return result;
 }
 
@@ -47,6 +53,12 @@ const v1::InstitutionStatus* LedgerHistory::InstitutionAt(absl::string_view inst
                                                           int64_t position) const {
   const auto it = institutions_.find(institution_id);
   return it == institutions_.end() ? nullptr : it->second.At(position);
+}
+
+const v1::InsuredStatus* LedgerHistory::InsuredAt(absl::string_view insured_id,
+                                                  int64_t position) const {
+  const auto it = insured_.find(insured_id);
+  return it == insured_.end() ? nullptr : it->second.At(position);
 }
 
 }  // namespace claimgate::ledger

@@ -41,6 +41,7 @@ class LedgerHistory {
   const PersonRecord* PersonAt(absl::string_view person_id, int64_t position) const;
   const v1::InstitutionStatus* InstitutionAt(absl::string_view institution_id,
                                              int64_t position) const;
+  const v1::InsuredStatus* InsuredAt(absl::string_view insured_id, int64_t position) const;
 
   // Versions kept in all (for progress lines and memory estimates).
   int64_t versions() const { return versions_; }
@@ -58,6 +59,7 @@ class LedgerHistory {
   std::unique_ptr<Ledger> ledger_;
   absl::flat_hash_map<std::string, Versions<PersonRecord>> persons_;
   absl::flat_hash_map<std::string, Versions<v1::InstitutionStatus>> institutions_;
+  absl::flat_hash_map<std::string, Versions<v1::InsuredStatus>> insured_;
   int64_t versions_ = 0;
 };
 

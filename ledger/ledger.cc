@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ledger/calendar.h"
+#include "ledger/ledger_facts.h"
 #include "ledger/status_query.h"
 
 namespace claimgate::ledger {
@@ -56,72 +57,6 @@ void RecordTotal(PersonStatus& next, absl::Time at, int year, int total) {
 
 }  // namespace
 
-struct Ledger::Assessment {
-  std::string id;
-  std::string person_id;
-  std::string institution_id;
-  std::string violation;
-  v1::ScoreAssessed::Responsibility responsibility = v1::ScoreAssessed::RESPONSIBILITY_UNSPECIFIED;
-  int points = 0;
-  absl::Time decision_time;
-  bool needs_review = false;
-  std::optional<absl::Time> confirmed_at;
-  bool revoked = false;
-  uint64_t seq = 0;
-  const Profile* profile = nullptr;
-
-  bool effective() const { return !revoked && (!needs_review || confirmed_at.has_value()); }
-  absl::Time effective_time() const { return needs_review ? *confirmed_at : decision_time; }
-};
-
-struct Ledger::Person {
-  struct Registration {
-    std::string institution_id;
-    v1::PersonRegistered::Role role;
-    absl::Time since;
-    absl::Time until = absl::InfiniteFuture();
-    uint64_t seq;
-  };
-  struct Commitment {
-    std::string institution_id;
-    absl::Time at;
-  };
-  struct Credit {
-    absl::Time at;
-    int year;
-    int points;
-    RestorationCredited::Kind kind;
-    uint64_t seq;
-  };
-  struct Shortening {
-    absl::Time at;
-    int days;
-    uint64_t seq;
-  };
-  struct AgreementAction {
-    std::string institution_id;
-    AgreementChanged::State state;
-    absl::Time since;
-    uint64_t seq;
-    const Profile* profile;
-  };
-
-  std::vector<Registration> registrations;
-  std::vector<Commitment> commitments;
-  std::vector<std::string> assessment_ids;
-  std::vector<Credit> credits;
-  std::vector<Shortening> shortenings;
-  std::vector<AgreementAction> agreement_actions;
-  PersonStatus status;
-  PersonRecord record;  // `status` flattened; refreshed whenever it changes
-};
-
-struct Ledger::Institution {
-  v1::InstitutionStatus status;
-  const Profile* profile = nullptr;                // null: the ledger's default
-  absl::flat_hash_set<std::string> named_persons;  // named in any agreement action
-};
-
 Ledger::Ledger(const ProfileSet* profiles, const Profile* default_profile)
     : profiles_(profiles), default_profile_(default_profile) {}
 
@@ -161,6 +96,19 @@ std::vector<std::string> Ledger::PersonIds() const {
   std::vector<std::string> ids;
   ids.reserve(persons_.size());
   for (const auto& [id, p] : persons_) ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+const v1::InsuredStatus* Ledger::FindInsured(absl::string_view insured_id) const {
+  auto it = insured_.find(insured_id);
+  return it == insured_.end() ? nullptr : it->second.get();
+}
+
+std::vector<std::string> Ledger::InsuredIds() const {
+  std::vector<std::string> ids;
+  ids.reserve(insured_.size());
+  for (const auto& [id, i] : insured_) ids.push_back(id);
   std::sort(ids.begin(), ids.end());
   return ids;
 }
@@ -262,11 +210,25 @@ ApplyResult Ledger::Apply(const v1::Event& e) {
     case v1::Event::kAgreementChanged:
       result = ApplyAgreementChanged(e);
       break;
+    case v1::Event::kInsuredSettlementSuspended:
+      result = ApplyInsuredSettlementSuspended(e);
+      break;
+    case v1::Event::kInsuredSuspensionRevoked:
+      result = ApplyInsuredSuspensionRevoked(e);
+      break;
+    case v1::Event::kSettlementSuspended:
+      result = ApplySettlementSuspended(e);
+      break;
+    case v1::Event::kSettlementResumed:
+      result = ApplySettlementResumed(e);
+      break;
     case v1::Event::kClaim:
-      return Refuse(e, v1::MALFORMED, "a claim is not a ledger event");
+    case v1::Event::kClaimReversed:
+      return Refuse(e, v1::MALFORMED, "a claim-stream event is not a ledger event");
     case v1::Event::BODY_NOT_SET:
       return Refuse(e, v1::MALFORMED, "no known body");
   }
+  if (!result.refused && !result.changed_persons.empty()) CheckSanctionRatios(e, result);
   for (v1::LedgerNotice& n : result.notices) n.set_ledger_position(position_);
   for (const std::string& id : result.changed_persons) {
     Person& p = *persons_.at(id);
@@ -275,6 +237,9 @@ ApplyResult Ledger::Apply(const v1::Event& e) {
   }
   for (const std::string& id : result.changed_institutions) {
     institutions_.at(id)->status.set_ledger_position(position_);
+  }
+  for (const std::string& id : result.changed_insured) {
+    insured_.at(id)->set_ledger_position(position_);
   }
   return result;
 }
@@ -333,6 +298,10 @@ ApplyResult Ledger::ApplyPersonRegistered(const v1::Event& e) {
   }
   p.registrations.push_back(
       {body.institution_id(), body.role(), t, absl::InfiniteFuture(), ++seq_});
+  std::vector<std::string>& staff = registered_at_[body.institution_id()];
+  if (std::find(staff.begin(), staff.end(), body.person_id()) == staff.end()) {
+    staff.push_back(body.person_id());
+  }
   Recompute(p, e, nullptr, r);
   return r;
 }

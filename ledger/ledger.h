@@ -33,6 +33,7 @@ struct ApplyResult {
   // Ids whose status record changed (to publish).
   std::vector<std::string> changed_persons;
   std::vector<std::string> changed_institutions;
+  std::vector<std::string> changed_insured;  // insured persons (SPEC §8.1)
 };
 
 class Ledger {
@@ -60,6 +61,8 @@ class Ledger {
   // The same status flattened for decisions (kept in step with FindPerson).
   const PersonRecord* FindPersonRecord(absl::string_view person_id) const;
   const v1::InstitutionStatus* FindInstitution(absl::string_view institution_id) const;
+  // An insured person's settlement suspensions (SPEC §8.1); null when never suspended.
+  const v1::InsuredStatus* FindInsured(absl::string_view insured_id) const;
 
   // The profile governing an institution: its registered profile, else the default.
   const Profile& ProfileOf(absl::string_view institution_id) const;
@@ -74,6 +77,7 @@ class Ledger {
   // result.
   std::vector<std::string> RecomputeAllForTest();
   std::vector<std::string> InstitutionIds() const;
+  std::vector<std::string> InsuredIds() const;
 
  private:
   struct Assessment;
@@ -94,6 +98,20 @@ class Ledger {
   ApplyResult ApplyRestorationCredited(const v1::Event& e);
   ApplyResult ApplySanctionShortened(const v1::Event& e);
   ApplyResult ApplyAgreementChanged(const v1::Event& e);
+  // SPEC §8.1 and §8.2 (ledger/settlement.cc).
+  ApplyResult ApplyInsuredSettlementSuspended(const v1::Event& e);
+  ApplyResult ApplyInsuredSuspensionRevoked(const v1::Event& e);
+  ApplyResult ApplySettlementSuspended(const v1::Event& e);
+  ApplyResult ApplySettlementResumed(const v1::Event& e);
+  // SPEC §8.5: the INSTITUTION_SANCTION_RATIO_EXCEEDED notices the changed persons' sanctions
+  // call for, each (institution, year) once (ledger/settlement.cc).
+  void CheckSanctionRatios(const v1::Event& cause, ApplyResult& result);
+  // Suspensions and terminations beginning in [from, to) of `p` while registered at
+  // `institution_id`; and whether a registration there overlaps [from, to).
+  static int SanctionsAt(const Person& p, absl::string_view institution_id, absl::Time from,
+                         absl::Time to);
+  static bool RegisteredDuring(const Person& p, absl::string_view institution_id, absl::Time from,
+                               absl::Time to);
 
   Person& PersonFor(absl::string_view id);
   Institution& InstitutionFor(absl::string_view id);
@@ -132,6 +150,16 @@ class Ledger {
   absl::flat_hash_map<std::string, std::unique_ptr<Institution>> institutions_;
   absl::flat_hash_map<std::string, std::unique_ptr<Assessment>> assessments_;
   absl::flat_hash_map<std::string, int> assessments_by_region_;
+  absl::flat_hash_map<std::string, std::unique_ptr<v1::InsuredStatus>> insured_;
+  // Decision ids of insured suspensions (-> insured id) and settlement suspensions (-> institution
+  // id), every one ever applied: an id is spent once used (docs/assumptions.md R2-2).
+  absl::flat_hash_map<std::string, std::string> insured_decisions_;
+  absl::flat_hash_map<std::string, std::string> settlement_decisions_;
+  absl::flat_hash_set<std::string> lifted_decisions_;  // revoked or resumed
+  // Institution id -> every person ever registered there, in arrival order (SPEC §8.5).
+  absl::flat_hash_map<std::string, std::vector<std::string>> registered_at_;
+  // (institution id, year) already given the §8.5 notice.
+  absl::flat_hash_set<std::pair<std::string, int>> ratio_noticed_;
 };
 
 }  // namespace claimgate::ledger

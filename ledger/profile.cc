@@ -77,6 +77,39 @@ bool Sanction::MoreSevereThan(const Sanction& other) const {
   return false;
 }
 
+absl::Status Profile::FillRelease2(const v1::PolicyProfile& pp, Profile& p) {
+  p.insured_emergency_exempt_ =
+      !pp.has_insured_emergency_exempt() || pp.insured_emergency_exempt();
+  p.settlement_suspension_emergency_exempt_ = !pp.has_settlement_suspension_emergency_exempt() ||
+                                              pp.settlement_suspension_emergency_exempt();
+  p.code_categories_ = 0;
+  for (int c : pp.traceability_categories()) {
+    if (c == v1::Claim::Item::CATEGORY_UNSPECIFIED || !v1::Claim::Item::Category_IsValid(c)) {
+      return Invalid(pp, "traceability_categories names no category");
+    }
+    p.code_categories_ |= 1u << c;
+  }
+  if (p.code_categories_ == 0) p.code_categories_ = 1u << v1::Claim::Item::DRUG;
+  if (pp.has_code_retention_years()) {
+    if (pp.code_retention_years() < 1 || pp.code_retention_years() > 100) {
+      return Invalid(pp, "code_retention_years outside 1..100");
+    }
+    p.code_retention_years_ = pp.code_retention_years();
+  }
+  if (pp.has_future_service_tolerance()) {
+    const auto& d = pp.future_service_tolerance();
+    if (d.seconds() < 0 || d.nanos() < 0 || d.seconds() > 366LL * 86400) {
+      return Invalid(pp, "future_service_tolerance outside 0..366 days");
+    }
+    p.future_service_tolerance_ = absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
+  }
+  if (pp.has_sanctioned_staff_ratio() &&
+      !(pp.sanctioned_staff_ratio() >= 0 && pp.sanctioned_staff_ratio() <= 1)) {
+    return Invalid(pp, "sanctioned_staff_ratio outside 0..1");
+  }
+  return absl::OkStatus();
+}
+
 Profile::Profile(v1::PolicyProfile proto)
     : proto_(std::move(proto)), calendar_(proto_.utc_offset_minutes()) {}
 
@@ -112,6 +145,7 @@ absl::StatusOr<std::unique_ptr<Profile>> Profile::FromProto(v1::PolicyProfile pr
     mandate.from = p->calendar_.StartOf(*day);
     p->mandates_.push_back(std::move(mandate));
   }
+  if (absl::Status s = FillRelease2(pp, *p); !s.ok()) return s;
   p->digest_ = Sha256Hex(DeterministicBytes(pp));
   return p;
 }

@@ -5,6 +5,7 @@
 #define CLAIMGATE_LEDGER_PROFILE_H_
 
 #include <array>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -58,8 +59,29 @@ class Profile {
   bool TraceabilityMandated(v1::InstitutionRegistered::Kind kind, int level,
                             absl::Time service_time) const;
 
+  // Release 2 settings (SPEC §8), defaults applied.
+  bool insured_emergency_exempt() const { return insured_emergency_exempt_; }
+  bool settlement_suspension_emergency_exempt() const {
+    return settlement_suspension_emergency_exempt_;
+  }
+  // Whether codes on an item of `category` settle and are checked for duplicates (§8.3).
+  bool SettlesCodes(int category) const {
+    return category >= 0 && category < 32 && (code_categories_ >> category & 1u) != 0;
+  }
+  bool duplicate_code_rejects() const {
+    return proto_.duplicate_code_action() == v1::PolicyProfile::REJECT;
+  }
+  int code_retention_years() const { return code_retention_years_; }
+  absl::Duration future_service_tolerance() const { return future_service_tolerance_; }
+  // §8.5; nullopt: off.
+  std::optional<double> sanctioned_staff_ratio() const {
+    if (!proto_.has_sanctioned_staff_ratio()) return std::nullopt;
+    return proto_.sanctioned_staff_ratio();
+  }
+
  private:
   explicit Profile(v1::PolicyProfile proto);
+  static absl::Status FillRelease2(const v1::PolicyProfile& pp, Profile& p);
 
   struct Mandate {
     std::vector<int> kinds;
@@ -73,6 +95,11 @@ class Profile {
   std::array<Sanction, kMaxPoints + 1> single_{};
   std::array<Sanction, kMaxPoints + 1> cumulative_{};
   std::vector<Mandate> mandates_;
+  bool insured_emergency_exempt_ = true;
+  bool settlement_suspension_emergency_exempt_ = true;
+  uint32_t code_categories_ = 0;  // bit per v1::Claim::Item::Category
+  int code_retention_years_ = 3;
+  absl::Duration future_service_tolerance_ = absl::Minutes(10);
 };
 
 // The profiles known to a process. Not thread-safe while loading; read-only use is thread-safe.

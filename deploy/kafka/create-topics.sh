@@ -27,9 +27,11 @@ create claims "$CLAIMS_PARTITIONS"
 create claim-decisions "$CLAIMS_PARTITIONS"
 create claim-audit "$CLAIMS_PARTITIONS"
 create claims-dlq "$CLAIMS_PARTITIONS"
-# Keyed by person / institution id; compaction keeps the newest record of each key.
+# Keyed by person / institution / insured id; compaction keeps the newest record of each key.
 create person-status "$STATUS_PARTITIONS" --config cleanup.policy=compact
 create institution-status "$STATUS_PARTITIONS" --config cleanup.policy=compact
+create insured-status "$STATUS_PARTITIONS" --config cleanup.policy=compact
 
 "$KAFKA_TOPICS" --bootstrap-server "$BOOTSTRAP" --describe \
-  --topic 'ledger-events|ledger-notices|claims|claim-decisions|claim-audit|claims-dlq|person-status|institution-status'
+  --topic 'ledger-events|ledger-notices|claims|claim-decisions|claim-audit|claims-dlq|person-status|'\
+'institution-status|insured-status'

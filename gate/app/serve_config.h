@@ -45,8 +45,8 @@ struct ServeOptions {
 // clang-format off
 //   kafka:    {<librdkafka property>: <value>, ...}   passed through verbatim (SASL, TLS, ...)
 //             except those the runtime owns (transactional.id, group.id, isolation.level, ...)
-//   topics:   {ledger_events, claims, person_status, institution_status, decisions, audit,
-//              notices, dlq}                      the keys of kafka::TopicTable()
+//   topics:   {ledger_events, claims, person_status, institution_status, insured_status,
+//              decisions, audit, notices, dlq}    the keys of kafka::TopicTable()
 //   profile, mode (enforce|shadow), create_topics, claims_partitions, status_partitions
 //   gate:     {group_id, transactional_id, staleness_seconds, hot_tier_bytes, block_cache_bytes,
 //              write_buffer_bytes, max_batch, max_claim_bytes}

@@ -26,9 +26,30 @@ ChainHead HeadAfter(const v1::AuditRecord& record) {
   return ChainHead{record.chain_seq(), ChainHash(record)};
 }
 
+void InsertChainFields(std::string* audit_bytes, int64_t seq, absl::string_view prev_hash) {
+  // The fields are in number order: the chain's two go before the first numbered above them.
+  wire::Reader r(*audit_bytes);
+  size_t at = audit_bytes->size();
+  while (!r.done()) {
+    const char* here = r.position();
+    uint32_t field = 0;
+    wire::WireType type;
+    if (!r.ReadTag(&field, &type)) break;
+    if (field > kPrevHashField) {
+      at = static_cast<size_t>(here - audit_bytes->data());
+      break;
+    }
+    if (!r.Skip(type)) break;
+  }
+  thread_local std::string link;
+  link.clear();
+  wire::PutInt(&link, kChainSeqField, seq);
+  wire::PutString(&link, kPrevHashField, prev_hash);
+  audit_bytes->insert(at, link);
+}
+
 void ChainEncodedAudit(std::string* audit_bytes, ChainHead* head) {
-  wire::PutInt(audit_bytes, kChainSeqField, head->seq + 1);
-  wire::PutString(audit_bytes, kPrevHashField, head->hash);
+  InsertChainFields(audit_bytes, head->seq + 1, head->hash);
   ++head->seq;
   ledger::Sha256HexInto(*audit_bytes, &head->hash);
 }

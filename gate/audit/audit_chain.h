@@ -33,9 +33,11 @@ std::string ChainHash(const v1::AuditRecord& record);
 ChainHead HeadAfter(const v1::AuditRecord& record);
 
 // Links the next record to `head` and advances `head` to it.
-// On an encoded AuditRecord whose fields stop before `chain_seq` (what EncodeAudit writes): appends
-// chain_seq and prev_hash, which keeps the bytes deterministic.
+// On an encoded AuditRecord without chain fields, in field-number order (what EncodeAudit writes):
+// inserts chain_seq and prev_hash in their place, which keeps the bytes deterministic.
 void ChainEncodedAudit(std::string* audit_bytes, ChainHead* head);
+// The same insertion with a given link (replay re-links a re-made record as recorded).
+void InsertChainFields(std::string* audit_bytes, int64_t seq, absl::string_view prev_hash);
 // On a message (the file path).
 void ChainAudit(v1::AuditRecord* record, ChainHead* head);
 

@@ -7,9 +7,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "gate/audit/audit_chain.h"
+#include "gate/codes.h"
 #include "gate/decision.h"
 #include "gate/ledger_lookup.h"
+#include "ledger/calendar.h"
 #include "ledger/codec.h"
+#include "ledger/digest.h"
 #include "ledger/ledger.h"
 
 #ifndef CLAIMGATE_VERSION
@@ -31,6 +34,29 @@ void WriteRefusal(std::ostream& err, const std::string& event_id, v1::LedgerErro
 
 }  // namespace
 
+bool Reverse(const v1::Event& event, const DecisionContext& ctx, CodeBook& book,
+             v1::Decision* out) {
+  const v1::ClaimReversed& body = event.claim_reversed();
+  std::vector<std::string> released;
+  if (!book.Reverse(body.claim_id(), &released)) return false;
+  out->Clear();
+  out->set_claim_id(body.claim_id());
+  out->set_outcome(v1::Decision::REVERSED);
+  v1::AuditRecord& audit = *out->mutable_audit();
+  audit.set_claim_id(body.claim_id());
+  audit.set_event_id(event.event_id());
+  audit.set_outcome(v1::Decision::REVERSED);
+  audit.set_ledger_position(ctx.ledger_position);
+  audit.set_gate_version(ctx.gate_version);
+  audit.set_claim_digest(ledger::Sha256Hex(ledger::DeterministicBytes(event)));
+  *audit.mutable_source() = ctx.source;
+  ledger::SetProto(ctx.processing_time, audit.mutable_processing_time());
+  audit.set_mode(ctx.shadow ? v1::AuditRecord::SHADOW : v1::AuditRecord::ENFORCE);
+  audit.set_reversal_reason(body.reason());
+  for (std::string& code : released) audit.add_released_codes(std::move(code));
+  return true;
+}
+
 const std::string& GateVersion() {
   static const std::string kVersion = absl::StrCat("claimgate/", CLAIMGATE_VERSION);
   return kVersion;
@@ -51,6 +77,11 @@ absl::StatusOr<CheckSummary> RunCheck(std::istream& in, std::ostream& out, std::
   ctx.shadow = options.shadow;
   ctx.gate_version = GateVersion();
   ctx.source.set_file(options.source_file);
+
+  CodeBook book;  // the traceability codes the input's claims settled (SPEC §8.3)
+  ctx.codes = &book;
+  ClaimView view;
+  DecisionResult result;
 
   CheckSummary summary;
   ChainHead chain;  // the output's audit records form one hash chain
@@ -79,14 +110,32 @@ absl::StatusOr<CheckSummary> RunCheck(std::istream& in, std::ostream& out, std::
       }
       continue;
     }
-    ++summary.claims;
     ctx.ledger_position = ledger.position();
     ctx.event_id = event.event_id();
     ctx.source.set_offset(summary.lines);
     ctx.processing_time = clock.Now();
-    v1::Decision decision = Decide(event.claim(), lookup, ctx);
+    v1::Decision decision;
+    if (event.has_claim_reversed()) {
+      if (!Reverse(event, ctx, book, &decision)) {
+        ++summary.refusals["UNKNOWN_CLAIM"];
+        WriteRefusal(err, event.event_id(), v1::UNKNOWN_CLAIM,
+                     absl::StrCat("claim '", event.claim_reversed().claim_id(),
+                                  "' unknown or reversed before"),
+                     summary.lines);
+        continue;
+      }
+      ++summary.reversals;
+      ++summary.outcomes["REVERSED"];
+    } else {
+      ++summary.claims;
+      ViewEvent(event, &view);
+      DecideView(view, lookup, ctx, &result);
+      ToDecisionProto(view, result, ctx, &decision);
+      book.NoteDecided(view.claim_id);
+      book.Settle(view, result.settled_codes, *result.profile);
+      CountDecision(decision.outcome(), decision.reasons(), &summary.outcomes, &summary.reasons);
+    }
     ChainAudit(decision.mutable_audit(), &chain);
-    CountDecision(decision.outcome(), decision.reasons(), &summary.outcomes, &summary.reasons);
     out << ledger::ToJson(decision) << '\n';
   }
   if (in.bad()) return absl::DataLossError("reading the input failed");
@@ -100,6 +149,7 @@ std::string FormatSummary(const CheckSummary& s) {
   absl::StrAppendFormat(&out, "%-36s %10d\n", "ledger events refused", s.ledger_refused);
   absl::StrAppendFormat(&out, "%-36s %10d\n", "malformed lines", s.malformed);
   absl::StrAppendFormat(&out, "%-36s %10d\n", "claims decided", s.claims);
+  absl::StrAppendFormat(&out, "%-36s %10d\n", "claims reversed", s.reversals);
   auto section = [&out](absl::string_view title, const std::map<std::string, int64_t>& rows) {
     absl::StrAppendFormat(&out, "\n%-36s %10s\n", title, "count");
     absl::StrAppend(&out, std::string(47, '-'), "\n");

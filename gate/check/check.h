@@ -12,6 +12,8 @@
 
 #include "absl/status/statusor.h"
 #include "gate/clock.h"
+#include "gate/codes.h"
+#include "gate/decision.h"
 #include "ledger/profile.h"
 
 namespace claimgate::gate {
@@ -29,6 +31,7 @@ struct CheckSummary {
   int64_t ledger_events = 0;
   int64_t ledger_refused = 0;
   int64_t claims = 0;
+  int64_t reversals = 0;  // claim_reversed lines applied (SPEC §8.3)
   int64_t malformed = 0;
   std::map<std::string, int64_t> outcomes;  // ACCEPT / REJECT / FLAG
   std::map<std::string, int64_t> reasons;   // reason code -> claims citing it
@@ -41,6 +44,12 @@ struct CheckSummary {
 absl::StatusOr<CheckSummary> RunCheck(std::istream& in, std::ostream& out, std::ostream& err,
                                       const ledger::ProfileSet& profiles,
                                       const CheckOptions& options, Clock& clock);
+
+// A claim_reversed event (SPEC §8.3) against the file path's code book: its decision line (outcome
+// REVERSED, the released codes in the audit record). False when the claim is unknown or reversed
+// before (refused UNKNOWN_CLAIM).
+bool Reverse(const v1::Event& event, const DecisionContext& ctx, CodeBook& book,
+             v1::Decision* out);
 
 // A fixed-width table of the summary (claims by outcome and reason, ledger refusals, notices).
 std::string FormatSummary(const CheckSummary& summary);

@@ -190,6 +190,14 @@ bool ReadReason(od::value v, v1::Reason* r) {
       if (!keys.Add(2)) return false;
       if (!Str(value, &s)) return false;
       r->set_item_code(std::string(s));
+    } else if (key == "insured_id") {
+      if (!keys.Add(3)) return false;
+      if (!Str(value, &s)) return false;
+      r->set_insured_id(std::string(s));
+    } else if (key == "traceability_code") {
+      if (!keys.Add(4)) return false;
+      if (!Str(value, &s)) return false;
+      r->set_traceability_code(std::string(s));
     } else {
       return false;
     }
@@ -298,14 +306,54 @@ bool ReadAudit(od::value v, v1::AuditRecord* a) {
       if (!keys.Add(10)) return false;
       if (!Enum(value, E().agreement, &e)) return false;
       a->set_institution_agreement(static_cast<v1::AgreementChanged::State>(e));
-    } else if (key == "ledger_position" || key == "institution_position" || key == "chain_seq") {
-      if (!keys.Add(key == "ledger_position" ? 11 : key == "chain_seq" ? 12 : 13)) {
+    } else if (key == "ledger_position" || key == "institution_position" || key == "chain_seq" ||
+               key == "insured_position") {
+      if (!keys.Add(key == "ledger_position"        ? 11
+                    : key == "chain_seq"            ? 12
+                    : key == "institution_position" ? 13
+                                                    : 18)) {
         return false;
       }
       if (!Int(value, &n)) return false;
       if (key == "ledger_position") a->set_ledger_position(n);
       if (key == "institution_position") a->set_institution_position(n);
       if (key == "chain_seq") a->set_chain_seq(n);
+      if (key == "insured_position") a->set_insured_position(n);
+    } else if (key == "duplicate_codes") {
+      if (!keys.Add(19)) return false;
+      return Elements(value, [&](od::value d) {
+        v1::AuditRecord::DuplicateCode* dup = a->add_duplicate_codes();
+        return Members(d, [&](std::string_view k, od::value x, KeySet& inner) {
+          if (k == "traceability_code") {
+            return inner.Add(0) && Str(x, &s) && (dup->set_traceability_code(std::string(s)), true);
+          }
+          if (k == "first_claim_id") {
+            return inner.Add(1) && Str(x, &s) && (dup->set_first_claim_id(std::string(s)), true);
+          }
+          if (k == "first_institution_id") {
+            return inner.Add(2) && Str(x, &s) &&
+                   (dup->set_first_institution_id(std::string(s)), true);
+          }
+          if (k == "first_service_time") {
+            return inner.Add(3) && Time(x, dup->mutable_first_service_time());
+          }
+          return false;
+        });
+      });
+    } else if (key == "codes_checked") {
+      bool b = false;
+      if (!keys.Add(23) || value.get_bool().get(b) != simdjson::SUCCESS) return false;
+      a->set_codes_checked(b);
+    } else if (key == "reversal_reason") {
+      return keys.Add(20) && string_field(a->mutable_reversal_reason());
+    } else if (key == "released_codes" || key == "settled_codes") {
+      const bool released = key == "released_codes";
+      if (!keys.Add(released ? 21 : 22)) return false;
+      return Elements(value, [&](od::value c) {
+        if (!Str(c, &s)) return false;
+        (released ? a->add_released_codes() : a->add_settled_codes())->assign(s.data(), s.size());
+        return true;
+      });
     } else if (key == "source") {
       if (!keys.Add(14)) return false;
       return ReadSource(value, a->mutable_source());
@@ -329,12 +377,19 @@ bool ReadAudit(od::value v, v1::AuditRecord* a) {
 bool ReadClaimBody(od::value v, ClaimView* c) {
   return Members(v, [&](std::string_view key, od::value value, KeySet& keys) {
     absl::string_view s;
-    if (key == "claim_id" || key == "institution_id" || key == "insured_id") {
-      if (!keys.Add(key == "claim_id" ? 0 : key == "insured_id" ? 1 : 2)) return false;
+    if (key == "claim_id" || key == "institution_id" || key == "insured_id" ||
+        key == "insured_region") {
+      if (!keys.Add(key == "claim_id"     ? 0
+                    : key == "insured_id" ? 1
+                    : key == "institution_id" ? 2
+                                              : 8)) {
+        return false;
+      }
       if (!Str(value, &s)) return false;
       (key == "claim_id"         ? c->claim_id
        : key == "institution_id" ? c->institution_id
-                                 : c->insured_id) = s;
+       : key == "insured_id"     ? c->insured_id
+                                 : c->insured_region) = s;
     } else if (key == "kind") {
       if (!keys.Add(3)) return false;
       if (!Enum(value, E().kind, &c->kind)) return false;
@@ -390,7 +445,10 @@ bool ReadClaimEvent(od::value root, ClaimView* claim, bool* has_time, bool* body
     if (key == "time") {
       int64_t seconds = 0;
       int32_t nanos = 0;
-      return keys.Add(1) && (*has_time = Time(value, &seconds, &nanos));
+      if (!keys.Add(1) || !(*has_time = Time(value, &seconds, &nanos))) return false;
+      claim->submitted = absl::FromUnixSeconds(seconds) + absl::Nanoseconds(nanos);
+      claim->has_submitted = true;
+      return true;
     }
     if (key == "claim") return keys.Add(2) && (*body = true, ReadClaimBody(value, claim));
     return false;
@@ -517,7 +575,7 @@ bool JsonLineReader::ReadClaim(absl::string_view line, ClaimView* claim, std::st
     *error = "not a claim";
     return false;
   }
-  ViewClaim(event_.claim(), event_.event_id(), claim);
+  ViewEvent(event_, claim);
   return true;
 }
 

@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "gate/audit/audit_chain.h"
 #include "gate/json/json_writer.h"
 #include "gate/wire.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -29,7 +30,8 @@ bool SameReasons(const google::protobuf::RepeatedPtrField<v1::Reason>& recorded,
   for (int i = 0; i < recorded.size(); ++i) {
     const DecisionResult::Reason& r = result.reasons[static_cast<size_t>(i)];
     if (recorded[i].code() != r.code || recorded[i].person_id() != r.person_id ||
-        recorded[i].item_code() != r.item_code) {
+        recorded[i].item_code() != r.item_code || recorded[i].insured_id() != r.insured_id ||
+        recorded[i].traceability_code() != r.traceability_code) {
       return false;
     }
   }
@@ -46,6 +48,8 @@ Json ReasonsJson(const std::vector<v1::Reason>& reasons) {
     reason["code"] = v1::ReasonCode_Name(r.code());
     if (!r.person_id().empty()) reason["person_id"] = r.person_id();
     if (!r.item_code().empty()) reason["item_code"] = r.item_code();
+    if (!r.insured_id().empty()) reason["insured_id"] = r.insured_id();
+    if (!r.traceability_code().empty()) reason["traceability_code"] = r.traceability_code();
   }
   return out;
 }
@@ -56,6 +60,8 @@ std::string ReasonsText(const std::vector<v1::Reason>& reasons) {
     std::string part = v1::ReasonCode_Name(r.code());
     if (!r.person_id().empty()) absl::StrAppend(&part, ":", r.person_id());
     if (!r.item_code().empty()) absl::StrAppend(&part, ":", r.item_code());
+    if (!r.insured_id().empty()) absl::StrAppend(&part, ":", r.insured_id());
+    if (!r.traceability_code().empty()) absl::StrAppend(&part, ":", r.traceability_code());
     parts.push_back(std::move(part));
   }
   return absl::StrJoin(parts, ";");
@@ -121,10 +127,37 @@ class Replayer::Lookup final : public StatusLookup {
     return history_->InstitutionAt(
         id, recorded_ == nullptr ? ledger::LedgerHistory::kNow : recorded_->institution_position());
   }
+  const v1::InsuredStatus* FindInsured(absl::string_view id) const override {
+    return history_->InsuredAt(
+        id, recorded_ == nullptr ? ledger::LedgerHistory::kNow : recorded_->insured_position());
+  }
 
  private:
   const ledger::LedgerHistory* history_;
   const v1::AuditRecord* recorded_;  // null: now
+};
+
+// The codes a claim found settled before, as its audit record names them: against the record all
+// of them, against now those whose first claim has not been reversed since (SPEC §8.3).
+class Replayer::RecordedCodes final : public CodeLookup {
+ public:
+  RecordedCodes(const v1::AuditRecord& recorded,
+                const absl::flat_hash_set<std::string>* reversed) {
+    for (const v1::AuditRecord::DuplicateCode& d : recorded.duplicate_codes()) {
+      if (reversed != nullptr && reversed->contains(d.first_claim_id())) continue;
+      codes_.emplace(d.traceability_code(),
+                     SettledCode{d.first_claim_id(), d.first_institution_id(),
+                                 ledger::FromProto(d.first_service_time()),
+                                 absl::InfiniteFuture()});
+    }
+  }
+  const SettledCode* FindSettled(absl::string_view code) const override {
+    auto it = codes_.find(code);
+    return it == codes_.end() ? nullptr : &it->second;
+  }
+
+ private:
+  absl::flat_hash_map<std::string, SettledCode> codes_;
 };
 
 Replayer::Replayer(const ledger::LedgerHistory* history, const ledger::ProfileSet* profiles,
@@ -153,12 +186,14 @@ bool Replayer::Replay(const ClaimView& claim, const v1::AuditRecord& recorded,
   ctx.source.CopyFrom(recorded.source());
   ctx.processing_time = ledger::FromProto(recorded.processing_time());
   const Lookup lookup(history_, as_recorded ? &recorded : nullptr);
+  const RecordedCodes codes(recorded, as_recorded ? nullptr : reversed_);
+  ctx.codes = recorded.codes_checked() ? &codes : nullptr;
   DecideView(claim, lookup, ctx, &result_);
+  ctx.codes = nullptr;
 
   if (as_recorded) {
     EncodeAudit(claim, result_, ctx, &replayed_);
-    wire::PutInt(&replayed_, 17, recorded.chain_seq());
-    wire::PutString(&replayed_, 18, recorded.prev_hash());
+    InsertChainFields(&replayed_, recorded.chain_seq(), recorded.prev_hash());
     ledger::DeterministicBytesInto(recorded, &recorded_);
     if (replayed_ == recorded_) return true;
   } else if (result_.outcome == recorded.outcome()) {
@@ -181,6 +216,8 @@ bool Replayer::Replay(const ClaimView& claim, const v1::AuditRecord& recorded,
     reason.set_code(r.code);
     reason.set_person_id(std::string(r.person_id));
     reason.set_item_code(std::string(r.item_code));
+    reason.set_insured_id(std::string(r.insured_id));
+    reason.set_traceability_code(std::string(r.traceability_code));
   }
   d.action = ActionFor(d.recorded, d.replayed);
   if (as_recorded) {

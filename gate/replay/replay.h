@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/string_view.h"
 #include "claimgate/v1/decision.pb.h"
 #include "gate/claim_view.h"
@@ -60,13 +61,19 @@ class Replayer {
   bool Replay(const ClaimView& claim, const v1::AuditRecord& recorded, ReplayDifference* diff,
               bool* reasons_changed = nullptr);
 
+  // Claims reversed (SPEC §8.3) by now: against the current ledger, a duplicate code whose first
+  // claim is among them is a duplicate no more. Must outlive the replayer; null: none.
+  void set_reversed(const absl::flat_hash_set<std::string>* reversed) { reversed_ = reversed; }
+
  private:
   class Lookup;
+  class RecordedCodes;
 
   const ledger::LedgerHistory* history_;
   const ledger::ProfileSet* profiles_;
   const ledger::Profile* default_profile_;
   Against against_;
+  const absl::flat_hash_set<std::string>* reversed_ = nullptr;
   DecisionContext ctx_;
   DecisionResult result_;
   std::string replayed_, recorded_;

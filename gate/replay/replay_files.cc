@@ -76,6 +76,7 @@ absl::string_view LineAt(absl::string_view text, size_t from, size_t* next) {
 struct EventsIndex {
   static constexpr uint64_t kNotAClaim = ~uint64_t{0};
   std::vector<uint64_t> claim_at;  // line number - 1 -> offset of a claim line, or kNotAClaim
+  absl::flat_hash_set<std::string> reversed;  // claim ids of claim_reversed lines (SPEC §8.3)
 };
 
 // `text` cut into `n` byte ranges of whole lines.
@@ -102,9 +103,10 @@ void IndexEvents(absl::string_view text, int threads, ledger::LedgerHistory* his
     size_t from = 0, to = 0;
     std::vector<uint64_t> claim_at;
     std::vector<v1::Event> ledger;
+    std::vector<std::string> reversed;
   };
   std::vector<Range> ranges;
-  for (const auto& [from, to] : SplitLines(text, threads)) ranges.push_back({from, to, {}, {}});
+  for (const auto& [from, to] : SplitLines(text, threads)) ranges.push_back({from, to, {}, {}, {}});
   std::vector<std::thread> workers;
   for (Range& range : ranges) {
     workers.emplace_back([text, r = &range] {
@@ -125,6 +127,8 @@ void IndexEvents(absl::string_view text, int threads, ledger::LedgerHistory* his
               claim_at = at;
             } else if (ledger::IsLedgerEvent(event)) {
               r->ledger.push_back(std::move(event));
+            } else if (event.has_claim_reversed()) {
+              r->reversed.push_back(event.claim_reversed().claim_id());
             }
             break;
           case LineKind::kBlank:
@@ -138,6 +142,7 @@ void IndexEvents(absl::string_view text, int threads, ledger::LedgerHistory* his
   for (Range& range : ranges) {
     for (const v1::Event& e : range.ledger) history->Apply(e);
     index->claim_at.insert(index->claim_at.end(), range.claim_at.begin(), range.claim_at.end());
+    index->reversed.insert(range.reversed.begin(), range.reversed.end());
   }
 }
 
@@ -153,6 +158,7 @@ void ReplayChunk(absl::string_view events, const EventsIndex& index, absl::strin
                  const ledger::Profile& default_profile, const ReplayOptions& options,
                  std::atomic<int64_t>* done, Chunk* chunk) {
   Replayer replayer(&history, &profiles, &default_profile, options.against);
+  replayer.set_reversed(&index.reversed);
   JsonLineReader reader;
   // Each decision is read into an arena reset per line: Clear() would free and reallocate every
   // sub-message (measured: 5% of the time in ~Decision alone).
@@ -179,6 +185,9 @@ void ReplayChunk(absl::string_view events, const EventsIndex& index, absl::strin
       continue;
     }
     const v1::AuditRecord& audit = decision.audit();
+    // A reversal's line decides no claim: it releases codes, which replay against now takes from
+    // the events file (EventsIndex::reversed).
+    if (decision.outcome() == v1::Decision::REVERSED) continue;
     const int64_t line_number = audit.source().offset();
     const bool found =
         line_number >= 1 && static_cast<uint64_t>(line_number) <= index.claim_at.size() &&

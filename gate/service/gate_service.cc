@@ -168,8 +168,9 @@ absl::Status GateService::StartStatusFeed() {
     ledger_position_ = it->second;
   RdKafka::Producer* client = loop_->producer().raw();
   std::vector<RdKafka::TopicPartition*> assignment;
-  for (const std::string& topic :
-       {options_.topics.person_status, options_.topics.institution_status}) {
+  for (const std::string& topic : {options_.topics.person_status,
+                                    options_.topics.institution_status,
+                                    options_.topics.insured_status}) {
     absl::StatusOr<int> n = kafka::PartitionCount(client, topic);
     if (!n.ok()) return n.status();
     for (int p = 0; p < *n; ++p) {
@@ -196,7 +197,8 @@ absl::Status GateService::StartStatusFeed() {
 
 absl::Status GateService::PollStatusFeed(int timeout_ms) {
   StatusBatch batch;
-  for (int wait = timeout_ms; batch.persons.size() + batch.institutions.size() < 5000; wait = 0) {
+  for (int wait = timeout_ms;
+       batch.persons.size() + batch.institutions.size() + batch.insured.size() < 5000; wait = 0) {
     std::unique_ptr<RdKafka::Message> m(status_consumer_->consume(wait));
     if (m->err() == RdKafka::ERR__TIMED_OUT) break;
     if (m->err() == RdKafka::ERR__PARTITION_EOF) {
@@ -221,11 +223,15 @@ absl::Status GateService::PollStatusFeed(int timeout_ms) {
       ok = decode(&batch.persons.emplace_back());
       if (ok) ledger_position_ = std::max(ledger_position_, batch.persons.back().ledger_position());
       if (!ok) batch.persons.pop_back();
-    } else {
+    } else if (m->topic_name() == options_.topics.institution_status) {
       ok = decode(&batch.institutions.emplace_back());
       if (ok)
         ledger_position_ = std::max(ledger_position_, batch.institutions.back().ledger_position());
       if (!ok) batch.institutions.pop_back();
+    } else {
+      ok = decode(&batch.insured.emplace_back());
+      if (ok) ledger_position_ = std::max(ledger_position_, batch.insured.back().ledger_position());
+      if (!ok) batch.insured.pop_back();
     }
     // An unreadable status record is skipped (its position still advances): the ledger republishes
     // the id's full timeline on its next change. Counted for the operators.
@@ -236,7 +242,8 @@ absl::Status GateService::PollStatusFeed(int timeout_ms) {
   }
   if (!batch.positions.empty()) {
     batch.positions[kLedgerPositionKey] = ledger_position_;
-    const auto applied = static_cast<int64_t>(batch.persons.size() + batch.institutions.size());
+    const auto applied = static_cast<int64_t>(batch.persons.size() + batch.institutions.size() +
+                                              batch.insured.size());
     stats_.status_records += applied;
     if (options_.metrics != nullptr) options_.metrics->status_records.Increment(applied);
     if (absl::Status s = store_->Write(batch); !s.ok()) return s;

@@ -51,8 +51,10 @@ absl::Status ReplayWindow(RdKafka::KafkaConsumer* consumer, const KafkaReplayOpt
                           JsonLineReader& json, ReplayTally* tally, std::string* lines) {
   const bool csv = options.replay.csv;
   std::map<std::pair<std::string, int32_t>, std::map<int64_t, std::string>> claims;
-  for (const v1::AuditRecord& a : audits)
+  for (const v1::AuditRecord& a : audits) {
+    if (a.outcome() == v1::Decision::REVERSED) continue;  // a reversal decides no claim
     claims[{a.source().topic(), a.source().partition()}][a.source().offset()];
+  }
   for (auto& [tp, wanted] : claims) {
     if (tp.first.empty() || wanted.empty()) continue;
     const int64_t first = wanted.begin()->first, last = wanted.rbegin()->first;
@@ -65,6 +67,7 @@ absl::Status ReplayWindow(RdKafka::KafkaConsumer* consumer, const KafkaReplayOpt
   }
   ClaimView claim;
   for (const v1::AuditRecord& a : audits) {
+    if (a.outcome() == v1::Decision::REVERSED) continue;
     const auto tp = claims.find({a.source().topic(), a.source().partition()});
     const std::string* bytes = nullptr;
     if (tp != claims.end()) {

@@ -26,6 +26,7 @@ std::map<std::string, std::string> Fields(const StateIdentity& id) {
           {"topics.claims", t.claims},
           {"topics.person_status", t.person_status},
           {"topics.institution_status", t.institution_status},
+          {"topics.insured_status", t.insured_status},
           {"topics.decisions", t.decisions},
           {"topics.audit", t.audit},
           {"topics.notices", t.notices},
@@ -103,11 +104,19 @@ absl::Status BindStateDirectory(const std::string& state_dir, const StateIdentit
   text << in.rdbuf();
   absl::StatusOr<std::map<std::string, std::string>> bound = ParseBinding(text.str(), path);
   if (!bound.ok()) return bound.status();
-  std::vector<std::string> differ;
+  std::vector<std::string> differ, added;
   for (const auto& [key, value] : Fields(identity)) {
     auto it = bound->find(key);
-    const std::string was = it == bound->end() ? "(none)" : it->second;
-    if (was != value) differ.push_back(absl::StrCat(key, " was '", was, "', is '", value, "'"));
+    if (it == bound->end()) {
+      added.push_back(key);  // a topic newer than the version that bound the directory
+    } else if (it->second != value) {
+      differ.push_back(absl::StrCat(key, " was '", it->second, "', is '", value, "'"));
+    }
+  }
+  if (differ.empty() && !added.empty()) {
+    log << "claimgate serve: state directory " << state_dir << " was bound before "
+        << absl::StrJoin(added, ", ") << " existed; adding it to the binding\n";
+    return WriteAtomically(path, RenderStateIdentity(identity));
   }
   if (differ.empty()) return absl::OkStatus();
   return absl::FailedPreconditionError(absl::StrCat(

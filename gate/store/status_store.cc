@@ -6,6 +6,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/db.h"
@@ -19,6 +20,7 @@ namespace {
 
 constexpr char kPersonsCf[] = "persons";
 constexpr char kInstitutionsCf[] = "institutions";
+constexpr char kInsuredCf[] = "insured";
 constexpr char kPositionPrefix[] = "pos/";
 
 absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
@@ -69,6 +71,8 @@ rocksdb::ColumnFamilyOptions CfOptions(const StatusStoreOptions& o,
   return cf;
 }
 
+uint64_t InsuredHash(absl::string_view id) { return absl::Hash<absl::string_view>{}(id); }
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<StatusStore>> StatusStore::Open(const StatusStoreOptions& o) {
@@ -82,7 +86,10 @@ absl::StatusOr<std::unique_ptr<StatusStore>> StatusStore::Open(const StatusStore
   std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(o.block_cache_bytes);
   const rocksdb::ColumnFamilyOptions cf = CfOptions(o, cache);
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
-      {rocksdb::kDefaultColumnFamilyName, cf}, {kPersonsCf, cf}, {kInstitutionsCf, cf}};
+      {rocksdb::kDefaultColumnFamilyName, cf},
+      {kPersonsCf, cf},
+      {kInstitutionsCf, cf},
+      {kInsuredCf, cf}};
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   if (absl::Status s = FromRocks(rocksdb::DB::Open(db_options, o.path, families, &handles, &raw),
@@ -95,6 +102,8 @@ absl::StatusOr<std::unique_ptr<StatusStore>> StatusStore::Open(const StatusStore
   store->default_ = handles[0];
   store->persons_ = handles[1];
   store->institutions_ = handles[2];
+  store->insured_ = handles[3];
+  if (absl::Status s = store->LoadInsuredFilter(); !s.ok()) return s;
   store->sync_writes_ = o.sync_writes;
   store->person_tier_ = std::make_unique<HotTier<ledger::PersonRecord>>(o.hot_tier_bytes);
   store->institution_tier_ = std::make_unique<HotTier<v1::InstitutionStatus>>(o.hot_tier_bytes / 8);
@@ -103,7 +112,7 @@ absl::StatusOr<std::unique_ptr<StatusStore>> StatusStore::Open(const StatusStore
 
 StatusStore::~StatusStore() {
   if (db_ == nullptr) return;
-  for (rocksdb::ColumnFamilyHandle* h : {default_, persons_, institutions_}) {
+  for (rocksdb::ColumnFamilyHandle* h : {default_, persons_, institutions_, insured_}) {
     if (h != nullptr) db_->DestroyColumnFamilyHandle(h);
   }
   db_->Close();
@@ -124,6 +133,10 @@ absl::Status StatusStore::Write(const StatusBatch& batch) {
     i.SerializeToString(&bytes);
     wb.Put(institutions_, i.institution_id(), bytes);
   }
+  for (const v1::InsuredStatus& i : batch.insured) {
+    i.SerializeToString(&bytes);
+    wb.Put(insured_, i.insured_id(), bytes);
+  }
   for (const auto& [source, offset] : batch.positions) {
     wb.Put(default_, absl::StrCat(kPositionPrefix, source), EncodeFixed64(offset));
   }
@@ -138,6 +151,11 @@ absl::Status StatusStore::Write(const StatusBatch& batch) {
   for (const v1::InstitutionStatus& i : batch.institutions) {
     institution_tier_->Update(i.institution_id(), std::make_unique<v1::InstitutionStatus>(i));
   }
+  for (const v1::InsuredStatus& i : batch.insured) {
+    insured_filter_.insert(InsuredHash(i.insured_id()));
+  }
+  read_insured_.reset();
+  read_insured_id_.clear();
   return absl::OkStatus();
 }
 
@@ -220,6 +238,45 @@ const v1::InstitutionStatus* StatusStore::FindInstitution(absl::string_view inst
                                                          institution_id);
 }
 
+absl::Status StatusStore::LoadInsuredFilter() {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), insured_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    insured_filter_.insert(InsuredHash(absl::string_view(it->key().data(), it->key().size())));
+  }
+  return FromRocks(it->status(), "reading the insured records");
+}
+
+const v1::InsuredStatus* StatusStore::ReadInsured(absl::string_view insured_id,
+                                                  absl::Status* error) const {
+  if (read_insured_ != nullptr && read_insured_id_ == insured_id) return read_insured_.get();
+  if (!insured_filter_.contains(InsuredHash(insured_id))) {
+    ++insured_filtered_;
+    return nullptr;
+  }
+  ++insured_reads_;
+  std::string bytes;
+  const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), insured_,
+                                     rocksdb::Slice(insured_id.data(), insured_id.size()), &bytes);
+  if (s.IsNotFound()) return nullptr;  // a hash shared with a stored id
+  if (!s.ok()) {
+    *error = FromRocks(s, "reading an insured record");
+    return nullptr;
+  }
+  auto record = std::make_unique<v1::InsuredStatus>();
+  if (!record->ParseFromString(bytes)) {
+    *error = absl::DataLossError("corrupt insured record");
+    return nullptr;
+  }
+  read_insured_id_.assign(insured_id.data(), insured_id.size());
+  read_insured_ = std::move(record);
+  return read_insured_.get();
+}
+
+const v1::InsuredStatus* StatusStore::FindInsured(absl::string_view insured_id) const {
+  absl::Status ignored;  // Resolve() reported it; unreadable reads as never suspended here
+  return ReadInsured(insured_id, &ignored);
+}
+
 absl::Status StatusStore::Resolve(const v1::Claim& claim) {
   ClaimView view;
   ViewClaim(claim, "", &view);
@@ -245,6 +302,14 @@ absl::Status StatusStore::Resolve(const ClaimView& claim) {
   }
   if (resolved_institution_ == nullptr)
     resolved_institution_id_ = {};  // absent: ask again (no cost)
+
+  read_insured_.reset();
+  read_insured_id_.clear();
+  if (!claim.insured_id.empty()) {
+    absl::Status insured_error;
+    ReadInsured(claim.insured_id, &insured_error);
+    if (!insured_error.ok()) return insured_error;
+  }
 
   miss_keys_.clear();
   for (const ClaimView::Practitioner& p : claim.practitioners) {
@@ -300,12 +365,13 @@ absl::Status StatusStore::Resolve(const ClaimView& claim) {
 absl::Status StatusStore::Flush() {
   rocksdb::FlushOptions fo;
   fo.wait = true;
-  return FromRocks(db_->Flush(fo, {default_, persons_, institutions_}), "flushing status store");
+  return FromRocks(db_->Flush(fo, {default_, persons_, institutions_, insured_}),
+                   "flushing status store");
 }
 
 uint64_t StatusStore::ApproximateBytes() const {
   uint64_t total = 0;
-  for (rocksdb::ColumnFamilyHandle* h : {default_, persons_, institutions_}) {
+  for (rocksdb::ColumnFamilyHandle* h : {default_, persons_, institutions_, insured_}) {
     uint64_t v = 0;
     if (db_->GetIntProperty(h, rocksdb::DB::Properties::kTotalSstFilesSize, &v)) total += v;
     if (db_->GetIntProperty(h, rocksdb::DB::Properties::kCurSizeAllMemTables, &v)) total += v;
@@ -340,6 +406,8 @@ StatusStoreStats StatusStore::stats() const {
   s.persons = person_tier_->stats();
   s.institutions = institution_tier_->stats();
   s.rocksdb_reads = rocksdb_reads_;
+  s.insured_filtered = insured_filtered_;
+  s.insured_reads = insured_reads_;
   s.writes = writes_;
   return s;
 }

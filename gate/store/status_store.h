@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -47,6 +48,7 @@ struct StatusStoreOptions {
 struct StatusBatch {
   std::vector<v1::PersonStatus> persons;
   std::vector<v1::InstitutionStatus> institutions;
+  std::vector<v1::InsuredStatus> insured;
   std::map<std::string, int64_t>
       positions;  // source (e.g. "person-status/3") -> next offset to read
 };
@@ -55,6 +57,8 @@ struct StatusStoreStats {
   HotTierStats persons;  // flat PersonRecords
   HotTierStats institutions;
   uint64_t rocksdb_reads = 0;  // keys read from RocksDB (misses)
+  uint64_t insured_filtered = 0;  // insured lookups the in-memory filter answered (never suspended)
+  uint64_t insured_reads = 0;     // insured lookups that read RocksDB
   uint64_t writes = 0;         // batches written
 };
 
@@ -85,6 +89,11 @@ class StatusStore final : public StatusLookup {
   // A returned pointer is valid until the next Resolve() or Write().
   const ledger::PersonRecord* FindPerson(absl::string_view person_id) const override;
   const v1::InstitutionStatus* FindInstitution(absl::string_view institution_id) const override;
+  // Answered by the in-memory filter of ever-suspended insured ids for everyone else (SPEC §8.1:
+  // no store read that misses); the record of a filtered-in id is read from RocksDB.
+  const v1::InsuredStatus* FindInsured(absl::string_view insured_id) const override;
+  // Insured persons with a record (the filter's size).
+  uint64_t InsuredCount() const { return insured_filter_.size(); }
 
   // Flushes memtables to SST files (a fast reopen needs no WAL replay).
   absl::Status Flush();
@@ -117,7 +126,18 @@ class StatusStore final : public StatusLookup {
   rocksdb::ColumnFamilyHandle* default_ = nullptr;  // owned by db_ (closed in the destructor)
   rocksdb::ColumnFamilyHandle* persons_ = nullptr;
   rocksdb::ColumnFamilyHandle* institutions_ = nullptr;
+  rocksdb::ColumnFamilyHandle* insured_ = nullptr;
   bool sync_writes_ = false;
+  // Hashes of the insured ids with a record (loaded at Open, grown by Write): a miss here is
+  // certain, a hit is read from RocksDB.
+  absl::flat_hash_set<uint64_t> insured_filter_;
+  mutable uint64_t insured_filtered_ = 0, insured_reads_ = 0;
+  // The insured record the last lookup read, valid until the next Resolve() or Write().
+  mutable std::string read_insured_id_;
+  mutable std::unique_ptr<v1::InsuredStatus> read_insured_;
+  absl::Status LoadInsuredFilter();
+  // Reads one insured record; null when absent or unreadable (`error` set for the latter).
+  const v1::InsuredStatus* ReadInsured(absl::string_view insured_id, absl::Status* error) const;
   mutable std::unique_ptr<HotTier<ledger::PersonRecord>> person_tier_;
   mutable std::unique_ptr<HotTier<v1::InstitutionStatus>> institution_tier_;
   mutable uint64_t rocksdb_reads_ = 0;

@@ -18,6 +18,10 @@ const std::vector<TopicDefinition>& TopicTable() {
       {&Topics::institution_status, "institution_status", "institution-status",
        Partitions::kStatus, {{"cleanup.policy", "compact"}},
        "ledger -> every gate: status timelines keyed by institution id"},
+      {&Topics::insured_status, "insured_status", "insured-status", Partitions::kStatus,
+       {{"cleanup.policy", "compact"}},
+       "ledger -> every gate: settlement suspensions keyed by insured id (only those ever "
+       "suspended)"},
       {&Topics::decisions, "decisions", "claim-decisions", Partitions::kClaims, {},
        "out: one decision a claim"},
       {&Topics::audit, "audit", "claim-audit", Partitions::kClaims, {},

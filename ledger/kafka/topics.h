@@ -18,6 +18,7 @@ struct Topics {
   std::string claims;
   std::string person_status;
   std::string institution_status;
+  std::string insured_status;
   std::string decisions;
   std::string audit;
   std::string notices;
@@ -40,7 +41,7 @@ struct TopicDefinition {
   const char* what;
 };
 
-// The eight topics, in the order of Topics' fields. Thread-safe; the table lives for the process.
+// The nine topics, in the order of Topics' fields. Thread-safe; the table lives for the process.
 const std::vector<TopicDefinition>& TopicTable();
 
 // The partitions of a topic when claims topics have `claims` and status topics `status`.

@@ -270,6 +270,13 @@ absl::Status LedgerService::Publish(const RdKafka::Message& m,
       return s;
     }
   }
+  for (const std::string& id : r.changed_insured) {
+    if (absl::Status s =
+            producer.Produce(t.insured_status, id, Encode(*ledger_->FindInsured(id), out));
+        !s.ok()) {
+      return s;
+    }
+  }
   for (const v1::LedgerNotice& n : r.notices) {
     if (absl::Status s = producer.Produce(t.notices, n.event_id(), Encode(n, out)); !s.ok())
       return s;

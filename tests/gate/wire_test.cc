@@ -76,7 +76,7 @@ TEST(WireTest, EncodingsEqualProtobufSerialization) {
       ASSERT_EQ(decision_bytes, ledger::DeterministicBytes(proto)) << ledger::ToJson(proto);
       // And the message route decides alike (claim parsed by Protobuf, then viewed).
       ctx.event_id = event.event_id();
-      v1::Decision via_message = Decide(event.claim(), lookup, ctx);
+      v1::Decision via_message = Decide(event, lookup, ctx);
       via_message.clear_audit();
       ASSERT_EQ(ledger::ToJson(via_message), ledger::ToJson(proto));
     }

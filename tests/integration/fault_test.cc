@@ -170,7 +170,8 @@ TEST(StalenessTest, FlagsClaimsWhileTheStatusFeedCannotBeConfirmed) {
   rd_kafka_mock_cluster_t* mock = cluster->handle();
   const kafka::Topics topics;
   CreateSpecTopics(cluster.get(), topics);
-  for (const std::string* t : {&topics.person_status, &topics.institution_status}) {
+  for (const std::string* t :
+       {&topics.person_status, &topics.institution_status, &topics.insured_status}) {
     for (int p = 0; p < 3; ++p) rd_kafka_mock_partition_set_leader(mock, t->c_str(), p, 3);
   }
   for (const std::string* t : {&topics.claims, &topics.decisions, &topics.audit}) {

@@ -294,7 +294,7 @@ TEST(ServeConfigTest, TopicSpecsFollowTheTopicTable) {
   o.status_partitions = 5;
   std::map<std::string, kafka::TopicSpec> specs;
   for (const kafka::TopicSpec& spec : ServeTopicSpecs(o)) specs[spec.name] = spec;
-  ASSERT_EQ(specs.size(), 8u);
+  ASSERT_EQ(specs.size(), 9u);
   EXPECT_EQ(specs["ledger-events"].partitions, 1);
   const std::map<std::string, std::string> forever = {{"retention.bytes", "-1"},
                                                       {"retention.ms", "-1"}};
@@ -303,6 +303,8 @@ TEST(ServeConfigTest, TopicSpecsFollowTheTopicTable) {
   EXPECT_EQ(specs["claims-dlq"].partitions, 12);
   EXPECT_EQ(specs["person-status"].partitions, 5);
   EXPECT_EQ(specs["institution-status"].config.at("cleanup.policy"), "compact");
+  EXPECT_EQ(specs["insured-status"].partitions, 5);
+  EXPECT_EQ(specs["insured-status"].config.at("cleanup.policy"), "compact");
   EXPECT_TRUE(specs["claim-audit"].config.empty());
   EXPECT_EQ(specs["ledger-notices"].partitions, 1);
 }

@@ -219,7 +219,8 @@ TEST_P(StreamingTest, DecidesLikeCheckEachClaimOnceAndDeadLettersMalformed) {
          std::vector<std::pair<std::string, int>>{{topics.ledger_events, 1},
                                                   {topics.claims, 3},
                                                   {topics.person_status, 3},
-                                                  {topics.institution_status, 3}}) {
+                                                  {topics.institution_status, 3},
+                                                  {topics.insured_status, 3}}) {
       const std::string group = topic == topics.ledger_events ? lo.group_id : go.group_id;
       for (int p = 0; p < partitions; ++p) {
         EXPECT_NE(exposition.find(absl::StrCat("claimgate_consumergroup_lag{consumergroup=\"",

@@ -1,14 +1,20 @@
 // Randomized properties of the ledger:
 //  1. incremental application equals recomputation from scratch after every event;
 //  2. two ledgers fed the same events agree on every status-at-time question;
-//  3. assessments and credits decide the same history whatever order they arrive in (SPEC §4.3).
+//  3. assessments and credits decide the same history whatever order they arrive in (SPEC §4.3);
+//  4. settlement suspensions of insured persons and institutions (SPEC §8.1, §8.2) agree with an
+//     oracle written from SPEC's sentences, and the §8.5 notice comes at most once an institution
+//     and year.
 #include <algorithm>
+#include <map>
+#include <set>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "ledger/calendar.h"
 #include "ledger/ledger.h"
 #include "ledger/render.h"
 #include "ledger/status_query.h"
@@ -201,6 +207,100 @@ TEST(LedgerPropertyTest, ArrivalOrderDoesNotChangeHistory) {
       }
     }
   }
+}
+
+// An oracle of §8.1 and §8.2 kept beside the ledger: each decision id's interval, as SPEC words it.
+TEST(LedgerPropertyTest, SettlementSuspensionsAgreeWithAnOracle) {
+  auto profiles = Profiles();
+  const Calendar calendar;
+  int suspended_seen = 0, institution_suspended_seen = 0;
+  for (int seed = 0; seed < kSeeds; ++seed) {
+    Random r(5000 + seed);
+    const std::vector<v1::Event> stream = RandomStream(r, 160);
+    auto ledger = std::move(*Ledger::Create(profiles.get(), "national"));
+    struct Interval {
+      std::string subject;  // insured or institution id
+      absl::Time since, until;
+      bool lifted = false;
+      bool insured = true;
+    };
+    std::map<std::string, Interval> decisions;  // decision id -> its interval (spent once used)
+    std::set<std::pair<std::string, int>> noticed;
+    for (const v1::Event& e : stream) {
+      const ApplyResult result = ledger->Apply(e);
+      for (const v1::LedgerNotice& n : result.notices) {
+        if (n.notice() != "INSTITUTION_SANCTION_RATIO_EXCEEDED") continue;
+        ASSERT_TRUE(noticed.emplace(n.institution_id(), n.year()).second) << "seed " << seed;
+      }
+      const absl::Time t = FromProto(e.time());
+      if (e.has_insured_settlement_suspended()) {
+        const auto& b = e.insured_settlement_suspended();
+        const bool valid = b.months() >= 3 && b.months() <= 12;
+        const bool fresh = !decisions.contains(b.decision_id());
+        ASSERT_EQ(result.refused, !valid || !fresh) << "seed " << seed;
+        ASSERT_EQ(result.error, !valid ? v1::INVALID_MONTHS
+                                : !fresh ? v1::DUPLICATE_EVENT
+                                         : v1::LEDGER_ERROR_UNSPECIFIED);
+        if (valid && fresh) {
+          decisions[b.decision_id()] = {b.insured_id(), t, calendar.AddMonths(t, b.months())};
+        }
+      } else if (e.has_settlement_suspended()) {
+        const auto& b = e.settlement_suspended();
+        const bool fresh = !decisions.contains(b.decision_id());
+        ASSERT_EQ(result.refused, !fresh);
+        if (fresh) {
+          decisions[b.decision_id()] = {b.institution_id(), t, absl::InfiniteFuture(), false,
+                                        false};
+        }
+      } else if (e.has_insured_suspension_revoked() || e.has_settlement_resumed()) {
+        const std::string& id = e.has_insured_suspension_revoked()
+                                    ? e.insured_suspension_revoked().decision_id()
+                                    : e.settlement_resumed().decision_id();
+        auto it = decisions.find(id);
+        const bool known = it != decisions.end() && !it->second.lifted &&
+                           it->second.insured == e.has_insured_suspension_revoked();
+        ASSERT_EQ(result.refused, !known) << "seed " << seed << " " << e.ShortDebugString();
+        if (known) {
+          ASSERT_EQ(result.error, v1::LEDGER_ERROR_UNSPECIFIED);
+          it->second.lifted = true;
+          if (!it->second.insured) it->second.until = std::max(t, it->second.since);
+        } else {
+          ASSERT_EQ(result.error, v1::UNKNOWN_DECISION);
+        }
+      }
+    }
+    // At random instants: suspended exactly when a live interval covers the instant.
+    for (int k = 0; k < 200; ++k) {
+      const absl::Time t = claimgate::testing::T(r.Time());
+      for (const char* subject : {"P1", "P2", "P3", "H1", "H2", "H3"}) {
+        bool want = false;
+        for (const auto& [id, iv] : decisions) {
+          if (iv.subject != subject || (iv.insured && iv.lifted)) continue;
+          want |= iv.since <= t && t < iv.until;
+        }
+        bool got = false;
+        if (subject[0] == 'P') {
+          const v1::InsuredStatus* s = ledger->FindInsured(subject);
+          for (int i = 0; s != nullptr && i < s->suspensions_size(); ++i) {
+            const auto& sus = s->suspensions(i);
+            got |= FromProto(sus.since()) <= t && t < FromProto(sus.until());
+          }
+          suspended_seen += got;
+        } else {
+          const v1::InstitutionStatus* s = ledger->FindInstitution(subject);
+          for (int i = 0; s != nullptr && i < s->settlement_suspensions_size(); ++i) {
+            const auto& sus = s->settlement_suspensions(i);
+            got |= FromProto(sus.since()) <= t &&
+                   (!sus.has_until() || t < FromProto(sus.until()));
+          }
+          institution_suspended_seen += got;
+        }
+        ASSERT_EQ(got, want) << "seed " << seed << " " << subject << " at " << RenderTime(t);
+      }
+    }
+  }
+  EXPECT_GT(suspended_seen, 100);  // the property is exercised
+  EXPECT_GT(institution_suspended_seen, 100);
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "gate/store/status_store.h"
 #include "gate/synthetic/synthetic.h"
 #include "gtest/gtest.h"
+#include "ledger/calendar.h"
 #include "ledger/kafka/kafka.h"
 #include "ledger/kafka/topics.h"
 #include "tests/testing/kafka_testing.h"
@@ -29,6 +30,7 @@ struct ClaimWorkload {
   std::vector<std::pair<std::string, std::string>> claims;  // key, value, in produce order
   std::map<std::string, std::string> expected;              // claim id -> decision bytes
   std::map<std::string, int> malformed;                     // value -> dead letters seen
+  int insured_suspended = 0;  // expected decisions citing INSURED_SETTLEMENT_SUSPENDED
 };
 
 // Publishes the status feed of 2,000 persons (5 % suspended, 2 % terminated) and builds `n`
@@ -55,6 +57,17 @@ inline void MakeClaimWorkload(RdKafka::Producer* producer, const kafka::Topics& 
         Send(producer, topics.person_status, p.person_id(), p.SerializeAsString());
         statuses.persons.push_back(std::move(p));
       });
+  // Twenty insured persons suspended for all time (SPEC §8.1): every tenth claim is one of theirs.
+  for (int k = 0; k < 20; ++k) {
+    v1::InsuredStatus& s = statuses.insured.emplace_back();
+    s.set_insured_id(absl::StrCat("SUSPENDED", k));
+    v1::InsuredStatus::Suspension* sus = s.add_suspensions();
+    ledger::SetProto(absl::UnixEpoch(), sus->mutable_since());
+    ledger::SetProto(absl::FromUnixSeconds(4102444800), sus->mutable_until());  // 2100
+    sus->set_decision_id(absl::StrCat("S", k));
+    s.set_ledger_position(1);
+    Send(producer, topics.insured_status, s.insured_id(), s.SerializeAsString());
+  }
   ASSERT_TRUE(reference->Write(statuses).ok());
   producer->flush(30000);
 
@@ -74,12 +87,22 @@ inline void MakeClaimWorkload(RdKafka::Producer* producer, const kafka::Topics& 
     for (int j = 1 + static_cast<int>(rng() % 3); j > 0; --j)
       practitioners.push_back(static_cast<int64_t>(rng() % pop.persons));
     std::string bytes = synthetic::ClaimEventBytes(pop, k, practitioners, rng);
+    if (k % 10 == 0) {
+      v1::Event e;
+      ASSERT_TRUE(e.ParseFromString(bytes));
+      e.mutable_claim()->set_insured_id(absl::StrCat("SUSPENDED", k % 20));
+      bytes = e.SerializeAsString();
+    }
     std::string decision, audit;
     ASSERT_TRUE(decider.Decide(bytes, *reference, 0, absl::Now(), &decision, &audit).ok());
     const std::string id(decider.last_claim().claim_id);
     w->expected[id] = decision;
+    for (const auto& r : decider.last_result().reasons) {
+      w->insured_suspended += r.code == v1::INSURED_SETTLEMENT_SUSPENDED;
+    }
     w->claims.emplace_back(id, std::move(bytes));
   }
+  ASSERT_GT(w->insured_suspended, 0);  // the insured-status feed is exercised
 }
 
 // Audit records written so far on `topic` (sum of high watermarks; uncommitted ones count too).

@@ -122,6 +122,35 @@ class EventBuilder {
     for (auto& p : persons) e.mutable_agreement_changed()->add_responsible_person_ids(p);
     return e;
   }
+  // SPEC §8.1, §8.2.
+  v1::Event InsuredSuspend(const std::string& insured, int months, const std::string& decision,
+                           const std::string& time) {
+    v1::Event e = Base(time);
+    auto* b = e.mutable_insured_settlement_suspended();
+    b->set_insured_id(insured);
+    b->set_months(months);
+    b->set_decision_id(decision);
+    return e;
+  }
+  v1::Event InsuredRevoke(const std::string& decision, const std::string& time) {
+    v1::Event e = Base(time);
+    e.mutable_insured_suspension_revoked()->set_decision_id(decision);
+    return e;
+  }
+  v1::Event SettlementSuspend(const std::string& inst, v1::SettlementSuspended::Scope scope,
+                              const std::string& decision, const std::string& time) {
+    v1::Event e = Base(time);
+    auto* b = e.mutable_settlement_suspended();
+    b->set_institution_id(inst);
+    b->set_scope(scope);
+    b->set_decision_id(decision);
+    return e;
+  }
+  v1::Event SettlementResume(const std::string& decision, const std::string& time) {
+    v1::Event e = Base(time);
+    e.mutable_settlement_resumed()->set_decision_id(decision);
+    return e;
+  }
   v1::Event Claim(const std::string& id, const std::string& inst, const std::string& service_time,
                   std::vector<std::string> persons,
                   v1::Claim::VisitType visit = v1::Claim::OUTPATIENT) {

@@ -35,6 +35,7 @@ inline void CreateSpecTopics(kafka::MockCluster* cluster, const kafka::Topics& t
                                                 {topics.claims, 3},
                                                 {topics.person_status, 3},
                                                 {topics.institution_status, 3},
+                                                {topics.insured_status, 3},
                                                 {topics.decisions, 3},
                                                 {topics.audit, 3},
                                                 {topics.notices, 1},

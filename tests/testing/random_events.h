@@ -52,7 +52,10 @@ inline std::vector<v1::Event> RandomStream(Random& r, int n) {
     const std::string& i = r.Pick(insts);
     const std::string t = r.Time();
     const std::string some_assessment = absl::StrCat("A", r.Int(1, std::max(1, assessments)));
-    switch (r.Int(0, 11)) {
+    // Decision ids of §8.1 / §8.2: a few, so that revocations and resumptions find some and
+    // repeat others.
+    const std::string decision = absl::StrCat("K", r.Int(1, 8));
+    switch (r.Int(0, 13)) {
       case 0:
       case 1:
         out.push_back(ev.Register(p, i, t));
@@ -95,6 +98,19 @@ inline std::vector<v1::Event> RandomStream(Random& r, int n) {
             ev.Agreement(i, static_cast<v1::AgreementChanged::State>(r.Int(1, 3)), named, t));
         break;
       }
+      case 12:  // months 2..13: some refused INVALID_MONTHS
+        out.push_back(r.Int(0, 2) != 0
+                          ? ev.InsuredSuspend(absl::StrCat("P", r.Int(1, 3)), r.Int(2, 13),
+                                              decision, t)
+                          : ev.InsuredRevoke(decision, t));
+        break;
+      case 13:
+        out.push_back(r.Int(0, 1) != 0
+                          ? ev.SettlementSuspend(
+                                i, static_cast<v1::SettlementSuspended::Scope>(r.Int(1, 2)),
+                                decision, t)
+                          : ev.SettlementResume(decision, t));
+        break;
     }
   }
   return out;
@@ -111,11 +127,18 @@ inline std::vector<v1::Claim> RandomClaims(Random& r, int n) {
     for (int j = r.Int(1, 3); j > 0; --j) practitioners.push_back(r.Pick(persons));
     v1::Event e = ev.Claim(absl::StrCat("C", k), r.Pick(insts), r.Time(), practitioners,
                            static_cast<v1::Claim::VisitType>(r.Int(1, 5)));
+    // Release 2: insured persons some of whom get suspended, regions for NONLOCAL suspensions,
+    // both kinds, and a few drug codes shared between claims (duplicates).
+    e.mutable_claim()->set_insured_id(absl::StrCat("P", r.Int(1, 4)));
+    if (r.Int(0, 1)) e.mutable_claim()->set_insured_region(r.Int(0, 1) ? "R1" : "R2");
+    if (r.Int(0, 3) == 0) e.mutable_claim()->set_kind(v1::Claim::PRESCRIPTION);
     if (r.Int(0, 1)) {
       auto* item = e.mutable_claim()->add_items();
       item->set_item_code("DRUG1");
-      item->set_category(v1::Claim::Item::DRUG);
-      if (r.Int(0, 1)) item->add_traceability_codes("12345678901234567890");
+      item->set_category(r.Int(0, 4) == 0 ? v1::Claim::Item::CONSUMABLE : v1::Claim::Item::DRUG);
+      for (int c = r.Int(0, 2); c > 0; --c) {
+        item->add_traceability_codes(absl::StrCat("1234567890123456789", r.Int(0, 3)));
+      }
     }
     out.push_back(e.claim());
   }

@@ -65,7 +65,8 @@ TEST_P(CheckGoldenTest, MatchesGoldenOutput) {
 INSTANTIATE_TEST_SUITE_P(Files, CheckGoldenTest,
                          ::testing::Values(GoldenCase{"spec_example", "enforce"},
                                            GoldenCase{"spec_example", "shadow"},
-                                           GoldenCase{"refusals", "enforce"}),
+                                           GoldenCase{"refusals", "enforce"},
+                                           GoldenCase{"release2", "enforce"}),
                          [](const auto& info) {
                            return absl::StrCat(info.param.name, "_", info.param.mode);
                          });

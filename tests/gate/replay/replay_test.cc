@@ -113,7 +113,9 @@ std::vector<std::string> RandomYear(uint32_t seed, std::vector<std::string>* ass
   for (v1::Claim& claim : claimgate::testing::RandomClaims(r, 120)) {
     v1::Event e;
     e.set_event_id(absl::StrCat("CE", ++k));
-    *e.mutable_time() = claim.service_time();
+    // Submitted up to an hour after the service, or up to half an hour before it (SPEC §8.4).
+    ledger::SetProto(ledger::FromProto(claim.service_time()) + absl::Minutes(r.Int(-30, 60)),
+                     e.mutable_time());
     for (v1::Claim::Item& item : *claim.mutable_items()) item.set_amount_fen(r.Int(1, 100000));
     *e.mutable_claim() = claim;
     events.insert(events.begin() + r.Int(3, static_cast<int>(events.size())), e);
@@ -237,6 +239,52 @@ TEST(ReplayTest, SpecExampleRevocationRefundsTheRejectedClaim) {
                          path, ":5,"));
   // Against the record nothing changes: the revocation came after the decisions.
   EXPECT_EQ(Replay(revoked, decisions, Against::kRecorded).tally.differ(), 0);
+}
+
+// Release 2 (SPEC §8): the new findings replay byte for byte against the record; against now, a
+// revoked insured suspension refunds, and a reversal after the fact clears the duplicates of the
+// reversed claim's codes.
+TEST(ReplayTest, Release2FindingsReplayAndAReversalAfterTheFactIsListed) {
+  std::ifstream in(std::string(CLAIMGATE_SOURCE_DIR) + "/tests/golden/release2.jsonl");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::vector<std::string> events = Lines(text.str());
+  const std::string path = Write("release2.jsonl", events);
+  const std::string decisions = Write("release2.decisions.jsonl", Check(path));
+  const Replayed recorded = Replay(path, decisions, Against::kRecorded);
+  EXPECT_EQ(recorded.tally.replayed(), 7);  // the REVERSED line decides no claim
+  EXPECT_EQ(recorded.tally.differ(), 0) << absl::StrJoin(recorded.lines, "\n");
+
+  // The file ends with the revocation of P9's suspension: C1 is refunded, C2 loses its flag.
+  auto actions = [](const std::vector<std::string>& lines) {
+    std::map<std::string, std::string> out;
+    for (const std::string& l : lines) {
+      const size_t id = l.find("\"claim_id\":\"") + 12;
+      const size_t at = l.find("\"action\":\"") + 10;
+      out[l.substr(id, l.find('"', id) - id)] = l.substr(at, l.find('"', at) - at);
+    }
+    return out;
+  };
+  const Replayed now = Replay(path, decisions, Against::kCurrent);
+  EXPECT_EQ(actions(now.lines),
+            (std::map<std::string, std::string>{{"C1", "REFUND"}, {"C2", "NONE"}}));
+
+  // C2 settled 81234560000000000001 first; reversed after C3 and C7 were flagged for it.
+  events.push_back(
+      R"({"event_id":"V9","time":"2025-09-02T09:00:00+08:00","claim_reversed":{"claim_id":"C2","reason":"refund"}})");
+  const Replayed reversed = Replay(Write("release2.reversed.jsonl", events), decisions,
+                                   Against::kCurrent);
+  EXPECT_EQ(actions(reversed.lines),
+            (std::map<std::string, std::string>{
+                {"C1", "REFUND"}, {"C2", "NONE"}, {"C3", "NONE"}, {"C7", "NONE"}}));
+  for (const std::string& line : reversed.lines) {
+    if (line.find(R"("claim_id":"C7")") == std::string::npos) continue;
+    EXPECT_NE(
+        line.find(
+            R"("recorded":{"outcome":"FLAG","reasons":[{"code":"DUPLICATE_TRACEABILITY_CODE","traceability_code":"81234560000000000001"}]},"replayed":{"outcome":"ACCEPT","reasons":[]})"),
+        std::string::npos)
+        << line;
+  }
 }
 
 TEST(ReplayTest, AgainstTheRecordAnEditedLedgerOrDecisionIsADifference) {

@@ -47,6 +47,7 @@ StatusBatch Snapshot(const ledger::Ledger& l) {
   StatusBatch b;
   for (const std::string& id : l.PersonIds()) b.persons.push_back(*l.FindPerson(id));
   for (const std::string& id : l.InstitutionIds()) b.institutions.push_back(*l.FindInstitution(id));
+  for (const std::string& id : l.InsuredIds()) b.insured.push_back(*l.FindInsured(id));
   b.positions["ledger"] = l.position();
   return b;
 }
@@ -139,6 +140,38 @@ TEST_F(StatusStoreTest, ResolvePinsAClaimsRecordsWithOneMultiGet) {
   EXPECT_GE(store->stats().persons.hits, 4u);
   EXPECT_NE(store->FindPerson("D2"), nullptr);
   EXPECT_EQ(store->FindPerson("X9"), nullptr);
+}
+
+// SPEC §8.1: an insured person never suspended costs no store read (the filter in memory answers);
+// a suspended one is read, and the filter is rebuilt from the records when the store reopens.
+TEST_F(StatusStoreTest, InsuredFilterAnswersTheNeverSuspendedWithoutAStoreRead) {
+  const std::string dir = FreshDir("insured");
+  {
+    auto store = OpenStore(dir);
+    StatusBatch batch;
+    v1::InsuredStatus& s = batch.insured.emplace_back();
+    s.set_insured_id("P9");
+    s.add_suspensions()->set_decision_id("S1");
+    s.set_ledger_position(7);
+    ASSERT_TRUE(store->Write(batch).ok());
+    EXPECT_EQ(store->InsuredCount(), 1u);
+  }
+  auto store = OpenStore(dir);
+  EXPECT_EQ(store->InsuredCount(), 1u);
+  v1::Claim claim = ev_.Claim("C1", "H1", "2025-03-01T10:00", {"D1"}).claim();
+  for (int k = 0; k < 100; ++k) {
+    claim.set_insured_id(absl::StrCat("NEVER", k));
+    ASSERT_TRUE(store->Resolve(claim).ok());
+    EXPECT_EQ(store->FindInsured(claim.insured_id()), nullptr);
+  }
+  EXPECT_EQ(store->stats().insured_reads, 0u);
+  EXPECT_GE(store->stats().insured_filtered, 100u);
+  claim.set_insured_id("P9");
+  ASSERT_TRUE(store->Resolve(claim).ok());
+  const v1::InsuredStatus* p9 = store->FindInsured("P9");
+  ASSERT_NE(p9, nullptr);
+  EXPECT_EQ(p9->ledger_position(), 7);
+  EXPECT_EQ(store->stats().insured_reads, 1u);  // Resolve read it; FindInsured reused it
 }
 
 // Decisions from the store (with a hot tier small enough to evict constantly) equal decisions from
