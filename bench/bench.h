@@ -63,6 +63,7 @@ struct CodesBenchOptions {
   int64_t cache_mib = 1024;     // block cache
   std::string dir;
   bool keep = false;
+  bool reuse = false;  // a kept --dir of the same --codes and --years: skip the load
 };
 int RunCodesBench(const CodesBenchOptions& options);
 

@@ -80,6 +80,7 @@ CLI::App* AddCodes(CLI::App& app, CodesBenchOptions& o) {
   codes->add_option("--cache-mib", o.cache_mib, "block cache")->capture_default_str();
   codes->add_option("--dir", o.dir, "store directory (default: a fresh one under /tmp)");
   codes->add_flag("--keep", o.keep, "keep the store directory afterwards");
+  codes->add_flag("--reuse", o.reuse, "reuse a kept --dir loaded with the same --codes, --years");
   return codes;
 }
 

@@ -31,6 +31,7 @@ namespace rocksdb {
 class Cache;
 class ColumnFamilyHandle;
 class DB;
+class Slice;
 }  // namespace rocksdb
 
 namespace claimgate::gate {
@@ -97,6 +98,9 @@ class CodeStore {
   std::map<int, rocksdb::ColumnFamilyHandle*> families_;  // expiry year -> family
   rocksdb::ColumnFamilyHandle* default_ = nullptr;
   uint64_t lookups_ = 0, found_ = 0;
+  // Lookup()'s arrays, kept to avoid reallocating.
+  std::vector<rocksdb::ColumnFamilyHandle*> scratch_families_;
+  std::vector<rocksdb::Slice> scratch_slices_;
 };
 
 // A CodeLookup over a CodeStore for one claim at a time: Prefetch() reads every code of the claim

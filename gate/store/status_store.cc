@@ -105,6 +105,7 @@ absl::StatusOr<std::unique_ptr<StatusStore>> StatusStore::Open(const StatusStore
   store->insured_ = handles[3];
   if (absl::Status s = store->LoadInsuredFilter(); !s.ok()) return s;
   store->sync_writes_ = o.sync_writes;
+  store->check_insured_ = o.check_insured;
   store->person_tier_ = std::make_unique<HotTier<ledger::PersonRecord>>(o.hot_tier_bytes);
   store->institution_tier_ = std::make_unique<HotTier<v1::InstitutionStatus>>(o.hot_tier_bytes / 8);
   return store;
@@ -156,6 +157,8 @@ absl::Status StatusStore::Write(const StatusBatch& batch) {
   }
   read_insured_.reset();
   read_insured_id_.clear();
+  resolved_insured_id_ = {};
+  resolved_insured_ = nullptr;
   return absl::OkStatus();
 }
 
@@ -273,6 +276,8 @@ const v1::InsuredStatus* StatusStore::ReadInsured(absl::string_view insured_id,
 }
 
 const v1::InsuredStatus* StatusStore::FindInsured(absl::string_view insured_id) const {
+  if (!check_insured_) return nullptr;
+  if (!resolved_insured_id_.empty() && insured_id == resolved_insured_id_) return resolved_insured_;
   absl::Status ignored;  // Resolve() reported it; unreadable reads as never suspended here
   return ReadInsured(insured_id, &ignored);
 }
@@ -305,10 +310,13 @@ absl::Status StatusStore::Resolve(const ClaimView& claim) {
 
   read_insured_.reset();
   read_insured_id_.clear();
-  if (!claim.insured_id.empty()) {
+  resolved_insured_id_ = {};
+  resolved_insured_ = nullptr;
+  if (check_insured_ && !claim.insured_id.empty()) {
     absl::Status insured_error;
-    ReadInsured(claim.insured_id, &insured_error);
+    resolved_insured_ = ReadInsured(claim.insured_id, &insured_error);
     if (!insured_error.ok()) return insured_error;
+    resolved_insured_id_ = claim.insured_id;
   }
 
   miss_keys_.clear();

@@ -42,6 +42,9 @@ struct StatusStoreOptions {
   uint64_t block_cache_bytes = 256ull << 20;  // RocksDB block cache (data, index and filter blocks)
   uint64_t write_buffer_bytes = 64ull << 20;  // per column family memtable
   bool sync_writes = false;  // fsync the WAL on every Write (power-loss durability)
+  // false: FindInsured answers null without looking (claimgate-bench insured measures what SPEC
+  // §8.1's check costs against this).
+  bool check_insured = true;
 };
 
 // One atomic update.
@@ -92,6 +95,7 @@ class StatusStore final : public StatusLookup {
   // Answered by the in-memory filter of ever-suspended insured ids for everyone else (SPEC §8.1:
   // no store read that misses); the record of a filtered-in id is read from RocksDB.
   const v1::InsuredStatus* FindInsured(absl::string_view insured_id) const override;
+  void set_check_insured(bool on) { check_insured_ = on; }
   // Insured persons with a record (the filter's size).
   uint64_t InsuredCount() const { return insured_filter_.size(); }
 
@@ -132,7 +136,11 @@ class StatusStore final : public StatusLookup {
   // certain, a hit is read from RocksDB.
   absl::flat_hash_set<uint64_t> insured_filter_;
   mutable uint64_t insured_filtered_ = 0, insured_reads_ = 0;
-  // The insured record the last lookup read, valid until the next Resolve() or Write().
+  bool check_insured_ = true;
+  // The insured id of the claim Resolve() prepared (a view into it) and its answer, found or not;
+  // and the record the last lookup read, valid until the next Resolve() or Write().
+  absl::string_view resolved_insured_id_;
+  const v1::InsuredStatus* resolved_insured_ = nullptr;
   mutable std::string read_insured_id_;
   mutable std::unique_ptr<v1::InsuredStatus> read_insured_;
   absl::Status LoadInsuredFilter();
