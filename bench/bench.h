@@ -57,7 +57,7 @@ int RunReplayBench(const ReplayBenchOptions& options);
 // `codes` (SPEC §8.3): the settled-code store at N codes.
 struct CodesBenchOptions {
   int64_t codes = 200000000;
-  int years = 3;                // expiry-year families the codes spread over
+  int years = 3;                // settling years the codes spread over
   int64_t checks = 3000000;     // codes checked in the measured phase
   int codes_per_claim = 3;      // codes looked up in one batch
   int64_t cache_mib = 1024;     // block cache

@@ -73,7 +73,7 @@ CLI::App* AddCodes(CLI::App& app, CodesBenchOptions& o) {
   CLI::App* codes = app.add_subcommand(
       "codes", "settled traceability codes: load N, then checks per second (99% new, 1% repeats)");
   codes->add_option("--codes", o.codes)->capture_default_str();
-  codes->add_option("--years", o.years, "expiry years the codes spread over")
+  codes->add_option("--years", o.years, "settling years the codes spread over")
       ->capture_default_str();
   codes->add_option("--checks", o.checks)->capture_default_str();
   codes->add_option("--codes-per-claim", o.codes_per_claim)->capture_default_str();

@@ -17,8 +17,15 @@ const SettledCode* CodeBook::FindSettled(absl::string_view code) const {
   return it == codes_.end() ? nullptr : &it->second;
 }
 
-void CodeBook::NoteDecided(absl::string_view claim_id) {
-  claims_.try_emplace(claim_id);
+absl::Time ExpiryOf(const ClaimView& claim, const ledger::Profile& profile) {
+  return profile.calendar().AddYears(claim.service_time, profile.code_retention_years());
+}
+
+absl::Status CodeBook::Record(const ClaimView& claim, absl::Span<const absl::string_view> codes,
+                              const ledger::Profile& profile) {
+  claims_.try_emplace(claim.claim_id);
+  for (absl::string_view code : codes) SettleOne(claim, code, profile);
+  return absl::OkStatus();
 }
 
 void CodeBook::SettleOne(const ClaimView& claim, absl::string_view code,
@@ -34,18 +41,18 @@ void CodeBook::SettleOne(const ClaimView& claim, absl::string_view code,
     }
   }
   s = SettledCode{std::string(claim.claim_id), std::string(claim.institution_id),
-                  claim.service_time,
-                  profile.calendar().AddYears(claim.service_time, profile.code_retention_years())};
+                  claim.service_time, ExpiryOf(claim, profile)};
   claims_[claim.claim_id].emplace_back(code);
 }
 
-bool CodeBook::Reverse(absl::string_view claim_id, std::vector<std::string>* released) {
+absl::StatusOr<std::optional<std::vector<std::string>>> CodeBook::Reverse(
+    absl::string_view claim_id) {
   auto it = claims_.find(claim_id);
-  if (it == claims_.end()) return false;
-  *released = std::move(it->second);
+  if (it == claims_.end()) return std::nullopt;
+  std::vector<std::string> released = std::move(it->second);
   claims_.erase(it);
-  for (const std::string& code : *released) codes_.erase(code);
-  return true;
+  for (const std::string& code : released) codes_.erase(code);
+  return released;
 }
 
 }  // namespace claimgate::gate

@@ -8,9 +8,14 @@
 #include <string>
 #include <vector>
 
+#include <optional>
+
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "gate/claim_view.h"
 #include "ledger/profile.h"
 
@@ -40,22 +45,36 @@ bool CodeSettles(const ClaimView& claim, const ClaimView::Item& item, absl::stri
 // Whether a settled code is still remembered for a claim served at `t`.
 inline bool Remembered(const SettledCode& s, absl::Time t) { return t < s.expires; }
 
-// The in-memory book of the file path (`claimgate check`), which sees every claim of its input.
-class CodeBook final : public CodeLookup {
+// When a code settled by `claim` under `profile` is forgotten (SPEC §8.3: code_retention_years
+// calendar years from its service time, in the profile's zone).
+absl::Time ExpiryOf(const ClaimView& claim, const ledger::Profile& profile);
+
+// The file path's book (`claimgate check` sees every claim of its input, in order): what the
+// decision asks before a claim, what a decided claim settled, what a reversal releases.
+class ClaimCodeBook : public CodeLookup {
+ public:
+  // Before deciding `claim`: makes its codes' settlers answerable by FindSettled().
+  virtual absl::Status Prepare(const ClaimView& claim) = 0;
+  // After deciding it: records the claim as decided and `codes` (DecisionResult::settled_codes)
+  // as settled by it, replacing an expired holder; codes it holds already stay as they are.
+  virtual absl::Status Record(const ClaimView& claim,
+                              absl::Span<const absl::string_view> codes,
+                              const ledger::Profile& profile) = 0;
+  // Releases the codes the claim settled (and still holds), in the order settled; nullopt when
+  // the claim is unknown or reversed before.
+  virtual absl::StatusOr<std::optional<std::vector<std::string>>> Reverse(
+      absl::string_view claim_id) = 0;
+};
+
+// The book in memory: fast, and growing with the codes and claims of the input.
+class CodeBook final : public ClaimCodeBook {
  public:
   const SettledCode* FindSettled(absl::string_view code) const override;
-  // Records `codes` (DecisionResult::settled_codes) as settled by the claim, replacing an expired
-  // holder; codes the claim holds already stay as they are.
-  template <typename Codes>
-  void Settle(const ClaimView& claim, const Codes& codes, const ledger::Profile& profile) {
-    for (absl::string_view code : codes) SettleOne(claim, code, profile);
-  }
-  // Whether `claim_id` was decided and not reversed (a reversal needs one).
-  bool Known(absl::string_view claim_id) const { return claims_.contains(claim_id); }
-  void NoteDecided(absl::string_view claim_id);
-  // Releases the codes the claim settled; false when the claim is unknown or already reversed.
-  // `released` gets the codes, in the order settled.
-  bool Reverse(absl::string_view claim_id, std::vector<std::string>* released);
+  absl::Status Prepare(const ClaimView& /*claim*/) override { return absl::OkStatus(); }
+  absl::Status Record(const ClaimView& claim, absl::Span<const absl::string_view> codes,
+                      const ledger::Profile& profile) override;
+  absl::StatusOr<std::optional<std::vector<std::string>>> Reverse(
+      absl::string_view claim_id) override;
 
  private:
   void SettleOne(const ClaimView& claim, absl::string_view code, const ledger::Profile& profile);

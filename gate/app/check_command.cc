@@ -72,6 +72,9 @@ Command AddCheckCommand(CLI::App& app) {
       ->capture_default_str();
   check->add_option("--notices", flags->notices_path,
                     "write ledger notices (JSON lines) to this file");
+  check->add_option("--codes-dir", flags->options.codes_dir,
+                    "keep settled traceability codes (SPEC §8.3) in a code store in this directory "
+                    "(memory bounded; default: in memory)");
   check->add_option("--processing-time", flags->processing_time,
                     "stamp every audit record with this RFC 3339 time (reproducible output)");
   check->add_option("input", flags->input, "events, one JSON object a line ('-' for stdin)")

@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "gate/audit/audit_chain.h"
 #include "gate/codes.h"
+#include "gate/store/code_store.h"
 #include "gate/decision.h"
 #include "gate/ledger_lookup.h"
 #include "ledger/calendar.h"
@@ -34,11 +35,12 @@ void WriteRefusal(std::ostream& err, const std::string& event_id, v1::LedgerErro
 
 }  // namespace
 
-bool Reverse(const v1::Event& event, const DecisionContext& ctx, CodeBook& book,
-             v1::Decision* out) {
+absl::StatusOr<bool> Reverse(const v1::Event& event, const DecisionContext& ctx,
+                             ClaimCodeBook& book, v1::Decision* out) {
   const v1::ClaimReversed& body = event.claim_reversed();
-  std::vector<std::string> released;
-  if (!book.Reverse(body.claim_id(), &released)) return false;
+  absl::StatusOr<std::optional<std::vector<std::string>>> released = book.Reverse(body.claim_id());
+  if (!released.ok()) return released.status();
+  if (!released->has_value()) return false;
   out->Clear();
   out->set_claim_id(body.claim_id());
   out->set_outcome(v1::Decision::REVERSED);
@@ -53,7 +55,7 @@ bool Reverse(const v1::Event& event, const DecisionContext& ctx, CodeBook& book,
   ledger::SetProto(ctx.processing_time, audit.mutable_processing_time());
   audit.set_mode(ctx.shadow ? v1::AuditRecord::SHADOW : v1::AuditRecord::ENFORCE);
   audit.set_reversal_reason(body.reason());
-  for (std::string& code : released) audit.add_released_codes(std::move(code));
+  for (std::string& code : **released) audit.add_released_codes(std::move(code));
   return true;
 }
 
@@ -62,84 +64,145 @@ const std::string& GateVersion() {
   return kVersion;
 }
 
+namespace {
+
+// One run of the file path: the ledger, the code book and the output chain, fed line by line.
+class FileRun {
+ public:
+  FileRun(std::ostream& out, std::ostream& err, const CheckOptions& options, Clock& clock)
+      : out_(out), err_(err), options_(options), clock_(clock) {}
+
+  absl::Status Open(const ledger::ProfileSet& profiles) {
+    absl::StatusOr<std::unique_ptr<ledger::Ledger>> created =
+        ledger::Ledger::Create(&profiles, options_.default_profile);
+    if (!created.ok()) return created.status();
+    ledger_ = std::move(*created);
+    lookup_ = std::make_unique<LedgerLookup>(ledger_.get());
+    ctx_.profiles = &profiles;
+    ctx_.default_profile = &ledger_->default_profile();
+    ctx_.shadow = options_.shadow;
+    ctx_.gate_version = GateVersion();
+    ctx_.source.set_file(options_.source_file);
+    // The traceability codes the input's claims settled (SPEC §8.3): in memory, or on disk.
+    if (options_.codes_dir.empty()) {
+      book_ = std::make_unique<CodeBook>();
+    } else {
+      CodeStoreOptions so;
+      so.path = options_.codes_dir;
+      so.block_cache_bytes = options_.codes_cache_bytes;
+      absl::StatusOr<std::unique_ptr<CodeStore>> opened = CodeStore::Open(so);
+      if (!opened.ok()) return opened.status();
+      code_store_ = std::move(*opened);
+      book_ = std::make_unique<StoredCodeBook>(code_store_.get());
+    }
+    ctx_.codes = book_.get();
+    return absl::OkStatus();
+  }
+
+  // One input line. An error only when the environment fails (the code store); a bad line is
+  // refused on `err` and the run goes on.
+  absl::Status Line(const std::string& line) {
+    ++summary_.lines;
+    if (absl::StripAsciiWhitespace(line).empty()) return absl::OkStatus();
+    v1::Event event;
+    if (absl::Status s = ledger::ParseEventJson(line, &event); !s.ok()) {
+      ++summary_.malformed;
+      ++summary_.refusals["MALFORMED"];
+      WriteRefusal(err_, event.event_id(), v1::MALFORMED, s.message(), summary_.lines);
+      return absl::OkStatus();
+    }
+    if (ledger::IsLedgerEvent(event)) {
+      ApplyLedgerEvent(event);
+      return absl::OkStatus();
+    }
+    ctx_.ledger_position = ledger_->position();
+    ctx_.event_id = event.event_id();
+    ctx_.source.set_offset(summary_.lines);
+    ctx_.processing_time = clock_.Now();
+    v1::Decision decision;
+    absl::StatusOr<bool> decided =
+        event.has_claim_reversed() ? ReverseClaim(event, &decision) : DecideClaim(event, &decision);
+    if (!decided.ok() || !*decided) return decided.status();
+    ChainAudit(decision.mutable_audit(), &chain_);
+    out_ << ledger::ToJson(decision) << '\n';
+    return absl::OkStatus();
+  }
+
+  const CheckSummary& summary() const { return summary_; }
+
+ private:
+  void ApplyLedgerEvent(const v1::Event& event) {
+    ++summary_.ledger_events;
+    const ledger::ApplyResult applied = ledger_->Apply(event);
+    if (applied.refused) {
+      ++summary_.ledger_refused;
+      ++summary_.refusals[v1::LedgerError_Name(applied.error)];
+      WriteRefusal(err_, event.event_id(), applied.error, applied.message, summary_.lines);
+    }
+    for (const v1::LedgerNotice& n : applied.notices) {
+      if (n.notice() != "EVENT_REFUSED") ++summary_.notices[n.notice()];
+      if (options_.notices != nullptr) *options_.notices << ledger::ToJson(n) << '\n';
+    }
+  }
+
+  absl::StatusOr<bool> DecideClaim(const v1::Event& event, v1::Decision* decision) {
+    ++summary_.claims;
+    ViewEvent(event, &view_);
+    if (absl::Status s = book_->Prepare(view_); !s.ok()) return s;
+    DecideView(view_, *lookup_, ctx_, &result_);
+    ToDecisionProto(view_, result_, ctx_, decision);
+    if (absl::Status s = book_->Record(view_, result_.settled_codes, *result_.profile); !s.ok())
+      return s;
+    CountDecision(decision->outcome(), decision->reasons(), &summary_.outcomes,
+                  &summary_.reasons);
+    return true;
+  }
+
+  // False (and refused UNKNOWN_CLAIM) when there is nothing to reverse.
+  absl::StatusOr<bool> ReverseClaim(const v1::Event& event, v1::Decision* decision) {
+    absl::StatusOr<bool> reversed = Reverse(event, ctx_, *book_, decision);
+    if (!reversed.ok()) return reversed.status();  // the code store failed: not the input's fault
+    if (!*reversed) {
+      ++summary_.refusals["UNKNOWN_CLAIM"];
+      WriteRefusal(err_, event.event_id(), v1::UNKNOWN_CLAIM,
+                   absl::StrCat("claim '", event.claim_reversed().claim_id(),
+                                "' unknown or reversed before"),
+                   summary_.lines);
+      return false;
+    }
+    ++summary_.reversals;
+    ++summary_.outcomes["REVERSED"];
+    return true;
+  }
+
+  std::ostream& out_;
+  std::ostream& err_;
+  const CheckOptions& options_;
+  Clock& clock_;
+  std::unique_ptr<ledger::Ledger> ledger_;
+  std::unique_ptr<LedgerLookup> lookup_;
+  std::unique_ptr<CodeStore> code_store_;  // when codes_dir is set; before book_, which uses it
+  std::unique_ptr<ClaimCodeBook> book_;
+  DecisionContext ctx_;
+  ClaimView view_;
+  DecisionResult result_;
+  CheckSummary summary_;
+  ChainHead chain_;  // the output's audit records form one hash chain
+};
+
+}  // namespace
+
 absl::StatusOr<CheckSummary> RunCheck(std::istream& in, std::ostream& out, std::ostream& err,
                                       const ledger::ProfileSet& profiles,
                                       const CheckOptions& options, Clock& clock) {
-  absl::StatusOr<std::unique_ptr<ledger::Ledger>> created =
-      ledger::Ledger::Create(&profiles, options.default_profile);
-  if (!created.ok()) return created.status();
-  ledger::Ledger& ledger = **created;
-  LedgerLookup lookup(&ledger);
-
-  DecisionContext ctx;
-  ctx.profiles = &profiles;
-  ctx.default_profile = &ledger.default_profile();
-  ctx.shadow = options.shadow;
-  ctx.gate_version = GateVersion();
-  ctx.source.set_file(options.source_file);
-
-  CodeBook book;  // the traceability codes the input's claims settled (SPEC §8.3)
-  ctx.codes = &book;
-  ClaimView view;
-  DecisionResult result;
-
-  CheckSummary summary;
-  ChainHead chain;  // the output's audit records form one hash chain
+  FileRun run(out, err, options, clock);
+  if (absl::Status s = run.Open(profiles); !s.ok()) return s;
   std::string line;
   while (std::getline(in, line)) {
-    ++summary.lines;
-    if (absl::StripAsciiWhitespace(line).empty()) continue;
-    v1::Event event;
-    if (absl::Status s = ledger::ParseEventJson(line, &event); !s.ok()) {
-      ++summary.malformed;
-      ++summary.refusals["MALFORMED"];
-      WriteRefusal(err, event.event_id(), v1::MALFORMED, s.message(), summary.lines);
-      continue;
-    }
-    if (ledger::IsLedgerEvent(event)) {
-      ++summary.ledger_events;
-      ledger::ApplyResult result = ledger.Apply(event);
-      if (result.refused) {
-        ++summary.ledger_refused;
-        ++summary.refusals[v1::LedgerError_Name(result.error)];
-        WriteRefusal(err, event.event_id(), result.error, result.message, summary.lines);
-      }
-      for (const v1::LedgerNotice& n : result.notices) {
-        if (n.notice() != "EVENT_REFUSED") ++summary.notices[n.notice()];
-        if (options.notices != nullptr) *options.notices << ledger::ToJson(n) << '\n';
-      }
-      continue;
-    }
-    ctx.ledger_position = ledger.position();
-    ctx.event_id = event.event_id();
-    ctx.source.set_offset(summary.lines);
-    ctx.processing_time = clock.Now();
-    v1::Decision decision;
-    if (event.has_claim_reversed()) {
-      if (!Reverse(event, ctx, book, &decision)) {
-        ++summary.refusals["UNKNOWN_CLAIM"];
-        WriteRefusal(err, event.event_id(), v1::UNKNOWN_CLAIM,
-                     absl::StrCat("claim '", event.claim_reversed().claim_id(),
-                                  "' unknown or reversed before"),
-                     summary.lines);
-        continue;
-      }
-      ++summary.reversals;
-      ++summary.outcomes["REVERSED"];
-    } else {
-      ++summary.claims;
-      ViewEvent(event, &view);
-      DecideView(view, lookup, ctx, &result);
-      ToDecisionProto(view, result, ctx, &decision);
-      book.NoteDecided(view.claim_id);
-      book.Settle(view, result.settled_codes, *result.profile);
-      CountDecision(decision.outcome(), decision.reasons(), &summary.outcomes, &summary.reasons);
-    }
-    ChainAudit(decision.mutable_audit(), &chain);
-    out << ledger::ToJson(decision) << '\n';
+    if (absl::Status s = run.Line(line); !s.ok()) return s;
   }
   if (in.bad()) return absl::DataLossError("reading the input failed");
-  return summary;
+  return run.summary();
 }
 
 std::string FormatSummary(const CheckSummary& s) {

@@ -23,6 +23,12 @@ struct CheckOptions {
   bool shadow = false;
   std::string source_file;          // named in each audit record's source
   std::ostream* notices = nullptr;  // ledger notices as JSON lines, when set
+  // Where the settled traceability codes (SPEC §8.3) are kept: empty, in memory (fast; grows with
+  // the input); else a code store in this directory (memory bounded by `codes_cache_bytes`; a
+  // province's year of claims). The directory may hold a store from an earlier run: its codes
+  // count as settled before this input.
+  std::string codes_dir;
+  uint64_t codes_cache_bytes = 256ull << 20;
 };
 
 // What a run saw; the demo prints it as a table.
@@ -47,9 +53,9 @@ absl::StatusOr<CheckSummary> RunCheck(std::istream& in, std::ostream& out, std::
 
 // A claim_reversed event (SPEC §8.3) against the file path's code book: its decision line (outcome
 // REVERSED, the released codes in the audit record). False when the claim is unknown or reversed
-// before (refused UNKNOWN_CLAIM).
-bool Reverse(const v1::Event& event, const DecisionContext& ctx, CodeBook& book,
-             v1::Decision* out);
+// before (refused UNKNOWN_CLAIM); an error when the book cannot be read or written.
+absl::StatusOr<bool> Reverse(const v1::Event& event, const DecisionContext& ctx,
+                             ClaimCodeBook& book, v1::Decision* out);
 
 // A fixed-width table of the summary (claims by outcome and reason, ledger refusals, notices).
 std::string FormatSummary(const CheckSummary& summary);

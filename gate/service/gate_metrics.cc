@@ -17,8 +17,9 @@ prometheus::Family<prometheus::Gauge>& StoreRecords(prometheus::Registry& regist
   return prometheus::BuildGauge()
       .Name("claimgate_store_records")
       .Help(
-          "Status records in the gate's store, by kind: RocksDB's estimate, which counts "
-          "overwritten versions until compaction")
+          "Status records in the gate's store, by kind: person and institution are RocksDB's "
+          "estimate (it counts overwritten versions until compaction); insured is exact (the "
+          "insured persons ever suspended)")
       .Register(registry);
 }
 
@@ -65,6 +66,7 @@ GateMetrics::GateMetrics(prometheus::Registry& registry)
                            .Register(registry)),
       persons(StoreRecords(registry).Add({{"kind", "person"}})),
       institutions(StoreRecords(registry).Add({{"kind", "institution"}})),
+      insured(StoreRecords(registry).Add({{"kind", "insured"}})),
       hot_tier_bytes(prometheus::BuildGauge()
                          .Name("claimgate_hot_tier_bytes")
                          .Help("Bytes held by the in-memory tier")

@@ -33,6 +33,7 @@ struct GateMetrics {
   prometheus::Family<prometheus::Counter>& hot_tier_lookups;  // {result=hit|miss}
   prometheus::Gauge& persons;                                 // store records (RocksDB estimate)
   prometheus::Gauge& institutions;
+  prometheus::Gauge& insured;  // insured persons with a suspension record (the filter's size)
   prometheus::Gauge& hot_tier_bytes;
   prometheus::Counter& committed;
   prometheus::Counter& aborted;

@@ -396,6 +396,7 @@ void GateService::PublishGauges() {
   hot_misses_seen_ = misses;
   mx.hot_tier_bytes.Set(static_cast<double>(st.persons.bytes + st.institutions.bytes));
   mx.persons.Set(static_cast<double>(store_->ApproximatePersons()));
+  mx.insured.Set(static_cast<double>(store_->InsuredCount()));
   mx.institutions.Set(static_cast<double>(store_->ApproximateInstitutions()));
 }
 

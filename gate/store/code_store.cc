@@ -4,12 +4,11 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "gate/decision.h"
 #include "gate/wire.h"
 #include "rocksdb/cache.h"
+#include "rocksdb/compaction_filter.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
@@ -20,12 +19,9 @@
 namespace claimgate::gate {
 namespace {
 
-constexpr char kFamilyPrefix[] = "expire-";
+constexpr char kCodesFamily[] = "codes";
 constexpr int kKeyBytes = 9;
-const absl::TimeZone& Zone() {
-  static const absl::TimeZone* zone = new absl::TimeZone(absl::FixedTimeZone(8 * 3600));
-  return *zone;
-}
+constexpr size_t kValueTail = 20;  // service seconds, nanos, expiry seconds
 
 absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   if (s.ok()) return absl::OkStatus();
@@ -73,7 +69,7 @@ bool DecodeValue(absl::string_view bytes, SettledCode* s) {
   absl::string_view claim, institution;
   if (!r.ReadLen(&claim) || !r.ReadLen(&institution)) return false;
   const char* p = r.position();
-  if (bytes.data() + bytes.size() - p != 20) return false;
+  if (static_cast<size_t>(bytes.data() + bytes.size() - p) != kValueTail) return false;
   s->claim_id.assign(claim.data(), claim.size());
   s->institution_id.assign(institution.data(), institution.size());
   int32_t nanos = 0;
@@ -85,7 +81,8 @@ bool DecodeValue(absl::string_view bytes, SettledCode* s) {
 }
 
 rocksdb::ColumnFamilyOptions FamilyOptions(const CodeStoreOptions& o,
-                                           const std::shared_ptr<rocksdb::Cache>& cache) {
+                                           const std::shared_ptr<rocksdb::Cache>& cache,
+                                           const rocksdb::CompactionFilter* filter) {
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
   // Ribbon filters (about 7 bits a key for a 1% false-positive rate, 30% less than Bloom),
@@ -110,6 +107,9 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const CodeStoreOptions& o,
   cf.level_compaction_dynamic_level_bytes = true;
   // A miss is the common case (a new code): the last level keeps its filters too.
   cf.optimize_filters_for_hits = false;
+  cf.compaction_filter = filter;
+  // Every file is compacted at least monthly, so expired codes leave even the oldest level.
+  cf.periodic_compaction_seconds = 30 * 24 * 3600;
   return cf;
 }
 
@@ -127,9 +127,27 @@ std::optional<std::string> CodeStore::Key(absl::string_view code) {
   return key;
 }
 
-int CodeStore::ExpiryYear(absl::Time expires) {
-  return static_cast<int>(absl::ToCivilYear(expires, Zone()).year());
+bool CodeStore::Forgettable(absl::string_view value, absl::Time now, absl::Duration grace) {
+  if (value.size() < kValueTail) return false;
+  const absl::Time expires = absl::FromUnixSeconds(GetFixed64(value.data() + value.size() - 8));
+  return expires + grace <= now;
 }
+
+// Drops the records of codes expired longer than the grace ago, as compactions pass over them. The
+// clock is the wall clock: this only reclaims space; whether a code is remembered for a claim is
+// decided by the claim's service time (Remembered()).
+class CodeStore::ExpiryFilter final : public rocksdb::CompactionFilter {
+ public:
+  explicit ExpiryFilter(absl::Duration grace) : grace_(grace) {}
+  bool Filter(int /*level*/, const rocksdb::Slice& /*key*/, const rocksdb::Slice& value,
+              std::string* /*new_value*/, bool* /*value_changed*/) const override {
+    return Forgettable(absl::string_view(value.data(), value.size()), absl::Now(), grace_);
+  }
+  const char* Name() const override { return "claimgate.ExpiredCodes"; }
+
+ private:
+  absl::Duration grace_;
+};
 
 absl::StatusOr<std::unique_ptr<CodeStore>> CodeStore::Open(const CodeStoreOptions& o) {
   if (o.path.empty()) return absl::InvalidArgumentError("code store: empty path");
@@ -138,20 +156,19 @@ absl::StatusOr<std::unique_ptr<CodeStore>> CodeStore::Open(const CodeStoreOption
   if (ec) return absl::UnavailableError(absl::StrCat("code store ", o.path, ": ", ec.message()));
   std::unique_ptr<CodeStore> store(new CodeStore());
   store->options_ = o;
+  store->filter_ = std::make_unique<ExpiryFilter>(o.expiry_grace);
   // HyperClockCache: lookups without a lock or a chained hash table walk (a lookup per filter
-  // partition and family is most of a check; against the LRU cache: docs/duplicate-codes.md).
+  // partition is most of a check; against the LRU cache: docs/duplicate-codes.md).
   store->cache_ = rocksdb::HyperClockCacheOptions(o.block_cache_bytes, 8 * 1024).MakeSharedCache();
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
   db_options.bytes_per_sync = 1 << 20;
-  const rocksdb::ColumnFamilyOptions cf = FamilyOptions(o, store->cache_);
-  std::vector<std::string> names;
-  if (!rocksdb::DB::ListColumnFamilies(db_options, o.path, &names).ok()) {
-    names = {rocksdb::kDefaultColumnFamilyName};  // a new store
-  }
-  std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  for (const std::string& name : names) families.emplace_back(name, cf);
+  const rocksdb::ColumnFamilyOptions cf =
+      FamilyOptions(o, store->cache_, store->filter_.get());
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, cf}, {kCodesFamily, cf}};
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   if (absl::Status s = FromRocks(rocksdb::DB::Open(db_options, o.path, families, &handles, &raw),
@@ -160,38 +177,17 @@ absl::StatusOr<std::unique_ptr<CodeStore>> CodeStore::Open(const CodeStoreOption
     return s;
   }
   store->db_.reset(raw);
-  for (size_t i = 0; i < names.size(); ++i) {
-    int year = 0;
-    if (names[i] == rocksdb::kDefaultColumnFamilyName) {
-      store->default_ = handles[i];
-    } else if (absl::StartsWith(names[i], kFamilyPrefix) &&
-               absl::SimpleAtoi(names[i].substr(sizeof(kFamilyPrefix) - 1), &year)) {
-      store->families_[year] = handles[i];
-    } else {
-      store->db_->DestroyColumnFamilyHandle(handles[i]);  // not ours: left alone
-    }
-  }
+  store->default_ = handles[0];
+  store->codes_ = handles[1];
   return store;
 }
 
 CodeStore::~CodeStore() {
   if (db_ == nullptr) return;
-  for (auto& [year, h] : families_) db_->DestroyColumnFamilyHandle(h);
-  if (default_ != nullptr) db_->DestroyColumnFamilyHandle(default_);
-  db_->Close();
-}
-
-absl::StatusOr<rocksdb::ColumnFamilyHandle*> CodeStore::Family(int year) {
-  if (auto it = families_.find(year); it != families_.end()) return it->second;
-  rocksdb::ColumnFamilyHandle* h = nullptr;
-  if (absl::Status s = FromRocks(db_->CreateColumnFamily(FamilyOptions(options_, cache_),
-                                                         absl::StrCat(kFamilyPrefix, year), &h),
-                                 "creating a year family");
-      !s.ok()) {
-    return s;
+  for (rocksdb::ColumnFamilyHandle* h : {codes_, default_}) {
+    if (h != nullptr) db_->DestroyColumnFamilyHandle(h);
   }
-  families_[year] = h;
-  return h;
+  db_->Close();
 }
 
 absl::Status CodeStore::Lookup(absl::Span<const absl::string_view> codes,
@@ -208,30 +204,19 @@ absl::Status CodeStore::Lookup(absl::Span<const absl::string_view> codes,
   }
   lookups_ += keys.size();
   if (keys.empty()) return absl::OkStatus();
-  // Every (family, code) pair in one MultiGet: one call's overhead for the batch. Newest expiry
-  // first: a code settled anew after expiring is found in its newer family.
-  const size_t n = keys.size() * families_.size();
-  scratch_families_.clear();
-  scratch_slices_.clear();
-  for (auto it = families_.rbegin(); it != families_.rend(); ++it) {
-    for (const std::string& key : keys) {
-      scratch_families_.push_back(it->second);
-      scratch_slices_.emplace_back(key);
-    }
-  }
-  std::vector<rocksdb::PinnableSlice> values(n);
-  std::vector<rocksdb::Status> statuses(n);
-  db_->MultiGet(rocksdb::ReadOptions(), n, scratch_families_.data(), scratch_slices_.data(),
-                values.data(), statuses.data());
-  for (size_t j = 0; j < n; ++j) {
-    std::optional<SettledCode>& slot = (*out)[index[j % keys.size()]];
-    if (slot.has_value() || statuses[j].IsNotFound()) continue;
-    if (!statuses[j].ok()) return FromRocks(statuses[j], "reading a code");
+  scratch_slices_.assign(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db_->MultiGet(rocksdb::ReadOptions(), codes_, keys.size(), scratch_slices_.data(), values.data(),
+                statuses.data());
+  for (size_t k = 0; k < keys.size(); ++k) {
+    if (statuses[k].IsNotFound()) continue;
+    if (!statuses[k].ok()) return FromRocks(statuses[k], "reading a code");
     SettledCode s;
-    if (!DecodeValue(absl::string_view(values[j].data(), values[j].size()), &s)) {
+    if (!DecodeValue(absl::string_view(values[k].data(), values[k].size()), &s)) {
       return absl::DataLossError("code store: an unreadable record");
     }
-    slot = std::move(s);
+    (*out)[index[k]] = std::move(s);
     ++found_;
   }
   return absl::OkStatus();
@@ -243,48 +228,124 @@ absl::Status CodeStore::Settle(absl::Span<const std::pair<std::string, SettledCo
   for (const auto& [code, settler] : codes) {
     std::optional<std::string> key = Key(code);
     if (!key.has_value()) continue;
-    absl::StatusOr<rocksdb::ColumnFamilyHandle*> family = Family(ExpiryYear(settler.expires));
-    if (!family.ok()) return family.status();
     EncodeValue(settler, &value);
-    batch.Put(*family, *key, value);
+    batch.Put(codes_, *key, value);
   }
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync_writes;
   return FromRocks(db_->Write(wo, &batch), "settling codes");
 }
 
-absl::Status CodeStore::Release(
-    absl::Span<const std::pair<std::string, absl::Time>> codes_and_expiry) {
+absl::Status CodeStore::Release(absl::Span<const std::string> codes) {
   rocksdb::WriteBatch batch;
-  for (const auto& [code, expires] : codes_and_expiry) {
+  for (const std::string& code : codes) {
     std::optional<std::string> key = Key(code);
-    auto family = families_.find(ExpiryYear(expires));
-    if (!key.has_value() || family == families_.end()) continue;
-    batch.Delete(family->second, *key);
+    if (key.has_value()) batch.Delete(codes_, *key);
   }
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync_writes;
   return FromRocks(db_->Write(wo, &batch), "releasing codes");
 }
 
-absl::Status CodeStore::DropExpired(absl::Time now) {
-  const int current = ExpiryYear(now);
-  for (auto it = families_.begin(); it != families_.end() && it->first < current;) {
-    if (absl::Status s = FromRocks(db_->DropColumnFamily(it->second), "dropping a year family");
-        !s.ok()) {
-      return s;
-    }
-    db_->DestroyColumnFamilyHandle(it->second);
-    it = families_.erase(it);
+namespace {
+
+constexpr char kClaimPrefix[] = "claim/";
+
+// The 20 digits of a 9-byte key.
+std::string CodeOfKey(absl::string_view key) {
+  unsigned __int128 v = 0;
+  for (char c : key) v = v << 8 | static_cast<uint8_t>(c);
+  std::string text(20, '0');
+  for (int i = 19; i >= 0; --i) {
+    text[static_cast<size_t>(i)] = static_cast<char>('0' + static_cast<int>(v % 10));
+    v /= 10;
   }
-  return absl::OkStatus();
+  return text;
+}
+
+}  // namespace
+
+absl::Status CodeStore::SettleClaim(absl::string_view claim_id,
+                                    absl::Span<const std::pair<std::string, SettledCode>> settle,
+                                    absl::Span<const absl::string_view> held) {
+  rocksdb::WriteBatch batch;
+  std::string value, record;
+  for (const auto& [code, settler] : settle) {
+    std::optional<std::string> key = Key(code);
+    if (!key.has_value()) continue;
+    EncodeValue(settler, &value);
+    batch.Put(codes_, *key, value);
+  }
+  for (absl::string_view code : held) {
+    if (std::optional<std::string> key = Key(code)) record += *key;
+  }
+  batch.Put(default_, absl::StrCat(kClaimPrefix, claim_id), record);
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync_writes;
+  return FromRocks(db_->Write(wo, &batch), "recording a claim");
+}
+
+absl::StatusOr<std::optional<std::vector<std::string>>> CodeStore::TakeClaim(
+    absl::string_view claim_id) {
+  const std::string key = absl::StrCat(kClaimPrefix, claim_id);
+  std::string record;
+  const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), default_, key, &record);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return FromRocks(s, "reading a claim");
+  if (record.size() % kKeyBytes != 0) return absl::DataLossError("code store: a bad claim record");
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync_writes;
+  if (absl::Status d = FromRocks(db_->Delete(wo, default_, key), "removing a claim"); !d.ok())
+    return d;
+  std::vector<std::string> codes;
+  for (size_t at = 0; at < record.size(); at += kKeyBytes) {
+    codes.push_back(CodeOfKey(absl::string_view(record).substr(at, kKeyBytes)));
+  }
+  return codes;
+}
+
+StoredCodeBook::StoredCodeBook(CodeStore* store) : store_(store), lookup_(store) {}
+
+const SettledCode* StoredCodeBook::FindSettled(absl::string_view code) const {
+  return lookup_.FindSettled(code);
+}
+
+absl::Status StoredCodeBook::Prepare(const ClaimView& claim) { return lookup_.Prefetch(claim); }
+
+absl::Status StoredCodeBook::Record(const ClaimView& claim,
+                                    absl::Span<const absl::string_view> codes,
+                                    const ledger::Profile& profile) {
+  std::vector<std::pair<std::string, SettledCode>> settle;
+  const absl::Time expires = ExpiryOf(claim, profile);
+  for (absl::string_view code : codes) {
+    const SettledCode* held = lookup_.FindSettled(code);
+    if (held != nullptr && held->claim_id == claim.claim_id) continue;  // held already
+    settle.emplace_back(std::string(code),
+                        SettledCode{std::string(claim.claim_id), std::string(claim.institution_id),
+                                    claim.service_time, expires});
+  }
+  return store_->SettleClaim(claim.claim_id, settle, codes);
+}
+
+absl::StatusOr<std::optional<std::vector<std::string>>> StoredCodeBook::Reverse(
+    absl::string_view claim_id) {
+  absl::StatusOr<std::optional<std::vector<std::string>>> recorded = store_->TakeClaim(claim_id);
+  if (!recorded.ok() || !recorded->has_value()) return recorded;
+  // Only the codes the claim still holds (one that expired may have a newer settler).
+  const std::vector<absl::string_view> views((*recorded)->begin(), (*recorded)->end());
+  std::vector<std::optional<SettledCode>> found;
+  if (absl::Status s = store_->Lookup(views, &found); !s.ok()) return s;
+  std::vector<std::string> released;
+  for (size_t i = 0; i < views.size(); ++i) {
+    if (found[i].has_value() && found[i]->claim_id == claim_id) released.emplace_back(views[i]);
+  }
+  if (absl::Status s = store_->Release(released); !s.ok()) return s;
+  return released;
 }
 
 absl::Status CodeStore::BulkLoad(
-    int expiry_year, const std::function<bool(std::string* code, SettledCode* s)>& next) {
-  absl::StatusOr<rocksdb::ColumnFamilyHandle*> family = Family(expiry_year);
-  if (!family.ok()) return family.status();
-  const rocksdb::ColumnFamilyOptions cf = FamilyOptions(options_, cache_);
+    const std::function<bool(std::string* code, SettledCode* s)>& next) {
+  const rocksdb::ColumnFamilyOptions cf = FamilyOptions(options_, cache_, filter_.get());
   rocksdb::Options sst_options(rocksdb::DBOptions(), cf);
   std::vector<std::string> files;
   std::unique_ptr<rocksdb::SstFileWriter> writer;
@@ -303,8 +364,7 @@ absl::Status CodeStore::BulkLoad(
     if (!key.has_value()) return absl::InvalidArgumentError("code store: load of an invalid code");
     if (writer == nullptr) {
       writer = std::make_unique<rocksdb::SstFileWriter>(rocksdb::EnvOptions(), sst_options);
-      files.push_back(
-          absl::StrCat(options_.path, "/load-", expiry_year, "-", files.size(), ".sst"));
+      files.push_back(absl::StrCat(options_.path, "/load-", load_files_++, ".sst"));
       if (absl::Status s = FromRocks(writer->Open(files.back()), "opening a load file"); !s.ok())
         return s;
       in_file = 0;
@@ -320,44 +380,33 @@ absl::Status CodeStore::BulkLoad(
   if (files.empty()) return absl::OkStatus();
   rocksdb::IngestExternalFileOptions ingest;
   ingest.move_files = true;
-  return FromRocks(db_->IngestExternalFile(*family, files, ingest), "ingesting load files");
+  return FromRocks(db_->IngestExternalFile(codes_, files, ingest), "ingesting load files");
 }
 
 absl::Status CodeStore::Flush() {
   rocksdb::FlushOptions fo;
   fo.wait = true;
-  for (auto& [year, h] : families_) {
-    if (absl::Status s = FromRocks(db_->Flush(fo, h), "flushing"); !s.ok()) return s;
-  }
-  return absl::OkStatus();
+  return FromRocks(db_->Flush(fo, codes_), "flushing");
 }
 
 absl::Status CodeStore::CompactAll() {
-  for (auto& [year, h] : families_) {
-    if (absl::Status s =
-            FromRocks(db_->CompactRange(rocksdb::CompactRangeOptions(), h, nullptr, nullptr),
-                      "compacting");
-        !s.ok()) {
-      return s;
-    }
-  }
-  return absl::OkStatus();
+  rocksdb::CompactRangeOptions co;
+  // The last level too: that is where old codes are.
+  co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  return FromRocks(db_->CompactRange(co, codes_, nullptr, nullptr), "compacting");
 }
 
 uint64_t CodeStore::DiskBytes() const {
-  uint64_t total = 0;
-  for (const auto& [year, h] : families_) {
-    uint64_t v = 0;
-    if (db_->GetIntProperty(h, rocksdb::DB::Properties::kTotalSstFilesSize, &v)) total += v;
-    if (db_->GetIntProperty(h, rocksdb::DB::Properties::kCurSizeAllMemTables, &v)) total += v;
-  }
+  uint64_t total = 0, v = 0;
+  if (db_->GetIntProperty(codes_, rocksdb::DB::Properties::kTotalSstFilesSize, &v)) total += v;
+  if (db_->GetIntProperty(codes_, rocksdb::DB::Properties::kCurSizeAllMemTables, &v)) total += v;
   return total;
 }
 
 uint64_t CodeStore::CacheUsage() const { return cache_->GetUsage(); }
 
 CodeStoreStats CodeStore::stats() const {
-  return CodeStoreStats{lookups_, found_, static_cast<uint64_t>(families_.size())};
+  return CodeStoreStats{lookups_, found_};
 }
 
 absl::Status CodeStoreLookup::Prefetch(const ClaimView& claim) {

@@ -2,18 +2,18 @@
 // that settled it first. What a code's owner keeps; memory bounded independently of the number of
 // codes.
 //
-// RocksDB layout: one column family per expiry year ("expire-YYYY": the calendar year, in
-// UTC+08:00, in which the code is forgotten), so forgetting a year of codes drops one family: no
-// delete per code. Key: the 20-digit code as a 9-byte big-endian integer (10^20 < 2^72). Value:
-// claim id, institution id, service time and expiry (code_store.cc). Ribbon filters and partitioned
-// indexes live in the block cache: a code never settled is answered by a filter probe per family,
-// and memory is the block cache plus memtables however many codes there are.
+// RocksDB layout: one column family "codes". Key: the 20-digit code as a 9-byte big-endian integer
+// (10^20 < 2^72). Value: claim id, institution id, service time and expiry (code_store.cc). A
+// compaction filter forgets a code once its expiry is `expiry_grace` in the past: expiry costs no
+// delete per code and no read (compactions rewrite files anyway; periodic compaction reaches the
+// oldest). One family means one filter probe for a code never settled, the common case (measured
+// against a family per expiry year in docs/duplicate-codes.md). Ribbon filters and partitioned
+// indexes live in the block cache: memory is the cache plus memtables however many codes there are.
 #ifndef CLAIMGATE_GATE_STORE_CODE_STORE_H_
 #define CLAIMGATE_GATE_STORE_CODE_STORE_H_
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,12 +41,15 @@ struct CodeStoreOptions {
   uint64_t block_cache_bytes = 1024ull << 20;  // data, index and filter blocks
   uint64_t write_buffer_bytes = 64ull << 20;   // per column family memtable
   bool sync_writes = false;
+  // How long after its expiry a code may still be on disk before compaction drops it: a claim
+  // served before the expiry but decided later still finds the code (SPEC §8.3 judges at the
+  // service time). Lookups return expired codes until then; the caller judges (Remembered()).
+  absl::Duration expiry_grace = absl::Hours(24 * 366);
 };
 
 struct CodeStoreStats {
   uint64_t lookups = 0;  // codes looked up
   uint64_t found = 0;    // of which settled
-  uint64_t families = 0;
 };
 
 class CodeStore {
@@ -58,28 +61,35 @@ class CodeStore {
 
   // The 9-byte key of a valid (20-digit) code; nullopt for anything else.
   static std::optional<std::string> Key(absl::string_view code);
-  // The family a code expiring at `expires` lives in.
-  static int ExpiryYear(absl::Time expires);
+  // Whether a record's value has expired more than `grace` before `now` (what the compaction
+  // filter drops). False for a value it cannot read: kept.
+  static bool Forgettable(absl::string_view value, absl::Time now, absl::Duration grace);
 
-  // Looks the codes up (one batched read per family; filters answer the absent). `out[i]` is the
-  // settler of `codes[i]`, or nullopt. Invalid codes are absent. Unavailable / DataLoss on a read
-  // error.
+  // Looks the codes up in one batched read (filters answer the absent). `out[i]` is the settler of
+  // `codes[i]`, or nullopt. Invalid codes are absent. Unavailable / DataLoss on a read error.
   absl::Status Lookup(absl::Span<const absl::string_view> codes,
                       std::vector<std::optional<SettledCode>>* out);
-  // Records settlers in one atomic batch (a code settled again replaces the earlier record, in its
-  // family; callers settle only codes Lookup found free or expired).
+  // Records settlers in one atomic batch (a code settled again replaces the earlier record;
+  // callers settle only codes Lookup found free or expired).
   absl::Status Settle(absl::Span<const std::pair<std::string, SettledCode>> codes);
-  // Forgets codes (a reversal): each is deleted from the family of its settler's expiry.
-  absl::Status Release(absl::Span<const std::pair<std::string, absl::Time>> codes_and_expiry);
-  // Drops every family whose year ended before `now` (all its codes are forgotten by then).
-  absl::Status DropExpired(absl::Time now);
+  // Forgets codes (a reversal).
+  absl::Status Release(absl::Span<const std::string> codes);
+
+  // The file path's claim records: one atomic batch settles `settle` and records that `claim_id`
+  // was decided holding `held` (what a reversal releases).
+  absl::Status SettleClaim(absl::string_view claim_id,
+                           absl::Span<const std::pair<std::string, SettledCode>> settle,
+                           absl::Span<const absl::string_view> held);
+  // The codes recorded for a decided claim, its record removed; nullopt when there is none (never
+  // decided, or taken before).
+  absl::StatusOr<std::optional<std::vector<std::string>>> TakeClaim(absl::string_view claim_id);
 
   // Bulk load for benchmarks and restores: `next` yields (code, settler) in ascending code order
-  // within one expiry year and false at the end; written as SST files and ingested.
-  absl::Status BulkLoad(int expiry_year,
-                        const std::function<bool(std::string* code, SettledCode* s)>& next);
+  // and false at the end; written as SST files and ingested. Keys must not overlap the codes held.
+  absl::Status BulkLoad(const std::function<bool(std::string* code, SettledCode* s)>& next);
 
   absl::Status Flush();
+  // Compacts everything (the compaction filter forgets what has expired).
   absl::Status CompactAll();
   // SST bytes on disk plus memtables.
   uint64_t DiskBytes() const;
@@ -89,17 +99,17 @@ class CodeStore {
 
  private:
   CodeStore() = default;
-  // The family of year `year`, created when missing.
-  absl::StatusOr<rocksdb::ColumnFamilyHandle*> Family(int year);
+  class ExpiryFilter;
 
+  std::unique_ptr<ExpiryFilter> filter_;  // outlives db_ (declared first, destroyed last)
   std::unique_ptr<rocksdb::DB> db_;
   std::shared_ptr<rocksdb::Cache> cache_;
   CodeStoreOptions options_;
-  std::map<int, rocksdb::ColumnFamilyHandle*> families_;  // expiry year -> family
+  rocksdb::ColumnFamilyHandle* codes_ = nullptr;
   rocksdb::ColumnFamilyHandle* default_ = nullptr;
   uint64_t lookups_ = 0, found_ = 0;
+  int load_files_ = 0;
   // Lookup()'s arrays, kept to avoid reallocating.
-  std::vector<rocksdb::ColumnFamilyHandle*> scratch_families_;
   std::vector<rocksdb::Slice> scratch_slices_;
 };
 
@@ -115,6 +125,23 @@ class CodeStoreLookup final : public CodeLookup {
   CodeStore* store_;
   std::vector<absl::string_view> codes_;
   std::vector<std::optional<SettledCode>> found_;
+};
+
+// The file path's book on disk (`claimgate check --codes-dir`): memory bounded however many codes
+// and claims the input holds.
+class StoredCodeBook final : public ClaimCodeBook {
+ public:
+  explicit StoredCodeBook(CodeStore* store);
+  const SettledCode* FindSettled(absl::string_view code) const override;
+  absl::Status Prepare(const ClaimView& claim) override;
+  absl::Status Record(const ClaimView& claim, absl::Span<const absl::string_view> codes,
+                      const ledger::Profile& profile) override;
+  absl::StatusOr<std::optional<std::vector<std::string>>> Reverse(
+      absl::string_view claim_id) override;
+
+ private:
+  CodeStore* store_;
+  CodeStoreLookup lookup_;
 };
 
 }  // namespace claimgate::gate

@@ -12,6 +12,8 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "gate/synthetic/synthetic.h"
 #include "gtest/gtest.h"
@@ -19,6 +21,7 @@
 #include "ledger/kafka/mock_cluster.h"
 #include "ledger/ledger.h"
 #include "tests/testing/claim_workload.h"
+#include "tests/testing/events.h"
 #include "tests/testing/kafka_testing.h"
 #include "tests/testing/test_broker.h"
 
@@ -59,6 +62,24 @@ TEST_P(LedgerCrashTest, KilledLedgerConvergesToTheUninterruptedState) {
     events.push_back(e.SerializeAsString());
     reference->Apply(e);
   });
+  // Release 2 (SPEC §8.1, §8.2): insured and institution settlement suspensions, some lifted.
+  claimgate::testing::EventBuilder ev;
+  for (int k = 0; k < 60; ++k) {
+    const std::string time = absl::StrFormat("2025-%02d-%02dT10:00", 1 + k % 12, 1 + k % 28);
+    std::vector<v1::Event> more = {
+        ev.InsuredSuspend(absl::StrCat("INS", k % 20), 3 + k % 10, absl::StrCat("D", k), time),
+        ev.SettlementSuspend(synthetic::InstitutionId(k % 150),
+                             k % 2 == 0 ? v1::SettlementSuspended::ALL
+                                        : v1::SettlementSuspended::NONLOCAL,
+                             absl::StrCat("S", k), time)};
+    if (k % 7 == 6) more.push_back(ev.InsuredRevoke(absl::StrCat("D", k - 1), time));
+    if (k % 3 == 2) more.push_back(ev.SettlementResume(absl::StrCat("S", k - 1), time));
+    for (v1::Event& e : more) {
+      e.set_event_id(absl::StrCat("R2-", k, "-", e.body_case()));
+      events.push_back(e.SerializeAsString());
+      reference->Apply(e);
+    }
+  }
   std::map<std::string, std::string> want;  // "topic/id" -> record bytes
   for (const std::string& id : reference->PersonIds())
     want[topics.person_status + "/" + id] = reference->FindPerson(id)->SerializeAsString();
@@ -66,6 +87,9 @@ TEST_P(LedgerCrashTest, KilledLedgerConvergesToTheUninterruptedState) {
     want[topics.institution_status + "/" + id] =
         reference->FindInstitution(id)->SerializeAsString();
   }
+  for (const std::string& id : reference->InsuredIds())
+    want[topics.insured_status + "/" + id] = reference->FindInsured(id)->SerializeAsString();
+  ASSERT_EQ(reference->InsuredIds().size(), 20u);
 
   const std::string state =
       ::testing::TempDir() + "/ledger_crash_test_" + (broker->apache() ? "apache" : "mock");
@@ -107,7 +131,8 @@ TEST_P(LedgerCrashTest, KilledLedgerConvergesToTheUninterruptedState) {
        differ > 0 && absl::Now() < deadline;) {
     absl::SleepFor(absl::Seconds(2));
     newest.clear();
-    for (const std::string* topic : {&topics.person_status, &topics.institution_status}) {
+    for (const std::string* topic :
+         {&topics.person_status, &topics.institution_status, &topics.insured_status}) {
       for (const Record& r : ReadTopic(config, *topic, 3)) newest[*topic + "/" + r.key] = r.value;
     }
     differ = 0;

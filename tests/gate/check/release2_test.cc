@@ -1,5 +1,8 @@
 // The release 2 rules (SPEC §8), row by row, through the file path (`claimgate check`): ledger
 // events and claims as JSON lines in, each decision, refusal and notice out as one short string.
+#include <unistd.h>
+
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -38,7 +41,8 @@ struct ClaimSpec {
   std::string category = "DRUG";
 };
 
-class Release2Test : public ::testing::Test {
+// Each row runs twice: the code book in memory and in a code store on disk (`--codes-dir`).
+class Release2Test : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
     auto profiles = ledger::ProfileSet::Builtin();
@@ -121,6 +125,13 @@ class Release2Test : public ::testing::Test {
     CheckOptions options;
     options.source_file = "release2.jsonl";
     options.notices = &notices;
+    if (GetParam()) {
+      // Tests run in parallel processes: a directory of this process's own.
+      options.codes_dir =
+          absl::StrCat(::testing::TempDir(), "/release2_codes_", getpid(), "_", ++runs_);
+      std::filesystem::remove_all(options.codes_dir);
+      options.codes_cache_bytes = 8 << 20;
+    }
     FixedClock clock(*ledger::ParseRfc3339("2026-01-01T00:00:00+08:00"));
     auto summary = RunCheck(in, out, err, *profiles_, options, clock);
     EXPECT_TRUE(summary.ok()) << summary.status();
@@ -168,13 +179,14 @@ class Release2Test : public ::testing::Test {
 
   std::unique_ptr<ledger::ProfileSet> profiles_;
   std::vector<std::string> lines_;
+  static inline int runs_ = 0;
 };
 
 using ::testing::ElementsAre;
 
 // §8.1 -----------------------------------------------------------------------------------------
 
-TEST_F(Release2Test, SuspendedInsuredIsRejectedWithinTheHalfOpenInterval) {
+TEST_P(Release2Test, SuspendedInsuredIsRejectedWithinTheHalfOpenInterval) {
   Base();
   Event("I1", "2025-01-31T10:00:00+08:00",
         R"("insured_settlement_suspended":{"insured_id":"P9","months":3,"decision_id":"S1"})");
@@ -189,7 +201,7 @@ TEST_F(Release2Test, SuspendedInsuredIsRejectedWithinTheHalfOpenInterval) {
                                  "C5 ACCEPT"));
 }
 
-TEST_F(Release2Test, EmergencyOfASuspendedInsuredIsFlaggedUnlessTheProfileSaysOtherwise) {
+TEST_P(Release2Test, EmergencyOfASuspendedInsuredIsFlaggedUnlessTheProfileSaysOtherwise) {
   AddProfile("strict", "insured_emergency_exempt: false");
   Base();
   Event("I1", "2025-02-01T10:00:00+08:00",
@@ -203,7 +215,7 @@ TEST_F(Release2Test, EmergencyOfASuspendedInsuredIsFlaggedUnlessTheProfileSaysOt
                                  "C3 REJECT INSURED_SETTLEMENT_SUSPENDED:P9"));
 }
 
-TEST_F(Release2Test, InsuredMonthsOutsideThreeToTwelveAreRefused) {
+TEST_P(Release2Test, InsuredMonthsOutsideThreeToTwelveAreRefused) {
   Base();
   for (int months : {2, 13, 0, -3}) {
     Event(absl::StrCat("I", months + 10), "2025-02-01T10:00:00+08:00",
@@ -221,7 +233,7 @@ TEST_F(Release2Test, InsuredMonthsOutsideThreeToTwelveAreRefused) {
                                  "!I10 INVALID_MONTHS", "!I7 INVALID_MONTHS"));
 }
 
-TEST_F(Release2Test, OverlappingInsuredSuspensionsDoNotStackAndRevokingOneLeavesTheOther) {
+TEST_P(Release2Test, OverlappingInsuredSuspensionsDoNotStackAndRevokingOneLeavesTheOther) {
   Base();
   Event("I1", "2025-01-10T10:00:00+08:00",
         R"("insured_settlement_suspended":{"insured_id":"P9","months":6,"decision_id":"S1"})");
@@ -246,7 +258,7 @@ TEST_F(Release2Test, OverlappingInsuredSuspensionsDoNotStackAndRevokingOneLeaves
 
 // §8.2 -----------------------------------------------------------------------------------------
 
-TEST_F(Release2Test, InstitutionSettlementSuspensionRunsFromSuspendedToResumed) {
+TEST_P(Release2Test, InstitutionSettlementSuspensionRunsFromSuspendedToResumed) {
   Base();
   Event("S1", "2025-03-01T00:00:00+08:00",
         R"("settlement_suspended":{"institution_id":"H1","scope":"ALL","decision_id":"K1"})");
@@ -267,7 +279,7 @@ TEST_F(Release2Test, InstitutionSettlementSuspensionRunsFromSuspendedToResumed) 
                                  "!S5 UNKNOWN_DECISION", "!S6 UNKNOWN_DECISION"));
 }
 
-TEST_F(Release2Test, NonlocalSuspensionAffectsOnlyClaimsOfInsuredFromAnotherRegion) {
+TEST_P(Release2Test, NonlocalSuspensionAffectsOnlyClaimsOfInsuredFromAnotherRegion) {
   AddProfile("strict", "settlement_suspension_emergency_exempt: false");
   Base("strict");
   Event("S1", "2025-03-01T00:00:00+08:00",
@@ -285,7 +297,7 @@ TEST_F(Release2Test, NonlocalSuspensionAffectsOnlyClaimsOfInsuredFromAnotherRegi
 
 // §8.3 -----------------------------------------------------------------------------------------
 
-TEST_F(Release2Test, ACodeSettledByAPaidSettlementIsADuplicateForAnotherClaim) {
+TEST_P(Release2Test, ACodeSettledByAPaidSettlementIsADuplicateForAnotherClaim) {
   Base();
   Claim({.id = "P1", .service_time = "2025-03-01T10:00:00+08:00", .kind = "PRESCRIPTION",
          .codes = {kCode1}});  // settles nothing
@@ -308,7 +320,7 @@ TEST_F(Release2Test, ACodeSettledByAPaidSettlementIsADuplicateForAnotherClaim) {
                   "P2 ACCEPT", absl::StrCat("C3 ACCEPT settles=", kCode3)));
 }
 
-TEST_F(Release2Test, DuplicateActionRejectSettlesNothingAndConsumablesJoinByProfile) {
+TEST_P(Release2Test, DuplicateActionRejectSettlesNothingAndConsumablesJoinByProfile) {
   AddProfile("strict",
              "duplicate_code_action: REJECT\n"
              "traceability_categories: DRUG\ntraceability_categories: CONSUMABLE");
@@ -326,7 +338,7 @@ TEST_F(Release2Test, DuplicateActionRejectSettlesNothingAndConsumablesJoinByProf
                                  absl::StrCat("C3 ACCEPT settles=", kCode2), "C4 ACCEPT"));
 }
 
-TEST_F(Release2Test, AReversalReleasesOnlyTheCodesItsClaimSettled) {
+TEST_P(Release2Test, AReversalReleasesOnlyTheCodesItsClaimSettled) {
   Base();
   Claim({.id = "C1", .service_time = "2025-03-02T10:00:00+08:00", .codes = {kCode1}});
   Claim({.id = "C2", .service_time = "2025-03-03T10:00:00+08:00", .codes = {kCode1, kCode2}});
@@ -349,7 +361,7 @@ TEST_F(Release2Test, AReversalReleasesOnlyTheCodesItsClaimSettled) {
                           "!V4 UNKNOWN_CLAIM"));
 }
 
-TEST_F(Release2Test, ASettledCodeIsForgottenAfterTheRetentionYears) {
+TEST_P(Release2Test, ASettledCodeIsForgottenAfterTheRetentionYears) {
   AddProfile("short", "code_retention_years: 1");
   Base();
   Claim({.id = "C1", .service_time = "2025-03-02T10:00:00+08:00", .codes = {kCode1}});
@@ -366,7 +378,7 @@ TEST_F(Release2Test, ASettledCodeIsForgottenAfterTheRetentionYears) {
 
 // §8.4 -----------------------------------------------------------------------------------------
 
-TEST_F(Release2Test, AServiceTimeLaterThanTheSubmissionAllowsIsFlagged) {
+TEST_P(Release2Test, AServiceTimeLaterThanTheSubmissionAllowsIsFlagged) {
   AddProfile("lenient", "future_service_tolerance { seconds: 3600 }");
   Base();
   Claim({.id = "C1", .service_time = "2025-03-02T10:10:00+08:00",
@@ -390,7 +402,7 @@ TEST_F(Release2Test, AServiceTimeLaterThanTheSubmissionAllowsIsFlagged) {
 
 // §8.5 -----------------------------------------------------------------------------------------
 
-TEST_F(Release2Test, TheSanctionRatioNoticeComesOnceForAnInstitutionAndYear) {
+TEST_P(Release2Test, TheSanctionRatioNoticeComesOnceForAnInstitutionAndYear) {
   AddProfile("ratio", "sanctioned_staff_ratio: 0.5");
   Base("ratio");
   Staff("D2", "B");
@@ -414,6 +426,9 @@ TEST_F(Release2Test, TheSanctionRatioNoticeComesOnceForAnInstitutionAndYear) {
   }
   EXPECT_THAT(notices, ElementsAre("notice INSTITUTION_SANCTION_RATIO_EXCEEDED H1 2025 3"));
 }
+
+INSTANTIATE_TEST_SUITE_P(Books, Release2Test, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "OnDisk" : "InMemory"; });
 
 }  // namespace
 }  // namespace claimgate::gate

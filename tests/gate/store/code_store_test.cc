@@ -1,6 +1,8 @@
-// The settled-code store (gate/store/code_store.h): keys, year families, settle / look up /
-// release, expiry by dropping a family, bulk load, reopen.
+// The settled-code store (gate/store/code_store.h): keys, settle / look up / release, expiry by
+// the compaction filter, bulk load, reopen.
 #include "gate/store/code_store.h"
+
+#include <unistd.h>
 
 #include <filesystem>
 #include <string>
@@ -16,7 +18,7 @@ namespace {
 absl::Time T(const std::string& text) { return *ledger::ParseRfc3339(text); }
 
 std::string FreshDir(const std::string& name) {
-  const std::string dir = absl::StrCat(::testing::TempDir(), "/code_store_", name);
+  const std::string dir = absl::StrCat(::testing::TempDir(), "/code_store_", name, "_", getpid());
   std::filesystem::remove_all(dir);
   return dir;
 }
@@ -72,53 +74,62 @@ TEST(CodeStoreTest, SettleLookUpReleaseAndReopen) {
     EXPECT_EQ(out[0]->institution_id, "H1");
     EXPECT_EQ(out[0]->service_time, T("2025-03-02T10:00:00+08:00"));
     EXPECT_EQ(out[0]->expires, T("2028-03-02T10:00:00+08:00"));
-    const std::vector<std::pair<std::string, absl::Time>> release = {
-        {y, T("2028-03-02T10:00:00+08:00")}};
+    const std::vector<std::string> release = {y};
     ASSERT_TRUE(store->Release(release).ok());
     EXPECT_EQ(Found(*store, {x, y}), (std::vector<std::string>{"C1", "-"}));
   }
-  auto store = Open(dir);  // the families are found again
-  EXPECT_EQ(store->stats().families, 1u);
+  auto store = Open(dir);
   EXPECT_EQ(Found(*store, {x, y}), (std::vector<std::string>{"C1", "-"}));
 }
 
-TEST(CodeStoreTest, ForgettingAYearDropsItsFamilyAndANewerSettlerWins) {
+// Expiry: a code whose expiry is more than the grace in the past is dropped by compaction; one
+// within the grace, or not expired, stays (the decision judges Remembered() itself).
+TEST(CodeStoreTest, CompactionForgetsCodesExpiredLongerThanTheGrace) {
   const std::string dir = FreshDir("expire");
-  auto store = Open(dir);
-  const std::string x = "81234560000000000001", y = "81234560000000000002";
-  const std::vector<std::pair<std::string, SettledCode>> old = {
-      {x, Settler("C1", "2024-03-02T10:00:00+08:00", "2027-03-02T10:00:00+08:00")},
-      {y, Settler("C2", "2024-06-02T10:00:00+08:00", "2027-06-02T10:00:00+08:00")}};
-  ASSERT_TRUE(store->Settle(old).ok());
-  // x expired and settled anew: the newer family answers.
+  auto store = Open(dir);  // grace: 366 days
+  const std::string old = "81234560000000000001", recent = "81234560000000000002",
+                    live = "81234560000000000003";
+  const absl::Time now = absl::Now();
+  const std::vector<std::pair<std::string, SettledCode>> settle = {
+      {old, SettledCode{"C1", "H1", now - absl::Hours(24 * 2000), now - absl::Hours(24 * 400)}},
+      {recent, SettledCode{"C2", "H1", now - absl::Hours(24 * 1200), now - absl::Hours(24 * 30)}},
+      {live, SettledCode{"C3", "H1", now - absl::Hours(24 * 10), now + absl::Hours(24 * 1000)}}};
+  ASSERT_TRUE(store->Settle(settle).ok());
+  EXPECT_EQ(Found(*store, {old, recent, live}), (std::vector<std::string>{"C1", "C2", "C3"}));
+  ASSERT_TRUE(store->Flush().ok());
+  ASSERT_TRUE(store->CompactAll().ok());
+  EXPECT_EQ(Found(*store, {old, recent, live}), (std::vector<std::string>{"-", "C2", "C3"}));
+  // A newer settler replaces the record.
   const std::vector<std::pair<std::string, SettledCode>> again = {
-      {x, Settler("C3", "2027-04-01T10:00:00+08:00", "2030-04-01T10:00:00+08:00")}};
+      {recent, SettledCode{"C4", "H2", now, now + absl::Hours(24 * 1000)}}};
   ASSERT_TRUE(store->Settle(again).ok());
-  EXPECT_EQ(store->stats().families, 2u);
-  EXPECT_EQ(Found(*store, {x, y}), (std::vector<std::string>{"C3", "C2"}));
-  // Still 2027: nothing dropped. In 2028 the 2027 family goes whole.
-  ASSERT_TRUE(store->DropExpired(T("2027-12-31T23:59:59+08:00")).ok());
-  EXPECT_EQ(store->stats().families, 2u);
-  ASSERT_TRUE(store->DropExpired(T("2028-01-01T00:00:00+08:00")).ok());
-  EXPECT_EQ(store->stats().families, 1u);
-  EXPECT_EQ(Found(*store, {x, y}), (std::vector<std::string>{"C3", "-"}));
+  EXPECT_EQ(Found(*store, {recent}), (std::vector<std::string>{"C4"}));
+}
+
+TEST(CodeStoreTest, ForgettableReadsTheExpiryOfAValue) {
+  std::string value;
+  // The value's last 8 bytes are the expiry in Unix seconds (code_store.cc).
+  value.assign(12, 'x');
+  const int64_t expires = absl::ToUnixSeconds(T("2028-01-01T00:00:00Z"));
+  for (int i = 0; i < 8; ++i) value.push_back(static_cast<char>((expires >> (8 * i)) & 0xff));
+  const absl::Duration grace = absl::Hours(24);
+  EXPECT_FALSE(CodeStore::Forgettable(value, T("2028-01-01T23:59:59Z"), grace));
+  EXPECT_TRUE(CodeStore::Forgettable(value, T("2028-01-02T00:00:00Z"), grace));
+  EXPECT_FALSE(CodeStore::Forgettable("short", T("2100-01-01T00:00:00Z"), grace));
 }
 
 TEST(CodeStoreTest, BulkLoadIsFoundAndLookupPrefetchesAClaimsCodes) {
   const std::string dir = FreshDir("bulk");
   auto store = Open(dir);
   int i = 0;
-  ASSERT_TRUE(store
-                  ->BulkLoad(2030,
-                             [&](std::string* code, SettledCode* s) {
-                               if (i == 1000) return false;
-                               *code = absl::StrCat("8123456", 1000000000000LL + 7 * i);
-                               *s = Settler(absl::StrCat("B", i), "2027-01-01T00:00:00+08:00",
-                                            "2030-01-01T00:00:00+08:00");
-                               ++i;
-                               return true;
-                             })
-                  .ok());
+  const absl::Status loaded = store->BulkLoad([&](std::string* code, SettledCode* s) {
+    if (i == 1000) return false;
+    *code = absl::StrCat("8123456", 1000000000000LL + 7 * i);
+    *s = Settler(absl::StrCat("B", i), "2027-01-01T00:00:00+08:00", "2030-01-01T00:00:00+08:00");
+    ++i;
+    return true;
+  });
+  ASSERT_TRUE(loaded.ok()) << loaded;
   EXPECT_EQ(Found(*store, {"81234561000000000000", "81234561000000000007",
                            "81234561000000000008"}),
             (std::vector<std::string>{"B0", "B1", "-"}));
