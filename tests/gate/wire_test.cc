@@ -24,6 +24,7 @@ namespace claimgate::gate {
 namespace {
 
 TEST(WireTest, EncodingsEqualProtobufSerialization) {
+  int duplicates = 0;
   auto profiles = std::move(*ledger::ProfileSet::Builtin());
   for (int seed = 0; seed < 40; ++seed) {
     claimgate::testing::Random r(seed);
@@ -41,6 +42,9 @@ TEST(WireTest, EncodingsEqualProtobufSerialization) {
     ctx.source.set_partition(seed % 3);
     ctx.source.set_offset(1000 + seed);
     ctx.processing_time = absl::FromUnixSeconds(1767225600) + absl::Nanoseconds(seed * 1000);
+    // Odd seeds check duplicate codes (SPEC §8.3): audit fields 20, 23 and 24 after the chain's.
+    CodeBook book;
+    if (seed % 2 == 1) ctx.codes = &book;
     int k = 0;
     ChainHead wire_chain, message_chain;
     for (const v1::Claim& claim : claimgate::testing::RandomClaims(r, 50)) {
@@ -79,8 +83,13 @@ TEST(WireTest, EncodingsEqualProtobufSerialization) {
       v1::Decision via_message = Decide(event, lookup, ctx);
       via_message.clear_audit();
       ASSERT_EQ(ledger::ToJson(via_message), ledger::ToJson(proto));
+      if (ctx.codes != nullptr) {
+        duplicates += static_cast<int>(result.duplicates.size());
+        ASSERT_TRUE(book.Record(view, result.settled_codes, *result.profile).ok());
+      }
     }
   }
+  EXPECT_GT(duplicates, 10);  // the duplicate-code fields are exercised
 }
 
 // Corrupted bytes: the wire parser accepts exactly what Protobuf parsing plus ValidateEvent
