@@ -255,6 +255,18 @@ void JudgeInsured(const ClaimView& claim, const StatusLookup& status,
 }
 
 // Codes another claim settled before (SPEC §8.3): each code once, however often presented.
+// The claim that settled `code` first, when it is another claim and the code is still remembered
+// at this claim's service time; else null.
+const SettledCode* HeldByAnother(const CodeLookup& codes, const ClaimView& claim,
+                                 absl::string_view code) {
+  const SettledCode* held = codes.FindSettled(code);
+  if (held == nullptr || held->claim_id == claim.claim_id ||
+      !Remembered(*held, claim.service_time)) {
+    return nullptr;
+  }
+  return held;
+}
+
 void CheckDuplicateCodes(const ClaimView& claim, const CodeLookup* codes,
                          const ledger::Profile& profile, Reasons& reasons, DecisionResult& d) {
   d.duplicates.clear();
@@ -264,11 +276,8 @@ void CheckDuplicateCodes(const ClaimView& claim, const CodeLookup* codes,
     for (absl::string_view code : item.traceability_codes) {
       if (!CodeSettles(claim, item, code, profile)) continue;
       d.codes_checked = true;
-      const SettledCode* first = codes->FindSettled(code);
-      if (first == nullptr || first->claim_id == claim.claim_id ||
-          !Remembered(*first, claim.service_time)) {
-        continue;
-      }
+      const SettledCode* first = HeldByAnother(*codes, claim, code);
+      if (first == nullptr) continue;
       const size_t before = d.reasons.size();
       reasons.Add({v1::DUPLICATE_TRACEABILITY_CODE, {}, {}, {}, code});
       if (d.reasons.size() != before) d.duplicates.push_back({code, first});
@@ -288,12 +297,7 @@ void SettledBy(const ClaimView& claim, const CodeLookup* codes, const ledger::Pr
   for (const ClaimView::Item& item : claim.items) {
     for (absl::string_view code : item.traceability_codes) {
       if (!CodeSettles(claim, item, code, profile) || !seen.Insert(code)) continue;
-      const SettledCode* held = codes->FindSettled(code);
-      if (held != nullptr && held->claim_id != claim.claim_id &&
-          Remembered(*held, claim.service_time)) {
-        continue;
-      }
-      d.settled_codes.push_back(code);
+      if (HeldByAnother(*codes, claim, code) == nullptr) d.settled_codes.push_back(code);
     }
   }
 }

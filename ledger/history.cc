@@ -23,24 +23,21 @@ absl::StatusOr<std::unique_ptr<LedgerHistory>> LedgerHistory::Create(
 ApplyResult LedgerHistory::Apply(const v1::Event& event) {
   ApplyResult result = ledger_->Apply(event);
   const int64_t at = ledger_->position();
-  for (const std::string& id : result.changed_persons) {
-    Versions<PersonRecord>& v = persons_[id];
-    v.positions.push_back(at);
-    v.records.push_back(*ledger_->FindPersonRecord(id));
-    ++versions_;
-  }
-  for (const std::string& id : result.changed_institutions) {
-    Versions<v1::InstitutionStatus>& v = institutions_[id];
-    v.positions.push_back(at);
-    v.records.push_back(*ledger_->FindInstitution(id));
-    ++versions_;
-  }
-  for (const std::string& id : result.changed_insured) {
-    Versions<v1::InsuredStatus>& v = insured_[id];
-    v.positions.push_back(at);
-    v.records.push_back(*ledger_->FindInsured(id));
-    ++versions_;
-  }
+  // Each changed record's new version, by kind.
+  auto keep = [&](const std::vector<std::string>& ids, auto& versions, auto find) {
+    for (const std::string& id : ids) {
+      auto& v = versions[id];
+      v.positions.push_back(at);
+      v.records.push_back(*find(id));
+      ++versions_;
+    }
+  };
+  keep(result.changed_persons, persons_,
+       [this](const std::string& id) { return ledger_->FindPersonRecord(id); });
+  keep(result.changed_institutions, institutions_,
+       [this](const std::string& id) { return ledger_->FindInstitution(id); });
+  keep(result.changed_insured, insured_,
+       [this](const std::string& id) { return ledger_->FindInsured(id); });
   return result;
 }
 

@@ -508,15 +508,11 @@ ApplyResult Ledger::ApplyAgreementChanged(const v1::Event& e) {
   const v1::AgreementChanged& body = e.agreement_changed();
   const absl::Time t = FromProto(e.time());
   Institution& inst = InstitutionFor(body.institution_id());
-  // Keep the step function ordered by time; equal times keep arrival order.
-  auto* periods = inst.status.mutable_agreement();
+  // The step function stays ordered by time.
   v1::InstitutionStatus::AgreementPeriod period;
   SetProto(t, period.mutable_since());
   period.set_state(body.state());
-  periods->Add(std::move(period));
-  for (int i = periods->size() - 1; i > 0 && FromProto(periods->at(i - 1).since()) > t; --i) {
-    periods->SwapElements(i, i - 1);
-  }
+  InsertBySince(inst.status.mutable_agreement(), std::move(period));
   ApplyResult r;
   r.changed_institutions.push_back(body.institution_id());
   const Profile& profile = ProfileOf(body.institution_id());

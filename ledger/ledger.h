@@ -103,6 +103,11 @@ class Ledger {
   ApplyResult ApplyInsuredSuspensionRevoked(const v1::Event& e);
   ApplyResult ApplySettlementSuspended(const v1::Event& e);
   ApplyResult ApplySettlementResumed(const v1::Event& e);
+  // Whether a decision id was used by any suspension (SPEC §8.1, §8.2: spent once used).
+  bool DecisionSpent(const std::string& decision_id) const;
+  // The subject of `decision_id` in `decisions`, lifted now; null when unknown or lifted before.
+  const std::string* Lift(const absl::flat_hash_map<std::string, std::string>& decisions,
+                          const std::string& decision_id);
   // SPEC §8.5: the INSTITUTION_SANCTION_RATIO_EXCEEDED notices the changed persons' sanctions
   // call for, each (institution, year) once (ledger/settlement.cc).
   void CheckSanctionRatios(const v1::Event& cause, ApplyResult& result);

@@ -12,11 +12,22 @@
 #include "absl/time/time.h"
 #include "claimgate/v1/events.pb.h"
 #include "claimgate/v1/status.pb.h"
+#include "ledger/calendar.h"
 #include "ledger/ledger.h"
 #include "ledger/person_record.h"
 #include "ledger/profile.h"
 
 namespace claimgate::ledger {
+
+// Inserts `item` into a status record's list ordered by `since`; equal times keep arrival order.
+template <typename List, typename Item>
+void InsertBySince(List* list, Item item) {
+  const absl::Time t = FromProto(item.since());
+  list->Add(std::move(item));
+  for (int i = list->size() - 1; i > 0 && FromProto(list->at(i - 1).since()) > t; --i) {
+    list->SwapElements(i, i - 1);
+  }
+}
 
 struct Ledger::Assessment {
   std::string id;

@@ -15,17 +15,25 @@ namespace {
 constexpr int kMinInsuredMonths = 3;   // 暂停医保结算3至12个月 (seeds/001)
 constexpr int kMaxInsuredMonths = 12;
 
-// Inserts `item` into `list` ordered by `since`; equal times keep arrival order.
-template <typename List, typename Item>
-void InsertBySince(List* list, Item item) {
-  const absl::Time t = FromProto(item.since());
-  list->Add(std::move(item));
-  for (int i = list->size() - 1; i > 0 && FromProto(list->at(i - 1).since()) > t; --i) {
-    list->SwapElements(i, i - 1);
-  }
+// Calls `fn(t)` with the start of each suspension and termination in a person's status.
+template <typename Fn>
+void ForEachSanctionStart(const v1::PersonStatus& status, Fn fn) {
+  for (const auto& s : status.suspensions()) fn(FromProto(s.since()));
+  for (const auto& t : status.terminations()) fn(FromProto(t.since()));
 }
 
 }  // namespace
+
+bool Ledger::DecisionSpent(const std::string& decision_id) const {
+  return insured_decisions_.contains(decision_id) || settlement_decisions_.contains(decision_id);
+}
+
+const std::string* Ledger::Lift(const absl::flat_hash_map<std::string, std::string>& decisions,
+                                const std::string& decision_id) {
+  const auto it = decisions.find(decision_id);
+  if (it == decisions.end() || !lifted_decisions_.insert(decision_id).second) return nullptr;
+  return &it->second;
+}
 
 ApplyResult Ledger::ApplyInsuredSettlementSuspended(const v1::Event& e) {
   const v1::InsuredSettlementSuspended& body = e.insured_settlement_suspended();
@@ -34,8 +42,7 @@ ApplyResult Ledger::ApplyInsuredSettlementSuspended(const v1::Event& e) {
                   absl::StrCat("months ", body.months(), " outside ", kMinInsuredMonths, "..",
                                kMaxInsuredMonths));
   }
-  if (insured_decisions_.contains(body.decision_id()) ||
-      settlement_decisions_.contains(body.decision_id())) {
+  if (DecisionSpent(body.decision_id())) {
     return Refuse(e, v1::DUPLICATE_EVENT,
                   absl::StrCat("decision_id '", body.decision_id(), "' recorded before"));
   }
@@ -61,13 +68,12 @@ ApplyResult Ledger::ApplyInsuredSettlementSuspended(const v1::Event& e) {
 
 ApplyResult Ledger::ApplyInsuredSuspensionRevoked(const v1::Event& e) {
   const std::string& decision = e.insured_suspension_revoked().decision_id();
-  auto it = insured_decisions_.find(decision);
-  if (it == insured_decisions_.end() || lifted_decisions_.contains(decision)) {
+  const std::string* insured_id = Lift(insured_decisions_, decision);
+  if (insured_id == nullptr) {
     return Refuse(e, v1::UNKNOWN_DECISION,
                   absl::StrCat("no insured settlement suspension '", decision, "' in force"));
   }
-  lifted_decisions_.insert(decision);
-  v1::InsuredStatus& status = *insured_.at(it->second);
+  v1::InsuredStatus& status = *insured_.at(*insured_id);
   auto* list = status.mutable_suspensions();
   for (int i = 0; i < list->size(); ++i) {
     if (list->at(i).decision_id() == decision) {
@@ -76,14 +82,13 @@ ApplyResult Ledger::ApplyInsuredSuspensionRevoked(const v1::Event& e) {
     }
   }
   ApplyResult r;
-  r.changed_insured.push_back(it->second);
+  r.changed_insured.push_back(*insured_id);
   return r;
 }
 
 ApplyResult Ledger::ApplySettlementSuspended(const v1::Event& e) {
   const v1::SettlementSuspended& body = e.settlement_suspended();
-  if (insured_decisions_.contains(body.decision_id()) ||
-      settlement_decisions_.contains(body.decision_id())) {
+  if (DecisionSpent(body.decision_id())) {
     return Refuse(e, v1::DUPLICATE_EVENT,
                   absl::StrCat("decision_id '", body.decision_id(), "' recorded before"));
   }
@@ -101,13 +106,12 @@ ApplyResult Ledger::ApplySettlementSuspended(const v1::Event& e) {
 
 ApplyResult Ledger::ApplySettlementResumed(const v1::Event& e) {
   const std::string& decision = e.settlement_resumed().decision_id();
-  auto it = settlement_decisions_.find(decision);
-  if (it == settlement_decisions_.end() || lifted_decisions_.contains(decision)) {
+  const std::string* institution_id = Lift(settlement_decisions_, decision);
+  if (institution_id == nullptr) {
     return Refuse(e, v1::UNKNOWN_DECISION,
                   absl::StrCat("no settlement suspension '", decision, "' in force"));
   }
-  lifted_decisions_.insert(decision);
-  v1::InstitutionStatus& status = institutions_.at(it->second)->status;
+  v1::InstitutionStatus& status = institutions_.at(*institution_id)->status;
   for (auto& s : *status.mutable_settlement_suspensions()) {
     if (s.decision_id() != decision) continue;
     // Resumed before it began: an empty interval (docs/assumptions.md R2-3).
@@ -115,7 +119,7 @@ ApplyResult Ledger::ApplySettlementResumed(const v1::Event& e) {
     break;
   }
   ApplyResult r;
-  r.changed_institutions.push_back(it->second);
+  r.changed_institutions.push_back(*institution_id);
   return r;
 }
 
@@ -129,19 +133,13 @@ bool Ledger::RegisteredDuring(const Person& p, absl::string_view institution_id,
 
 int Ledger::SanctionsAt(const Person& p, absl::string_view institution_id, absl::Time from,
                         absl::Time to) {
-  auto registered_at = [&](absl::Time t) {
-    for (const Person::Registration& reg : p.registrations) {
-      if (reg.institution_id == institution_id && reg.since <= t && t < reg.until) return true;
-    }
-    return false;
-  };
   int count = 0;
-  auto count_one = [&](const google::protobuf::Timestamp& since) {
-    const absl::Time t = FromProto(since);
-    if (from <= t && t < to && registered_at(t)) ++count;
-  };
-  for (const auto& s : p.status.suspensions()) count_one(s.since());
-  for (const auto& t : p.status.terminations()) count_one(t.since());
+  // Registered at t: during [t, t + 1 ns), as every time here is whole nanoseconds.
+  ForEachSanctionStart(p.status, [&](absl::Time t) {
+    if (from <= t && t < to && RegisteredDuring(p, institution_id, t, t + absl::Nanoseconds(1))) {
+      ++count;
+    }
+  });
   return count;
 }
 
@@ -154,14 +152,11 @@ void Ledger::CheckSanctionRatios(const v1::Event& cause, ApplyResult& result) {
     for (const Person::Registration& reg : p.registrations) {
       const Profile& profile = ProfileOf(reg.institution_id);
       if (!profile.sanctioned_staff_ratio().has_value()) continue;
-      auto add = [&](const google::protobuf::Timestamp& since) {
-        const absl::Time t = FromProto(since);
+      ForEachSanctionStart(p.status, [&](absl::Time t) {
         if (reg.since <= t && t < reg.until) {
           candidates.emplace_back(reg.institution_id, profile.calendar().YearOf(t));
         }
-      };
-      for (const auto& s : p.status.suspensions()) add(s.since());
-      for (const auto& t : p.status.terminations()) add(t.since());
+      });
     }
   }
   std::sort(candidates.begin(), candidates.end());

@@ -77,6 +77,14 @@ bool Str(od::value v, absl::string_view* out) {
   return true;
 }
 
+// A string into a message's string field.
+bool StrInto(od::value v, std::string* out) {
+  absl::string_view s;
+  if (!Str(v, &s)) return false;
+  out->assign(s.data(), s.size());
+  return true;
+}
+
 // An integer as a JSON integer or a string of decimal digits (Protobuf's JSON form of int64).
 // Other strings Protobuf may or may not take (" 1250", "+1250", "1e3") go to it.
 bool Int(od::value v, int64_t* out) {
@@ -177,31 +185,35 @@ bool Elements(od::value v, Element&& element) {
 bool ReadReason(od::value v, v1::Reason* r) {
   return Members(v, [&](std::string_view key, od::value value, KeySet& keys) {
     int e = 0;
-    absl::string_view s;
     if (key == "code") {
       if (!keys.Add(0)) return false;
       if (!Enum(value, E().reason, &e)) return false;
       r->set_code(static_cast<v1::ReasonCode>(e));
-    } else if (key == "person_id") {
-      if (!keys.Add(1)) return false;
-      if (!Str(value, &s)) return false;
-      r->set_person_id(std::string(s));
-    } else if (key == "item_code") {
-      if (!keys.Add(2)) return false;
-      if (!Str(value, &s)) return false;
-      r->set_item_code(std::string(s));
-    } else if (key == "insured_id") {
-      if (!keys.Add(3)) return false;
-      if (!Str(value, &s)) return false;
-      r->set_insured_id(std::string(s));
-    } else if (key == "traceability_code") {
-      if (!keys.Add(4)) return false;
-      if (!Str(value, &s)) return false;
-      r->set_traceability_code(std::string(s));
-    } else {
-      return false;
+      return true;
     }
-    return true;
+    if (key == "person_id") return keys.Add(1) && StrInto(value, r->mutable_person_id());
+    if (key == "item_code") return keys.Add(2) && StrInto(value, r->mutable_item_code());
+    if (key == "insured_id") return keys.Add(3) && StrInto(value, r->mutable_insured_id());
+    if (key == "traceability_code") {
+      return keys.Add(4) && StrInto(value, r->mutable_traceability_code());
+    }
+    return false;
+  });
+}
+
+bool ReadDuplicateCode(od::value v, v1::AuditRecord::DuplicateCode* d) {
+  return Members(v, [&](std::string_view key, od::value value, KeySet& keys) {
+    if (key == "traceability_code") {
+      return keys.Add(0) && StrInto(value, d->mutable_traceability_code());
+    }
+    if (key == "first_claim_id") return keys.Add(1) && StrInto(value, d->mutable_first_claim_id());
+    if (key == "first_institution_id") {
+      return keys.Add(2) && StrInto(value, d->mutable_first_institution_id());
+    }
+    if (key == "first_service_time") {
+      return keys.Add(3) && Time(value, d->mutable_first_service_time());
+    }
+    return false;
   });
 }
 
@@ -276,12 +288,7 @@ bool ReadAudit(od::value v, v1::AuditRecord* a) {
   return Members(v, [&](std::string_view key, od::value value, KeySet& keys) {
     int e = 0;
     int64_t n = 0;
-    absl::string_view s;
-    auto string_field = [&](std::string* out) {
-      if (!Str(value, &s)) return false;
-      out->assign(s.data(), s.size());
-      return true;
-    };
+    auto string_field = [&](std::string* out) { return StrInto(value, out); };
     if (key == "claim_id") return keys.Add(0) && string_field(a->mutable_claim_id());
     if (key == "event_id") return keys.Add(1) && string_field(a->mutable_event_id());
     if (key == "profile") return keys.Add(2) && string_field(a->mutable_profile());
@@ -321,25 +328,8 @@ bool ReadAudit(od::value v, v1::AuditRecord* a) {
       if (key == "insured_position") a->set_insured_position(n);
     } else if (key == "duplicate_codes") {
       if (!keys.Add(19)) return false;
-      return Elements(value, [&](od::value d) {
-        v1::AuditRecord::DuplicateCode* dup = a->add_duplicate_codes();
-        return Members(d, [&](std::string_view k, od::value x, KeySet& inner) {
-          if (k == "traceability_code") {
-            return inner.Add(0) && Str(x, &s) && (dup->set_traceability_code(std::string(s)), true);
-          }
-          if (k == "first_claim_id") {
-            return inner.Add(1) && Str(x, &s) && (dup->set_first_claim_id(std::string(s)), true);
-          }
-          if (k == "first_institution_id") {
-            return inner.Add(2) && Str(x, &s) &&
-                   (dup->set_first_institution_id(std::string(s)), true);
-          }
-          if (k == "first_service_time") {
-            return inner.Add(3) && Time(x, dup->mutable_first_service_time());
-          }
-          return false;
-        });
-      });
+      return Elements(value,
+                      [&](od::value d) { return ReadDuplicateCode(d, a->add_duplicate_codes()); });
     } else if (key == "codes_checked") {
       bool b = false;
       if (!keys.Add(23) || value.get_bool().get(b) != simdjson::SUCCESS) return false;
@@ -350,9 +340,7 @@ bool ReadAudit(od::value v, v1::AuditRecord* a) {
       const bool released = key == "released_codes";
       if (!keys.Add(released ? 21 : 22)) return false;
       return Elements(value, [&](od::value c) {
-        if (!Str(c, &s)) return false;
-        (released ? a->add_released_codes() : a->add_settled_codes())->assign(s.data(), s.size());
-        return true;
+        return StrInto(c, released ? a->add_released_codes() : a->add_settled_codes());
       });
     } else if (key == "source") {
       if (!keys.Add(14)) return false;

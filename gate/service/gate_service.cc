@@ -213,26 +213,24 @@ absl::Status GateService::PollStatusFeed(int timeout_ms) {
       break;
     }
     const absl::string_view bytes(static_cast<const char*>(m->payload()), m->len());
-    auto decode = [&](auto* record) {
-      return options_.status_format == kafka::Format::kJson
-                 ? ledger::ParseStrictJson(bytes, record, /*ignore_unknown_fields=*/false).ok()
-                 : record->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+    // Reads the record onto the end of `records`; an unreadable one is taken off again.
+    auto decode_into = [&](auto& records) {
+      auto* record = &records.emplace_back();
+      const bool ok =
+          options_.status_format == kafka::Format::kJson
+              ? ledger::ParseStrictJson(bytes, record, /*ignore_unknown_fields=*/false).ok()
+              : record->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+      if (ok) {
+        ledger_position_ = std::max(ledger_position_, record->ledger_position());
+      } else {
+        records.pop_back();
+      }
+      return ok;
     };
-    bool ok = false;
-    if (m->topic_name() == options_.topics.person_status) {
-      ok = decode(&batch.persons.emplace_back());
-      if (ok) ledger_position_ = std::max(ledger_position_, batch.persons.back().ledger_position());
-      if (!ok) batch.persons.pop_back();
-    } else if (m->topic_name() == options_.topics.institution_status) {
-      ok = decode(&batch.institutions.emplace_back());
-      if (ok)
-        ledger_position_ = std::max(ledger_position_, batch.institutions.back().ledger_position());
-      if (!ok) batch.institutions.pop_back();
-    } else {
-      ok = decode(&batch.insured.emplace_back());
-      if (ok) ledger_position_ = std::max(ledger_position_, batch.insured.back().ledger_position());
-      if (!ok) batch.insured.pop_back();
-    }
+    const bool ok = m->topic_name() == options_.topics.person_status ? decode_into(batch.persons)
+                    : m->topic_name() == options_.topics.institution_status
+                        ? decode_into(batch.institutions)
+                        : decode_into(batch.insured);
     // An unreadable status record is skipped (its position still advances): the ledger republishes
     // the id's full timeline on its next change. Counted for the operators.
     if (!ok) ++stats_.status_unreadable;

@@ -127,6 +127,15 @@ std::optional<std::string> CodeStore::Key(absl::string_view code) {
   return key;
 }
 
+std::string CodeStore::CodeText(unsigned __int128 value) {
+  std::string text(20, '0');
+  for (int i = 19; i >= 0; --i) {
+    text[static_cast<size_t>(i)] = static_cast<char>('0' + static_cast<int>(value % 10));
+    value /= 10;
+  }
+  return text;
+}
+
 bool CodeStore::Forgettable(absl::string_view value, absl::Time now, absl::Duration grace) {
   if (value.size() < kValueTail) return false;
   const absl::Time expires = absl::FromUnixSeconds(GetFixed64(value.data() + value.size() - 8));
@@ -255,12 +264,7 @@ constexpr char kClaimPrefix[] = "claim/";
 std::string CodeOfKey(absl::string_view key) {
   unsigned __int128 v = 0;
   for (char c : key) v = v << 8 | static_cast<uint8_t>(c);
-  std::string text(20, '0');
-  for (int i = 19; i >= 0; --i) {
-    text[static_cast<size_t>(i)] = static_cast<char>('0' + static_cast<int>(v % 10));
-    v /= 10;
-  }
-  return text;
+  return CodeStore::CodeText(v);
 }
 
 }  // namespace

@@ -61,6 +61,8 @@ class CodeStore {
 
   // The 9-byte key of a valid (20-digit) code; nullopt for anything else.
   static std::optional<std::string> Key(absl::string_view code);
+  // The 20 digits of a code's value (below 10^20), leading zeros kept.
+  static std::string CodeText(unsigned __int128 value);
   // Whether a record's value has expired more than `grace` before `now` (what the compaction
   // filter drops). False for a value it cannot read: kept.
   static bool Forgettable(absl::string_view value, absl::Time now, absl::Duration grace);

@@ -155,8 +155,7 @@ absl::Status StatusStore::Write(const StatusBatch& batch) {
   for (const v1::InsuredStatus& i : batch.insured) {
     insured_filter_.insert(InsuredHash(i.insured_id()));
   }
-  read_insured_.reset();
-  read_insured_id_.clear();
+  read_insured_.clear();
   resolved_insured_id_ = {};
   resolved_insured_ = nullptr;
   return absl::OkStatus();
@@ -251,7 +250,6 @@ absl::Status StatusStore::LoadInsuredFilter() {
 
 const v1::InsuredStatus* StatusStore::ReadInsured(absl::string_view insured_id,
                                                   absl::Status* error) const {
-  if (read_insured_ != nullptr && read_insured_id_ == insured_id) return read_insured_.get();
   if (!insured_filter_.contains(InsuredHash(insured_id))) {
     ++insured_filtered_;
     return nullptr;
@@ -270,9 +268,8 @@ const v1::InsuredStatus* StatusStore::ReadInsured(absl::string_view insured_id,
     *error = absl::DataLossError("corrupt insured record");
     return nullptr;
   }
-  read_insured_id_.assign(insured_id.data(), insured_id.size());
-  read_insured_ = std::move(record);
-  return read_insured_.get();
+  read_insured_.push_back(std::move(record));
+  return read_insured_.back().get();
 }
 
 const v1::InsuredStatus* StatusStore::FindInsured(absl::string_view insured_id) const {
@@ -308,8 +305,7 @@ absl::Status StatusStore::Resolve(const ClaimView& claim) {
   if (resolved_institution_ == nullptr)
     resolved_institution_id_ = {};  // absent: ask again (no cost)
 
-  read_insured_.reset();
-  read_insured_id_.clear();
+  read_insured_.clear();
   resolved_insured_id_ = {};
   resolved_insured_ = nullptr;
   if (check_insured_ && !claim.insured_id.empty()) {

@@ -137,12 +137,12 @@ class StatusStore final : public StatusLookup {
   absl::flat_hash_set<uint64_t> insured_filter_;
   mutable uint64_t insured_filtered_ = 0, insured_reads_ = 0;
   bool check_insured_ = true;
-  // The insured id of the claim Resolve() prepared (a view into it) and its answer, found or not;
-  // and the record the last lookup read, valid until the next Resolve() or Write().
+  // The insured id of the claim Resolve() prepared (a view into it) and its answer, found or not.
   absl::string_view resolved_insured_id_;
   const v1::InsuredStatus* resolved_insured_ = nullptr;
-  mutable std::string read_insured_id_;
-  mutable std::unique_ptr<v1::InsuredStatus> read_insured_;
+  // The insured records read since the last Resolve() or Write() (Resolve's, and any other id asked
+  // for): kept so that every pointer handed out stays valid until then.
+  mutable std::vector<std::unique_ptr<v1::InsuredStatus>> read_insured_;
   absl::Status LoadInsuredFilter();
   // Reads one insured record; null when absent or unreadable (`error` set for the latter).
   const v1::InsuredStatus* ReadInsured(absl::string_view insured_id, absl::Status* error) const;
