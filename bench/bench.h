@@ -42,6 +42,9 @@ struct E2eOptions {
   // start one with deploy/kafka/local-kafka.sh for the run (stopped after it).
   std::string bootstrap_servers;
   bool local_kafka = false;
+  // Duplicate traceability codes on (docs/duplicate-codes.md): the gates ask a code owner, which
+  // runs on a thread of its own, before deciding a batch with codes.
+  bool codes = false;
 };
 int RunE2eBench(const E2eOptions& options);
 

@@ -23,6 +23,7 @@
 #include "absl/time/clock.h"
 #include "bench/bench.h"
 #include "gate/json/json_writer.h"
+#include "gate/service/code_owner.h"
 #include "gate/service/gate_service.h"
 #include "gate/synthetic/synthetic.h"
 #include "ledger/kafka/mock_cluster.h"
@@ -54,6 +55,7 @@ struct LocalKafkaStop {
 class E2eBench {
  public:
   explicit E2eBench(const E2eOptions& eo);
+  ~E2eBench() { StopOwner(); }
   int Run();
 
  private:
@@ -69,6 +71,9 @@ class E2eBench {
   // A gate service on `claims_topic`, ready (assigned); exits 2 when it cannot start.
   std::unique_ptr<GateService> StartGate(const std::string& claims_topic, const std::string& group,
                                          bool latency);
+  // With --codes: a code owner on a thread of its own (false when it cannot start).
+  bool StartOwner();
+  void StopOwner();
   // Throughput of the gate with all claims queued: claims per second.
   std::optional<double> MeasureGate();
   // The same consumer settings and transactions, no decision: claims per second.
@@ -91,6 +96,9 @@ class E2eBench {
   gate::SystemClock clock_;
   std::unique_ptr<GateService> gate_;
   std::unique_ptr<GateService> paced_gate_;
+  std::unique_ptr<gate::CodeOwner> owner_;
+  std::thread owner_thread_;
+  std::atomic<bool> owner_stop_ = false;
 };
 
 E2eBench::E2eBench(const E2eOptions& eo) : eo_(eo) {
@@ -99,7 +107,7 @@ E2eBench::E2eBench(const E2eOptions& eo) : eo_(eo) {
     for (std::string* t : {&topics_.claims, &topics_.person_status, &topics_.institution_status,
                            &topics_.insured_status,
                            &topics_.decisions, &topics_.audit, &topics_.dlq, &topics_.notices,
-                           &topics_.ledger_events}) {
+                           &topics_.ledger_events, &topics_.code_checks, &topics_.code_results}) {
       *t = prefix_ + *t;
     }
   }
@@ -111,6 +119,7 @@ E2eBench::E2eBench(const E2eOptions& eo) : eo_(eo) {
 int E2eBench::Run() {
   if (const int code = Produce(); code != 0) return code;
   profiles_ = std::move(*ledger::ProfileSet::Builtin());
+  if (eo_.codes && !StartOwner()) return 2;
   const std::optional<double> gate_rate = MeasureGate();
   if (!gate_rate) return 3;
   const std::optional<double> pass_rate = MeasurePassthrough();
@@ -127,6 +136,7 @@ int E2eBench::Run() {
   std::cout << absl::StrFormat("paced at %.0f claims/s: %d decided, p50 %.1f ms, p99 %.1f ms\n",
                                rate, lat->size(), pct(0.5), pct(0.99));
   std::cout << gate::JsonText({{"claims", eo_.claims},
+                               {"codes", eo_.codes},
                                {"gate_claims_per_sec", gate::Fixed(*gate_rate, 0)},
                                {"passthrough_claims_per_sec", gate::Fixed(*pass_rate, 0)},
                                {"ratio", gate::Fixed(*gate_rate / *pass_rate, 3)},
@@ -186,6 +196,8 @@ int E2eBench::Produce() {
                      {topics_.decisions, 3},
                      {topics_.audit, 3},
                      {topics_.dlq, 3},
+                     {topics_.code_checks, 3},
+                     {topics_.code_results, 3},
                      {Name("passthrough"), 3}})) {
     return 2;
   }
@@ -225,6 +237,44 @@ std::string E2eBench::Claim(int64_t k) {
   return synthetic::ClaimEventBytes(pop_, k, practitioners, rng_);
 }
 
+bool E2eBench::StartOwner() {
+  gate::CodeOwnerOptions co;
+  co.kafka = config_;
+  co.topics = topics_;
+  co.group_id = Name("codes");
+  co.transactional_id = Name("codes-0");
+  co.store.path = absl::StrCat("/tmp/claimgate-e2e-", getpid(), "-codes");
+  co.store.block_cache_bytes = 64 << 20;
+  std::filesystem::remove_all(co.store.path);
+  auto o = gate::CodeOwner::Start(co);
+  if (!o.ok()) {
+    std::cerr << "e2e: code owner: " << o.status() << "\n";
+    return false;
+  }
+  owner_ = std::move(*o);
+  owner_thread_ = std::thread([this] {
+    while (!owner_stop_.load()) {
+      absl::StatusOr<int> n = owner_->RunOnce(100);
+      if (!n.ok()) {
+        std::cerr << "e2e: code owner: " << n.status() << "\n";
+        return;
+      }
+    }
+  });
+  return true;
+}
+
+void E2eBench::StopOwner() {
+  owner_stop_ = true;
+  if (owner_thread_.joinable()) owner_thread_.join();
+  if (owner_ == nullptr) return;
+  const gate::CodeOwnerStats& st = owner_->stats();
+  std::cout << absl::StrFormat("code owner: %d requests, %d codes settled, %d transactions\n",
+                               st.requests, st.settled, st.transactions);
+  owner_.reset();
+  std::filesystem::remove_all(absl::StrCat("/tmp/claimgate-e2e-", getpid(), "-codes"));
+}
+
 std::unique_ptr<GateService> E2eBench::StartGate(const std::string& claims_topic,
                                                  const std::string& group, bool latency) {
   gate::GateServiceOptions go;
@@ -235,6 +285,7 @@ std::unique_ptr<GateService> E2eBench::StartGate(const std::string& claims_topic
   go.transactional_id = Name(group + "-0");
   go.max_batch = eo_.max_batch;
   go.record_latency = latency;
+  go.duplicate_codes = eo_.codes;
   go.store.path = absl::StrCat("/tmp/claimgate-e2e-", getpid(), "-", group);
   std::filesystem::remove_all(go.store.path);
   auto g = GateService::Start(go, profiles_.get(), &clock_);
@@ -260,8 +311,10 @@ std::optional<double> E2eBench::MeasureGate() {
   }
   const double gate_rate =
       (eo_.claims - std::min<int64_t>(eo_.claims, eo_.max_batch)) / Seconds(t0);
-  std::cout << absl::StrFormat("gate: %d claims, %.0f claims/s, %d transactions\n",
-                               gate_->stats().decided, gate_rate, gate_->stats().transactions);
+  std::cout << absl::StrFormat(
+      "gate: %d claims, %.0f claims/s, %d transactions, %d batches waited for the code owner\n",
+      gate_->stats().decided, gate_rate, gate_->stats().transactions,
+      gate_->stats().owner_rounds);
   return gate_rate;
 }
 

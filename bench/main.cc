@@ -49,6 +49,8 @@ CLI::App* AddE2e(CLI::App& app, E2eOptions& o) {
                   "claims/s of the latency phase (default: half the measured maximum)");
   e2e->add_option("--bootstrap-servers", o.bootstrap_servers,
                   "a real cluster (Apache Kafka) instead of the mock; topics named e2e-PID-*");
+  e2e->add_flag("--codes", o.codes,
+                "duplicate traceability codes on: a code owner answers the gates (SPEC §8.3)");
   e2e->add_flag("--local-kafka", o.local_kafka,
                 "start Apache Kafka on loopback for the run (deploy/kafka/local-kafka.sh)");
   return e2e;

@@ -12,6 +12,28 @@ bool CodeSettles(const ClaimView& claim, const ClaimView::Item& item, absl::stri
          IsValidTraceabilityCode(code);
 }
 
+namespace {
+
+uint64_t Fnv1a(absl::string_view bytes, uint64_t salt) {
+  uint64_t h = 14695981039346656037ull ^ salt;
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+}  // namespace
+
+int32_t CodeOwnerPartition(absl::string_view code, int partitions) {
+  return static_cast<int32_t>(Fnv1a(code, 0) % static_cast<uint64_t>(partitions));
+}
+
+int32_t ClaimOwnerPartition(absl::string_view claim_id, int partitions) {
+  // Salted: claim ids and codes share no structure that should land them together.
+  return static_cast<int32_t>(Fnv1a(claim_id, 0x636c61696dull) % static_cast<uint64_t>(partitions));
+}
+
 const SettledCode* CodeBook::FindSettled(absl::string_view code) const {
   auto it = codes_.find(code);
   return it == codes_.end() ? nullptr : &it->second;

@@ -5,6 +5,7 @@
 #ifndef CLAIMGATE_GATE_CODES_H_
 #define CLAIMGATE_GATE_CODES_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,12 @@ inline bool Remembered(const SettledCode& s, absl::Time t) { return t < s.expire
 // When a code settled by `claim` under `profile` is forgotten (SPEC §8.3: code_retention_years
 // calendar years from its service time, in the profile's zone).
 absl::Time ExpiryOf(const ClaimView& claim, const ledger::Profile& profile);
+
+// Who owns what on the streaming path (docs/duplicate-codes.md): the `code-checks` partition of a
+// code, and of a claim id's record, among `partitions`. FNV-1a, so that every gate and owner agrees
+// whatever its platform or library.
+int32_t CodeOwnerPartition(absl::string_view code, int partitions);
+int32_t ClaimOwnerPartition(absl::string_view claim_id, int partitions);
 
 // The file path's book (`claimgate check` sees every claim of its input, in order): what the
 // decision asks before a claim, what a decided claim settled, what a reversal releases.

@@ -523,4 +523,24 @@ v1::Decision Decide(const v1::Claim& claim, const StatusLookup& status,
   return d;
 }
 
+void ToReversalProto(const v1::Event& event, absl::Span<const std::string> released,
+                     const DecisionContext& ctx, v1::Decision* out) {
+  const v1::ClaimReversed& body = event.claim_reversed();
+  out->Clear();
+  out->set_claim_id(body.claim_id());
+  out->set_outcome(v1::Decision::REVERSED);
+  v1::AuditRecord& audit = *out->mutable_audit();
+  audit.set_claim_id(body.claim_id());
+  audit.set_event_id(event.event_id());
+  audit.set_outcome(v1::Decision::REVERSED);
+  audit.set_ledger_position(ctx.ledger_position);
+  audit.set_gate_version(ctx.gate_version);
+  audit.set_claim_digest(ledger::Sha256Hex(ledger::DeterministicBytes(event)));
+  *audit.mutable_source() = ctx.source;
+  ledger::SetProto(ctx.processing_time, audit.mutable_processing_time());
+  audit.set_mode(ctx.shadow ? v1::AuditRecord::SHADOW : v1::AuditRecord::ENFORCE);
+  audit.set_reversal_reason(body.reason());
+  for (const std::string& code : released) audit.add_released_codes(code);
+}
+
 }  // namespace claimgate::gate

@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "claimgate/v1/decision.pb.h"
 #include "claimgate/v1/events.pb.h"
 #include "claimgate/v1/status.pb.h"
@@ -111,6 +112,11 @@ void ToDecisionProto(const ClaimView& claim, const DecisionResult& result,
 void EncodeDecision(const ClaimView& claim, const DecisionResult& result, std::string* out);
 void EncodeAudit(const ClaimView& claim, const DecisionResult& result, const DecisionContext& ctx,
                  std::string* out);
+
+// A claim_reversed event (SPEC §8.3) that released `released` (the codes the claim settled and
+// still held, in the order settled): its decision line, outcome REVERSED, with its audit record.
+void ToReversalProto(const v1::Event& event, absl::Span<const std::string> released,
+                     const DecisionContext& ctx, v1::Decision* out);
 
 // Decides a structurally valid claim (ledger::ValidateEvent): DecideView + ToDecisionProto. The
 // event's `time` is the submission time SPEC §8.4 compares with; a bare claim has none.

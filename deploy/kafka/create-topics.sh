@@ -31,7 +31,11 @@ create claims-dlq "$CLAIMS_PARTITIONS"
 create person-status "$STATUS_PARTITIONS" --config cleanup.policy=compact
 create institution-status "$STATUS_PARTITIONS" --config cleanup.policy=compact
 create insured-status "$STATUS_PARTITIONS" --config cleanup.policy=compact
+# Duplicate traceability codes (docs/duplicate-codes.md): the owners' stores are rebuilt from code-checks, so
+# it is kept; answers on code-results are read within the round trip that asked.
+create code-checks "$CLAIMS_PARTITIONS" --config retention.ms=-1 --config retention.bytes=-1
+create code-results "$CLAIMS_PARTITIONS" --config retention.ms=86400000
 
 "$KAFKA_TOPICS" --bootstrap-server "$BOOTSTRAP" --describe \
   --topic 'ledger-events|ledger-notices|claims|claim-decisions|claim-audit|claims-dlq|person-status|'\
-'institution-status|insured-status'
+'institution-status|insured-status|code-checks|code-results'

@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "gate/service/audit_topic.h"
+#include "gate/service/code_owner.h"
 #include "gate/service/gate_metrics.h"
 #include "gate/service/http_server.h"
 #include "gate/service/process_metrics.h"
@@ -29,10 +30,12 @@ namespace {
 struct Roles {
   bool ledger = true;
   bool gate = true;
+  bool codes = true;  // the code owner (with a gate, or alone)
 };
 
 Roles RolesOf(const std::string& role) {
-  return {role == "all" || role == "ledger", role == "all" || role == "gate"};
+  return {role == "all" || role == "ledger", role == "all" || role == "gate",
+          role == "all" || role == "gate" || role == "codes"};
 }
 
 // The process's metrics registry, its HTTP endpoint and the readiness it reports.
@@ -42,6 +45,7 @@ struct Observability {
   std::unique_ptr<HttpServer> http;
   std::unique_ptr<ledger::LedgerMetrics> ledger;
   std::unique_ptr<GateMetrics> gate;
+  std::unique_ptr<CodeOwnerMetrics> codes;
   std::unique_ptr<HttpMetrics> http_metrics;
   ledger::ConsumerLag lag;  // of every input topic of the services run
   ProcessMetrics process;
@@ -59,6 +63,7 @@ struct Observability {
       // service starts (a gate that cannot reach its cluster ages from here, not from 1970).
       gate->feed_confirmed.Set(absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
     }
+    if (roles.codes) codes = std::make_unique<CodeOwnerMetrics>(*registry);
     http_metrics = std::make_unique<HttpMetrics>(*registry);
     if (address.empty()) return absl::OkStatus();
     options.log = &log;
@@ -146,7 +151,29 @@ absl::Status PrepareCluster(const ServeOptions& o, const std::atomic<bool>& stop
 struct Services {
   std::unique_ptr<ledger::LedgerService> ledger;
   std::unique_ptr<GateService> gate;
+  std::unique_ptr<CodeOwner> codes;
 };
+
+// The code owner of a process (docs/duplicate-codes.md): in the group `<gate group>-codes`, with
+// the transactional id `<gate transactional id>-codes` and its store under the state directory.
+CodeOwnerOptions OwnerOptions(const ServeOptions& o, const std::atomic<bool>& stop,
+                              std::ostream& log) {
+  CodeOwnerOptions c;
+  c.kafka = o.gate.kafka;
+  c.topics = o.gate.topics;
+  c.group_id = o.gate.group_id + "-codes";
+  c.transactional_id = o.gate.transactional_id + "-codes";
+  c.store.path = o.state_dir.empty() ? o.gate.store.path + "-codes" : o.state_dir + "/codes";
+  c.store.block_cache_bytes = o.gate.store.block_cache_bytes;
+  c.store.write_buffer_bytes = o.gate.store.write_buffer_bytes;
+  c.max_batch = o.gate.max_batch;
+  c.stall_aborts = o.gate.stall_aborts;
+  c.stall_after = o.gate.stall_after;
+  c.retry_backoff_max = o.gate.retry_backoff_max;
+  c.log = &log;
+  c.stop = &stop;
+  return c;
+}
 
 // Starts the services of the configured roles, the ledger first (it replays its events), unless
 // `stop` is set. The error of a service that fails to start, logged and with the service in front.
@@ -183,6 +210,18 @@ absl::Status StartServices(const ServeOptions& o, const ledger::ProfileSet& prof
     services->gate = std::move(*g);
     obs.store = &services->gate->store();
   }
+  if ((o.role == "all" || o.role == "gate" || o.role == "codes") && o.gate.duplicate_codes &&
+      !stop.load()) {
+    CodeOwnerOptions owner_options = OwnerOptions(o, stop, log);
+    owner_options.metrics = obs.codes.get();
+    auto c = CodeOwner::Start(owner_options);
+    if (StoppedDuringStartUp(c.status(), stop)) return absl::OkStatus();
+    if (!c.ok()) {
+      log << "claimgate serve: error: the code owner failed to start: " << c.status() << "\n";
+      return From("code owner start-up", c.status());
+    }
+    services->codes = std::move(*c);
+  }
   return absl::OkStatus();
 }
 
@@ -191,7 +230,7 @@ absl::Status StartServices(const ServeOptions& o, const ledger::ProfileSet& prof
 absl::Status RunServices(const Services& services, Observability& obs,
                          const std::atomic<bool>& stop, std::ostream& log) {
   std::atomic<bool> halt = false;
-  absl::Status ledger_status, gate_status;
+  absl::Status ledger_status, gate_status, codes_status;
   auto stopping = [&] { return stop.load() || halt.load(); };
   std::thread ledger_thread;
   if (services.ledger != nullptr) {
@@ -205,6 +244,20 @@ absl::Status RunServices(const Services& services, Observability& obs,
       }
     });
   }
+  std::thread codes_thread;
+  CodeOwner* codes = services.codes.get();
+  if (codes != nullptr) {
+    codes_thread = std::thread([&] {
+      while (!stopping()) {
+        absl::StatusOr<int> n = codes->RunOnce(200);
+        if (!n.ok()) {
+          codes_status = n.status();
+          halt = true;
+        }
+        if (services.gate == nullptr) obs.ready = !codes->stalled();
+      }
+    });
+  }
   GateService* gate = services.gate.get();
   bool was_ready = false;
   while (gate != nullptr && !stopping()) {
@@ -213,7 +266,7 @@ absl::Status RunServices(const Services& services, Observability& obs,
       gate_status = n.status();
       halt = true;
     }
-    obs.ready = gate->ready();
+    obs.ready = gate->ready() && (codes == nullptr || !codes->stalled());
     if (gate->ready() && !was_ready) {
       log << "claimgate serve: gate ready (" << gate->stats().status_records
           << " status records)\n";
@@ -221,6 +274,14 @@ absl::Status RunServices(const Services& services, Observability& obs,
     }
   }
   if (ledger_thread.joinable()) ledger_thread.join();
+  if (codes_thread.joinable()) codes_thread.join();
+  if (codes != nullptr) {
+    const CodeOwnerStats& st = codes->stats();
+    log << "claimgate serve: code owner stopped: " << st.requests << " requests, " << st.found
+        << " duplicates found, " << st.settled << " codes settled, " << st.released
+        << " released, " << st.reversals << " reversals, " << st.unreadable << " unreadable, "
+        << st.transactions << " transactions, " << st.aborted << " aborted\n";
+  }
   if (gate != nullptr) {
     const GateServiceStats& st = gate->stats();
     log << "claimgate serve: gate stopped: " << st.decided << " decided, " << st.dead_lettered
@@ -233,8 +294,11 @@ absl::Status RunServices(const Services& services, Observability& obs,
     log << "claimgate serve: error: the ledger service failed: " << ledger_status << "\n";
   if (!gate_status.ok())
     log << "claimgate serve: error: the gate service failed: " << gate_status << "\n";
+  if (!codes_status.ok())
+    log << "claimgate serve: error: the code owner failed: " << codes_status << "\n";
   if (!ledger_status.ok()) return From("ledger service", ledger_status);
-  return From("gate service", gate_status);
+  if (!gate_status.ok()) return From("gate service", gate_status);
+  return From("code owner", codes_status);
 }
 
 }  // namespace
@@ -254,11 +318,12 @@ absl::Status RunServe(const ServeOptions& o, const ledger::ProfileSet& profiles,
   if (absl::Status s = StartServices(o, profiles, stop, &clock, obs, &services, log); !s.ok())
     return s;
   if (stop.load()) return absl::OkStatus();
-  if (services.gate == nullptr && services.ledger == nullptr) {
+  if (services.gate == nullptr && services.ledger == nullptr && services.codes == nullptr) {
     return absl::InvalidArgumentError(
-        absl::StrCat("unknown role '", o.role, "' (all, ledger, gate)"));
+        absl::StrCat("unknown role '", o.role, "' (all, ledger, gate, codes)"));
   }
-  obs.ready = services.gate == nullptr;  // a ledger alone is ready once it has replayed
+  // A ledger alone is ready once it has replayed; a code owner alone while it is not stalled.
+  obs.ready = services.gate == nullptr;
   return RunServices(services, obs, stop, log);
 }
 
@@ -400,15 +465,32 @@ absl::Status DecideDemoClaims(const DemoOptions& d, ServeOptions o,
   SystemClock clock;
   auto gate = GateService::Start(o.gate, &profiles, &clock);
   if (!gate.ok()) return gate.status();
+  // The code owner beside it, on a thread of its own: the gate waits for its answers.
+  std::ostringstream owner_log;
+  auto owner = CodeOwner::Start(OwnerOptions(o, stop, owner_log));
+  if (!owner.ok()) return owner.status();
+  std::atomic<bool> owner_stop = false;
+  absl::Status owner_status;
+  std::thread owner_thread([&] {
+    while (!owner_stop.load() && owner_status.ok()) {
+      absl::StatusOr<int> n = (*owner)->RunOnce(200);
+      if (!n.ok()) owner_status = n.status();
+    }
+  });
   obs.store = &(*gate)->store();
   absl::StatusOr<double> seconds = RunDemoGate(d, claims, **gate, obs, stop, out);
+  owner_stop = true;
+  owner_thread.join();
+  if (!owner_status.ok()) return owner_status;
   if (!seconds.ok()) return seconds.status();
   const GateServiceStats& s = (*gate)->stats();
   PrintGateSummary(s, *seconds, out);
   const bool complete = s.decided + s.dead_lettered >= claims;
   obs.store = nullptr;  // no status query may reach the store from here on (the endpoint stays)
   gate->reset();
+  owner->reset();
   std::filesystem::remove_all(state);
+  std::filesystem::remove_all(state + "-codes");
   if (!complete)
     return absl::DeadlineExceededError("the demo's claims were not all decided in time");
   return absl::OkStatus();

@@ -71,7 +71,7 @@ Command AddServeCommand(CLI::App& app) {
   ServeFlags& f = *flags;
   CLI::App* serve = app.add_subcommand("serve", "run the ledger and/or gate services on Kafka");
   serve->add_option("--bootstrap-servers", f.bootstrap, "HOST:PORT[,...]")->required();
-  serve->add_option("--role", f.options.role, "all, ledger or gate")
+  serve->add_option("--role", f.options.role, "all, ledger, gate (with its code owner) or codes")
       ->check(CLI::IsMember({"all", "ledger", "gate"}))
       ->capture_default_str();
   serve

@@ -247,6 +247,7 @@ absl::Status ReadTopicsAndSettings(const YAML::Node& root, ServeOptions* o) {
   o->gate.shadow = mode == "shadow";
   const YAML::Node g = root["gate"];
   int64_t staleness = absl::ToInt64Seconds(o->gate.staleness_bound);
+  int64_t owner_timeout = absl::ToInt64Seconds(o->gate.owner_timeout);
   for (absl::Status s : {Read(g, "gate", "group_id", &o->gate.group_id),
                          Read(g, "gate", "transactional_id", &o->gate.transactional_id),
                          Read(g, "gate", "staleness_seconds", &staleness),
@@ -256,9 +257,14 @@ absl::Status ReadTopicsAndSettings(const YAML::Node& root, ServeOptions* o) {
                          ReadBytes(g, "gate", "write_buffer_bytes",
                                    &o->gate.store.write_buffer_bytes),
                          Read(g, "gate", "max_batch", &o->gate.max_batch),
-                         Read(g, "gate", "max_claim_bytes", &o->gate.max_claim_bytes)}) {
+                         Read(g, "gate", "max_claim_bytes", &o->gate.max_claim_bytes),
+                         Read(g, "gate", "duplicate_codes", &o->gate.duplicate_codes),
+                         Read(g, "gate", "owner_timeout_seconds", &owner_timeout)}) {
     if (!s.ok()) return s;
   }
+  if (owner_timeout < 1 || owner_timeout > 3600)
+    return absl::InvalidArgumentError("config key 'gate.owner_timeout_seconds': 1 to 3600");
+  o->gate.owner_timeout = absl::Seconds(owner_timeout);
   o->gate.staleness_bound = absl::Seconds(staleness);  // its range: ValidateServeOptions
   const YAML::Node l = root["ledger"];
   for (absl::Status s : {Read(l, "ledger", "group_id", &o->ledger.group_id),
@@ -293,7 +299,7 @@ absl::Status LoadServeConfig(const std::string& path, ServeOptions* o) {
           KnownKeys(root["gate"], "gate",
                     {"group_id", "transactional_id", "staleness_seconds", "hot_tier_bytes",
                      "block_cache_bytes", "write_buffer_bytes", "max_batch",
-                     "max_claim_bytes"}),
+                     "max_claim_bytes", "duplicate_codes", "owner_timeout_seconds"}),
           KnownKeys(root["ledger"], "ledger", {"group_id", "transactional_id", "max_batch"}),
           ReadKafkaProperties(root["kafka"], o), ReadTopicsAndSettings(root, o)}) {
       if (!st.ok()) {

@@ -19,7 +19,9 @@
 namespace claimgate::gate {
 
 struct ServeOptions {
-  std::string role = "all";  // all | ledger | gate
+  ServeOptions() { gate.duplicate_codes = true; }
+  // all: ledger, gate and code owner; ledger; gate: gate and code owner; codes: code owner only.
+  std::string role = "all";
   bool create_topics = true;
   int claims_partitions = 3;
   int status_partitions = 3;
@@ -46,10 +48,12 @@ struct ServeOptions {
 //   kafka:    {<librdkafka property>: <value>, ...}   passed through verbatim (SASL, TLS, ...)
 //             except those the runtime owns (transactional.id, group.id, isolation.level, ...)
 //   topics:   {ledger_events, claims, person_status, institution_status, insured_status,
-//              decisions, audit, notices, dlq}    the keys of kafka::TopicTable()
+//              decisions, audit, notices, dlq, code_checks, code_results}
+//                                               the keys of kafka::TopicTable()
 //   profile, mode (enforce|shadow), create_topics, claims_partitions, status_partitions
 //   gate:     {group_id, transactional_id, staleness_seconds, hot_tier_bytes, block_cache_bytes,
-//              write_buffer_bytes, max_batch, max_claim_bytes}
+//              write_buffer_bytes, max_batch, max_claim_bytes, duplicate_codes,
+//              owner_timeout_seconds}
 //   ledger:   {group_id, transactional_id, max_batch}
 //   http:     {token_file, token, tls_cert_file, tls_key_file, client_ca_file, max_connections,
 //              workers, idle_timeout_seconds, read_timeout_seconds, write_timeout_seconds,

@@ -37,25 +37,11 @@ void WriteRefusal(std::ostream& err, const std::string& event_id, v1::LedgerErro
 
 absl::StatusOr<bool> Reverse(const v1::Event& event, const DecisionContext& ctx,
                              ClaimCodeBook& book, v1::Decision* out) {
-  const v1::ClaimReversed& body = event.claim_reversed();
-  absl::StatusOr<std::optional<std::vector<std::string>>> released = book.Reverse(body.claim_id());
+  absl::StatusOr<std::optional<std::vector<std::string>>> released =
+      book.Reverse(event.claim_reversed().claim_id());
   if (!released.ok()) return released.status();
   if (!released->has_value()) return false;
-  out->Clear();
-  out->set_claim_id(body.claim_id());
-  out->set_outcome(v1::Decision::REVERSED);
-  v1::AuditRecord& audit = *out->mutable_audit();
-  audit.set_claim_id(body.claim_id());
-  audit.set_event_id(event.event_id());
-  audit.set_outcome(v1::Decision::REVERSED);
-  audit.set_ledger_position(ctx.ledger_position);
-  audit.set_gate_version(ctx.gate_version);
-  audit.set_claim_digest(ledger::Sha256Hex(ledger::DeterministicBytes(event)));
-  *audit.mutable_source() = ctx.source;
-  ledger::SetProto(ctx.processing_time, audit.mutable_processing_time());
-  audit.set_mode(ctx.shadow ? v1::AuditRecord::SHADOW : v1::AuditRecord::ENFORCE);
-  audit.set_reversal_reason(body.reason());
-  for (std::string& code : **released) audit.add_released_codes(std::move(code));
+  ToReversalProto(event, **released, ctx, out);
   return true;
 }
 

@@ -86,7 +86,13 @@ GateMetrics::GateMetrics(prometheus::Registry& registry)
                          .Name("claimgate_status_records_applied_total")
                          .Help("Status records applied to the gate's store")
                          .Register(registry)
-                         .Add({})) {
+                         .Add({})),
+      owner_wait(prometheus::BuildHistogram()
+                     .Name("claimgate_code_owner_wait_seconds")
+                     .Help("Seconds a batch of claims waited for the code owners' answers "
+                           "(batches with traceability codes or reversals to ask about)")
+                     .Register(registry)
+                     .Add({}, kLagBuckets)) {
   for (int i = 0; i < v1::Decision::Outcome_descriptor()->value_count(); ++i) {
     const auto* v = v1::Decision::Outcome_descriptor()->value(i);
     if (v->number() != 0) decisions.Add({{"outcome", v->name()}});
@@ -95,7 +101,7 @@ GateMetrics::GateMetrics(prometheus::Registry& registry)
     const auto* v = v1::ReasonCode_descriptor()->value(i);
     if (v->number() != 0) reasons.Add({{"reason", v->name()}});
   }
-  for (const char* error : {kMalformed, kClaimTooLarge, kOutputTooLarge})
+  for (const char* error : {kMalformed, kClaimTooLarge, kOutputTooLarge, kUnknownClaim})
     dead_letters.Add({{"reason", error}});
   for (const char* result : {"hit", "miss"}) hot_tier_lookups.Add({{"result", result}});
 }
@@ -115,6 +121,27 @@ HttpMetrics::HttpMetrics(prometheus::Registry& registry)
   for (const HttpDrop drop : kHttpDrops) dropped.Add({{"reason", HttpDropName(drop)}});
   for (const char* code : {"200", "400", "401", "404", "429", "503"})
     status_requests.Add({{"code", code}});
+}
+
+CodeOwnerMetrics::CodeOwnerMetrics(prometheus::Registry& registry)
+    : requests(prometheus::BuildCounter()
+                   .Name("claimgate_code_requests_total")
+                   .Help("Requests the code owner applied and committed, by kind (CHECK, RELEASE, "
+                         "CLAIM, REVERSE, UNREADABLE)")
+                   .Register(registry)),
+      duplicates(prometheus::BuildCounter()
+                     .Name("claimgate_code_duplicates_found_total")
+                     .Help("Traceability-code checks answered with another claim that settled "
+                           "the code (SPEC §8.3)")
+                     .Register(registry)
+                     .Add({})),
+      settled(prometheus::BuildCounter()
+                  .Name("claimgate_codes_settled_total")
+                  .Help("Traceability codes the code owner settled for a paid claim")
+                  .Register(registry)
+                  .Add({})) {
+  for (const char* kind : {"CHECK", "RELEASE", "CLAIM", "REVERSE", "UNREADABLE"})
+    requests.Add({{"kind", kind}});
 }
 
 }  // namespace claimgate::gate

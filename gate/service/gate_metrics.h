@@ -16,6 +16,8 @@ namespace claimgate::gate {
 inline constexpr char kMalformed[] = "MALFORMED";
 inline constexpr char kClaimTooLarge[] = "CLAIM_TOO_LARGE";
 inline constexpr char kOutputTooLarge[] = "OUTPUT_TOO_LARGE";
+// A claim_reversed of a claim never decided, or reversed before (SPEC §8.3).
+inline constexpr char kUnknownClaim[] = "UNKNOWN_CLAIM";
 
 // Every label value a gate can give its counters (outcomes, reason codes, dead-letter errors,
 // hot-tier results) exists at 0 from start-up, so that increase() sees the first event.
@@ -39,6 +41,16 @@ struct GateMetrics {
   prometheus::Counter& aborted;
   prometheus::Counter& stalls;  // episodes of batches aborting without progress (GateService)
   prometheus::Counter& status_records;
+  prometheus::Histogram& owner_wait;  // seconds a batch waited for the code owners' answers
+};
+
+// The code owner's (code_owner.h), in processes that run one.
+struct CodeOwnerMetrics {
+  explicit CodeOwnerMetrics(prometheus::Registry& registry);
+
+  prometheus::Family<prometheus::Counter>& requests;  // {kind}: requests applied, once committed
+  prometheus::Counter& duplicates;                    // checks answered with another claim
+  prometheus::Counter& settled;                       // codes settled
 };
 
 // The operations endpoint's (http_server.h); every process that serves HTTP has them.

@@ -2,12 +2,14 @@
 #include "gate/service/gate_service.h"
 
 #include <chrono>
+#include <set>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gate/service/kafka_output_tail.h"
+#include "ledger/calendar.h"
 #include "ledger/codec.h"
 #include "ledger/digest.h"
 #include "ledger/strict_json.h"
@@ -46,6 +48,21 @@ struct GateService::Batch {
   std::vector<PendingDecision> decisions;
   GateServiceStats delta;  // merged once the transaction commits
   absl::Time now;
+  // Duplicate codes: what each claim asked the code owners (by claim index; empty when nothing
+  // was asked), the requests of the ask transaction and their answers by request number.
+  struct Asked {
+    std::vector<std::pair<std::string, int32_t>> checks;  // code, request number
+    bool settles = false;  // the owners were told to settle the codes for the claim
+    int32_t reverse = -1;  // a reversal's request number
+  };
+  std::vector<Asked> asked;
+  std::vector<v1::CodeRequest> requests;
+  std::map<int32_t, v1::CodeAnswer> answers;
+  std::string attempt;
+  absl::flat_hash_set<std::string> claim_ids;  // the batch's claims (while planning)
+  // Claims decided in this batch -> the codes they settled: a reversal later in the batch
+  // releases them without asking.
+  absl::flat_hash_map<std::string, std::vector<std::string>> decided;
   std::string decision, audit, converted;  // scratch
 
   // The headers every output of claim `index` carries: where it came from, and its batch's start.
@@ -54,6 +71,23 @@ struct GateService::Batch {
     return {{"source", absl::StrCat(m.topic_name(), "/", m.partition(), "@", m.offset())},
             {"batch_start", absl::StrCat(start.at(m.partition()))}};
   }
+};
+
+// The owners' answers for one claim: the claims that settled its codes before.
+class GateService::Answers final : public CodeLookup {
+ public:
+  void Clear() { codes_.clear(); }
+  void Set(const std::string& code, const v1::CodeAnswer::Settler& s) {
+    codes_[code] = SettledCode{s.claim_id(), s.institution_id(), ledger::FromProto(s.service_time()),
+                               ledger::FromProto(s.expires())};
+  }
+  const SettledCode* FindSettled(absl::string_view code) const override {
+    const auto it = codes_.find(code);
+    return it == codes_.end() ? nullptr : &it->second;
+  }
+
+ private:
+  absl::flat_hash_map<std::string, SettledCode> codes_;
 };
 
 void GateService::Rebalancer::rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
@@ -93,6 +127,7 @@ GateService::~GateService() {
   }
   claims_lag_.reset();
   status_lag_.reset();
+  if (results_consumer_ != nullptr) results_consumer_->close();
   if (claims_consumer_ != nullptr) claims_consumer_->close();
   if (status_consumer_ != nullptr) status_consumer_->close();
 }
@@ -128,6 +163,19 @@ absl::StatusOr<std::unique_ptr<GateService>> GateService::Start(const GateServic
   g->batch_ = std::make_unique<Batch>();
   if (absl::Status s = g->StartStatusFeed(); !s.ok()) return s;
   if (absl::Status s = g->StartRecovery(); !s.ok()) return s;
+
+  g->answers_ = std::make_unique<Answers>();
+  if (options.duplicate_codes) {
+    absl::StatusOr<int> n = kafka::PartitionCount(g->loop_->producer().raw(),
+                                                  options.topics.code_checks);
+    if (!n.ok()) return n.status();
+    g->code_checks_partitions_ = *n;
+    auto results = kafka::MakeConsumer(options.kafka, "");
+    if (!results.ok()) return results.status();
+    g->results_consumer_ = std::move(*results);
+    g->attempt_prefix_ =
+        absl::StrCat(options.transactional_id, "/", absl::ToUnixNanos(absl::Now()));
+  }
 
   g->rebalancer_ = std::make_unique<Rebalancer>(g.get());
   auto claims_consumer = kafka::MakeConsumer(options.kafka, options.group_id, g->rebalancer_.get());
@@ -310,7 +358,9 @@ absl::Status GateService::ConsumerError(const RdKafka::Message& m, absl::string_
 absl::Status GateService::StartRecovery() {
   const kafka::Topics& t = options_.topics;
   std::map<std::string, int> counts;
-  for (const std::string& topic : {t.decisions, t.audit, t.dlq}) {
+  std::vector<std::string> outputs = {t.decisions, t.audit, t.dlq};
+  if (options_.duplicate_codes) outputs.push_back(t.code_results);
+  for (const std::string& topic : outputs) {
     absl::StatusOr<int> n = kafka::PartitionCount(loop_->producer().raw(), topic);
     if (!n.ok()) return n.status();
     counts[topic] = *n;
@@ -491,38 +541,64 @@ absl::Status GateService::DeadLetter(size_t index, absl::string_view error,
   return absl::OkStatus();
 }
 
+absl::StatusOr<absl::string_view> GateService::ClaimBytes(size_t index, const Batch& b,
+                                                          std::string* scratch) {
+  const RdKafka::Message& m = *b.claims[index];
+  const absl::string_view bytes(static_cast<const char*>(m.payload()), m.len());
+  if (static_cast<int64_t>(bytes.size()) > options_.max_claim_bytes) {
+    return absl::OutOfRangeError(absl::StrCat("a claim of ", bytes.size(),
+                                              " bytes; gate.max_claim_bytes is ",
+                                              options_.max_claim_bytes));
+  }
+  if (options_.input_format != kafka::Format::kJson) return bytes;
+  v1::Event e;
+  if (absl::Status s = ledger::ParseEventJson(bytes, &e); !s.ok()) return s;
+  *scratch = e.SerializeAsString();
+  return absl::string_view(*scratch);
+}
+
 absl::Status GateService::DecideClaim(size_t index, Batch* b) {
   const RdKafka::Message& m = *b->claims[index];
   const int32_t partition = m.partition();
-  absl::string_view bytes(static_cast<const char*>(m.payload()), m.len());
-  if (static_cast<int64_t>(bytes.size()) > options_.max_claim_bytes) {
-    return DeadLetter(index, kClaimTooLarge,
-                      absl::StrCat("a claim of ", bytes.size(), " bytes; gate.max_claim_bytes is ",
-                                   options_.max_claim_bytes),
-                      b);
-  }
-  absl::Status decided;
-  if (options_.input_format == kafka::Format::kJson) {
-    v1::Event e;
-    decided = ledger::ParseEventJson(bytes, &e);
-    if (decided.ok()) {
-      b->converted = e.SerializeAsString();
-      bytes = b->converted;
-    }
-  }
+  absl::StatusOr<absl::string_view> bytes = ClaimBytes(index, *b, &b->converted);
+  if (absl::IsOutOfRange(bytes.status()))
+    return DeadLetter(index, kClaimTooLarge, bytes.status().message(), b);
+  absl::Status decided = bytes.status();
   decider_->context().source.set_partition(partition);
   decider_->context().source.set_offset(m.offset());
   if (decided.ok()) {
+    if (options_.duplicate_codes) {
+      SetAnswers(index, *b);
+      decider_->context().codes = answers_.get();
+    }
     const auto d0 = std::chrono::steady_clock::now();
-    decided = decider_->Decide(bytes, *store_, ledger_position_, b->now, &b->decision, &b->audit);
+    decided = decider_->Decide(*bytes, *store_, ledger_position_, b->now, &b->decision, &b->audit);
     if (options_.metrics != nullptr) {
       options_.metrics->decision_duration.Observe(
           std::chrono::duration<double>(std::chrono::steady_clock::now() - d0).count());
     }
   }
-  if (absl::IsInvalidArgument(decided)) return DeadLetter(index, kMalformed, decided.message(), b);
+  if (absl::IsInvalidArgument(decided)) {
+    // Not a claim: with duplicate codes, a claim_reversed event is the other body `claims` carries.
+    v1::Event e;
+    if (options_.duplicate_codes && bytes.ok() &&
+        e.ParseFromArray(bytes->data(), static_cast<int>(bytes->size())) &&
+        e.has_claim_reversed() && ledger::ValidateEvent(e).ok()) {
+      return ReverseClaim(index, e, b);
+    }
+    return DeadLetter(index, kMalformed, decided.message(), b);
+  }
   if (!decided.ok()) return decided;  // the store could not be read: give the batch back
-  std::string claim_id(decider_->last_claim().claim_id);
+  absl::StatusOr<bool> emitted = EmitDecision(index, std::string(decider_->last_claim().claim_id), b);
+  if (!emitted.ok() || !*emitted) return emitted.status();
+  const DecisionResult& result = decider_->last_result();
+  CountDecision(result.outcome, result.reasons, &b->delta.outcomes, &b->delta.reasons);
+  return RecordClaim(index, b);
+}
+
+absl::StatusOr<bool> GateService::EmitDecision(size_t index, std::string claim_id, Batch* b) {
+  const RdKafka::Message& m = *b->claims[index];
+  const int32_t partition = m.partition();
   ChainHead& chain = chains_[partition];
   const ChainHead before = chain;
   ChainEncodedAudit(&b->audit, &chain);
@@ -540,7 +616,8 @@ absl::Status GateService::DecideClaim(size_t index, Batch* b) {
                                         static_cast<int64_t>(index));
   if (absl::IsResourceExhausted(s)) {
     chain = before;  // nothing was written: the chain goes on from the record before
-    return DeadLetter(index, kOutputTooLarge, s.message(), b);
+    if (absl::Status d = DeadLetter(index, kOutputTooLarge, s.message(), b); !d.ok()) return d;
+    return false;
   }
   if (!s.ok()) return s;
   const Written* written = written_.Find(partition, m.offset());
@@ -548,8 +625,219 @@ absl::Status GateService::DecideClaim(size_t index, Batch* b) {
   if (written == nullptr || !written->decision)
     b->decisions.push_back({index, std::move(claim_id), b->decision, b->SourceHeaders(index)});
   ++b->delta.decided;
+  return true;
+}
+
+absl::Status GateService::Request(v1::CodeRequest& r, Batch* b) {
+  const bool by_code =
+      r.kind() == v1::CodeRequest::CHECK || r.kind() == v1::CodeRequest::RELEASE;
+  const std::string& key = by_code ? r.code() : r.claim_id();
+  const int32_t partition = by_code ? CodeOwnerPartition(key, code_checks_partitions_)
+                                    : ClaimOwnerPartition(key, code_checks_partitions_);
+  absl::Status s = b->producer->Produce(options_.topics.code_checks, key, r.SerializeAsString(), {},
+                                        partition);
+  if (s.ok()) ++b->delta.owner_requests;
+  return s;
+}
+
+absl::Status GateService::PlanRequests(size_t index, Batch* b) {
+  std::string scratch;
+  absl::StatusOr<absl::string_view> bytes = ClaimBytes(index, *b, &scratch);
+  if (!bytes.ok()) return absl::OkStatus();  // dead-lettered when decided
+  const int32_t reply = outputs_.For(options_.topics.code_results, b->claims[index]->partition());
+  Batch::Asked& asked = b->asked[index];
+  if (!ParseClaimEvent(*bytes, &plan_view_).ok()) {
+    v1::Event e;
+    if (!e.ParseFromArray(bytes->data(), static_cast<int>(bytes->size())) ||
+        !e.has_claim_reversed() || !ledger::ValidateEvent(e).ok()) {
+      return absl::OkStatus();
+    }
+    // A claim decided earlier in this batch is reversed without asking (ReverseClaim).
+    if (b->claim_ids.contains(e.claim_reversed().claim_id())) return absl::OkStatus();
+    v1::CodeRequest& r = b->requests.emplace_back();
+    r.set_kind(v1::CodeRequest::REVERSE);
+    r.set_claim_id(e.claim_reversed().claim_id());
+    r.set_reply_partition(reply);
+    asked.reverse = static_cast<int32_t>(b->requests.size() - 1);
+    return absl::OkStatus();
+  }
+  b->claim_ids.emplace(plan_view_.claim_id);
+  if (plan_view_.kind != v1::Claim::SETTLEMENT) return absl::OkStatus();
+  // The decision without the owners' answers says whether the claim has codes to check and
+  // whether it is paid (then its codes are settled by it); nothing changes the status store
+  // before the batch is decided for good.
+  if (absl::Status s = store_->Resolve(plan_view_); !s.ok()) return s;
+  DecisionContext& ctx = decider_->context();
+  answers_->Clear();
+  ctx.codes = answers_.get();
+  ctx.ledger_position = ledger_position_;
+  ctx.processing_time = b->now;
+  DecideView(plan_view_, *store_, ctx, &plan_result_);
+  if (!plan_result_.codes_checked || plan_result_.profile == nullptr) return absl::OkStatus();
+  const ledger::Profile& profile = *plan_result_.profile;
+  asked.settles = plan_result_.outcome == v1::Decision::ACCEPT ||
+                  plan_result_.outcome == v1::Decision::FLAG;
+  const absl::Time expires = ExpiryOf(plan_view_, profile);
+  absl::flat_hash_set<absl::string_view> seen;
+  for (const ClaimView::Item& item : plan_view_.items) {
+    for (absl::string_view code : item.traceability_codes) {
+      if (!CodeSettles(plan_view_, item, code, profile) || !seen.insert(code).second) continue;
+      v1::CodeRequest& r = b->requests.emplace_back();
+      r.set_kind(v1::CodeRequest::CHECK);
+      r.set_claim_id(std::string(plan_view_.claim_id));
+      r.set_code(std::string(code));
+      r.set_institution_id(std::string(plan_view_.institution_id));
+      ledger::SetProto(plan_view_.service_time, r.mutable_service_time());
+      ledger::SetProto(expires, r.mutable_expires());
+      r.set_settles(asked.settles);
+      r.set_reply_partition(reply);
+      asked.checks.emplace_back(std::string(code), static_cast<int32_t>(b->requests.size() - 1));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status GateService::AskOwners(Batch* b) {
+  b->asked.assign(b->claims.size(), Batch::Asked());
+  for (size_t i = 0; i < b->claims.size(); ++i) {
+    if (absl::Status s = PlanRequests(i, b); !s.ok()) return s;
+  }
+  if (b->requests.empty()) return absl::OkStatus();
+  b->attempt = absl::StrCat(attempt_prefix_, "/", ++attempts_);
+  // Read the answers from where each reply partition ends now, before the requests commit: every
+  // answer to them comes later.
+  std::set<int32_t> replies;
+  for (const v1::CodeRequest& r : b->requests) replies.insert(r.reply_partition());
+  std::vector<RdKafka::TopicPartition*> assignment;
+  absl::Status s;
+  for (int32_t p : replies) {
+    int64_t low = 0, high = 0;
+    s = kafka::QueryWatermarks(b->producer->raw(), options_.topics.code_results, p, &low, &high,
+                               10000);
+    if (!s.ok()) break;
+    assignment.push_back(RdKafka::TopicPartition::create(options_.topics.code_results, p, high));
+  }
+  if (s.ok()) {
+    const RdKafka::ErrorCode err = results_consumer_->assign(assignment);
+    if (err != RdKafka::ERR_NO_ERROR) s = kafka::ToStatus(err, "reading code-results");
+  }
+  RdKafka::TopicPartition::destroy(assignment);
+  if (!s.ok()) return s;
+  for (v1::CodeRequest& r : b->requests) {
+    r.set_attempt(b->attempt);
+    r.set_seq(static_cast<int32_t>(&r - b->requests.data()));
+    if (absl::Status p = Request(r, b); !p.ok()) return p;
+  }
+  // The requests commit on their own (the claims offsets stay where they are): the owners see
+  // them only then. The batch's outputs go in the next transaction.
+  if (absl::Status c = b->producer->Commit({}, claims_consumer_.get()); !c.ok()) return c;
+  if (absl::Status c = b->producer->Begin(); !c.ok()) return c;
+  return AwaitAnswers(b);
+}
+
+absl::Status GateService::AwaitAnswers(Batch* b) {
+  // Real time: the wait is for the network and the owners, not for the service's clock.
+  const absl::Time asked = absl::Now();
+  const absl::Time deadline = asked + options_.owner_timeout;
+  const size_t expected = b->requests.size();
+  while (b->answers.size() < expected) {
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) {
+      return absl::UnavailableError(absl::StrCat(
+          "the code owners answered ", b->answers.size(), " of ", expected, " requests within ",
+          absl::FormatDuration(options_.owner_timeout), " (is a `serve --role codes` or `gate` "
+          "running in group ", options_.group_id, "-codes?)"));
+    }
+    std::unique_ptr<RdKafka::Message> m(results_consumer_->consume(
+        static_cast<int>(std::min<int64_t>(100, absl::ToInt64Milliseconds(left) + 1))));
+    if (m->err() != RdKafka::ERR_NO_ERROR) continue;
+    v1::CodeAnswer a;
+    if (!a.ParseFromArray(m->payload(), static_cast<int>(m->len())) ||
+        a.attempt() != b->attempt || a.seq() < 0 || a.seq() >= static_cast<int32_t>(expected)) {
+      continue;  // an answer to an earlier attempt, or to another gate on this partition
+    }
+    b->answers.emplace(a.seq(), std::move(a));
+  }
+  ++b->delta.owner_rounds;
+  if (options_.metrics != nullptr)
+    options_.metrics->owner_wait.Observe(absl::ToDoubleSeconds(absl::Now() - asked));
+  return absl::OkStatus();
+}
+
+void GateService::SetAnswers(size_t index, const Batch& b) {
+  answers_->Clear();
+  if (index >= b.asked.size()) return;
+  for (const auto& [code, seq] : b.asked[index].checks) {
+    const auto it = b.answers.find(seq);
+    if (it != b.answers.end() && it->second.has_first()) answers_->Set(code, it->second.first());
+  }
+}
+
+absl::Status GateService::RecordClaim(size_t index, Batch* b) {
+  if (!options_.duplicate_codes) return absl::OkStatus();
+  const ClaimView& claim = decider_->last_claim();
   const DecisionResult& result = decider_->last_result();
-  CountDecision(result.outcome, result.reasons, &b->delta.outcomes, &b->delta.reasons);
+  v1::CodeRequest record;
+  record.set_kind(v1::CodeRequest::CLAIM);
+  record.set_claim_id(std::string(claim.claim_id));
+  record.set_reply_partition(-1);
+  std::vector<std::string>& settled = b->decided[claim.claim_id];
+  settled.clear();
+  for (absl::string_view code : result.settled_codes) settled.emplace_back(code);
+  for (const std::string& code : settled) record.add_codes(code);
+  if (absl::Status s = Request(record, b); !s.ok()) return s;
+  // Told to settle its codes, the claim was rejected after all (a duplicate under
+  // duplicate_code_action REJECT): it settles nothing.
+  const bool paid =
+      result.outcome == v1::Decision::ACCEPT || result.outcome == v1::Decision::FLAG;
+  if (index >= b->asked.size() || !b->asked[index].settles || paid) return absl::OkStatus();
+  for (const auto& [code, seq] : b->asked[index].checks) {
+    v1::CodeRequest release;
+    release.set_kind(v1::CodeRequest::RELEASE);
+    release.set_claim_id(std::string(claim.claim_id));
+    release.set_code(code);
+    release.set_reply_partition(-1);
+    if (absl::Status s = Request(release, b); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status GateService::ReverseClaim(size_t index, const v1::Event& event, Batch* b) {
+  const std::string& id = event.claim_reversed().claim_id();
+  std::vector<std::string> released;
+  bool known = false;
+  if (auto it = b->decided.find(id); it != b->decided.end()) {
+    // Decided in this batch: its record was requested in this transaction; take it back.
+    known = true;
+    released = std::move(it->second);
+    b->decided.erase(it);
+    v1::CodeRequest take;
+    take.set_kind(v1::CodeRequest::REVERSE);
+    take.set_claim_id(id);
+    take.set_reply_partition(-1);
+    if (absl::Status s = Request(take, b); !s.ok()) return s;
+  } else if (index < b->asked.size() && b->asked[index].reverse >= 0) {
+    const auto a = b->answers.find(b->asked[index].reverse);
+    if (a != b->answers.end() && a->second.known()) {
+      known = true;
+      released.assign(a->second.released().begin(), a->second.released().end());
+    }
+  }
+  if (!known) {
+    return DeadLetter(index, kUnknownClaim,
+                      absl::StrCat("claim_reversed: the claim is unknown or reversed before"), b);
+  }
+  DecisionContext& ctx = decider_->context();
+  ctx.ledger_position = ledger_position_;
+  ctx.processing_time = b->now;
+  v1::Decision d;
+  ToReversalProto(event, released, ctx, &d);
+  d.audit().SerializeToString(&b->audit);
+  d.clear_audit();
+  d.SerializeToString(&b->decision);
+  absl::StatusOr<bool> emitted = EmitDecision(index, id, b);
+  if (!emitted.ok() || !*emitted) return emitted.status();
+  CountDecision(v1::Decision::REVERSED, d.reasons(), &b->delta.outcomes, &b->delta.reasons);
   return absl::OkStatus();
 }
 
@@ -651,6 +939,8 @@ absl::Status GateService::Committed() {
   stats_.dead_lettered += delta.dead_lettered;
   stats_.skipped += delta.skipped;
   stats_.repaired += delta.repaired;
+  stats_.owner_requests += delta.owner_requests;
+  stats_.owner_rounds += delta.owner_rounds;
   for (const auto& [k, n] : delta.outcomes) stats_.outcomes[k] += n;
   for (const auto& [k, n] : delta.reasons) stats_.reasons[k] += n;
   for (const auto& [k, n] : delta.dead_letters) stats_.dead_letters[k] += n;
@@ -695,7 +985,8 @@ absl::Status GateService::Process(kafka::TransactionalProducer& producer,
   b.producer = &producer;
   b.now = clock_->Now();
   decider_->context().status_stale = b.now - last_caught_up_ > options_.staleness_bound;
-  absl::Status s = Transact(&b);
+  absl::Status s = options_.duplicate_codes ? AskOwners(&b) : absl::OkStatus();
+  if (s.ok()) s = Transact(&b);
   *next = b.next;
   return s;
 }

@@ -30,9 +30,12 @@
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "claimgate/v1/codes.pb.h"
 #include "gate/audit/audit_chain.h"
 #include "gate/binary_decider.h"
 #include "gate/clock.h"
@@ -68,6 +71,13 @@ struct GateServiceOptions {
   absl::Duration stall_after = absl::Seconds(60);
   // Wait before retrying an aborted batch: 50 ms, doubling with each abort in a row, at most this.
   absl::Duration retry_backoff_max = absl::Seconds(5);
+  // Duplicate traceability codes (SPEC §8.3, docs/duplicate-codes.md): a batch with SETTLEMENT
+  // claims presenting codes, or with claim_reversed events, first asks the code owners (a
+  // transaction of requests on `code-checks`), waits for their answers on `code-results`, then
+  // decides. false: claims are decided without the check and claim_reversed is dead-lettered.
+  bool duplicate_codes = false;
+  // How long a batch waits for the owners' answers before it is given back and retried.
+  absl::Duration owner_timeout = absl::Seconds(30);
   // Benchmarks: record, for each decided claim, claim produced (message timestamp) -> transaction
   // committed, in stats().latencies_ms.
   bool record_latency = false;
@@ -97,6 +107,8 @@ struct GateServiceStats {
   int64_t producers_replaced = 0;  // transactional producers replaced during a stall
   int64_t skipped = 0;   // claims re-read after a restart or an abort whose outputs were all there
   int64_t repaired = 0;  // decisions rebuilt from an audit record an earlier attempt left alone
+  int64_t owner_requests = 0;  // requests to the code owners (checks, claim records, reversals)
+  int64_t owner_rounds = 0;    // batches that waited for the owners' answers
   std::map<std::string, int64_t> outcomes;
   std::map<std::string, int64_t> dead_letters;  // error (MALFORMED, CLAIM_TOO_LARGE, ...) -> claims
   std::map<std::string, int64_t> reasons;  // reason code -> claims citing it
@@ -151,6 +163,7 @@ class GateService : private kafka::StreamProcessor {
     int dead_letter_level = 0;  // 0: the claim whole, 1: an excerpt, 2: headers only
   };
   struct Batch;  // one transaction's work (gate_service.cc)
+  class Answers;  // the owners' answers for one claim, as a CodeLookup (gate_service.cc)
 
   GateService() = default;
   static kafka::StreamLoopOptions LoopOptions(const GateServiceOptions& options, Clock* clock);
@@ -179,6 +192,27 @@ class GateService : private kafka::StreamProcessor {
                           Batch* b);
   // Produces the batch's outputs (in the open transaction).
   absl::Status Transact(Batch* b);
+  // The Protobuf bytes of claim `index` (JSON input converted into `scratch`); InvalidArgument when
+  // they do not parse; OutOfRange when the claim is over max_claim_bytes.
+  absl::StatusOr<absl::string_view> ClaimBytes(size_t index, const Batch& b, std::string* scratch);
+  // Duplicate codes, before the batch is decided: the requests to the code owners, committed in a
+  // transaction of their own, then their answers (b->answers).
+  absl::Status AskOwners(Batch* b);
+  // The requests of claim `index` into b->requests.
+  absl::Status PlanRequests(size_t index, Batch* b);
+  absl::Status AwaitAnswers(Batch* b);
+  // The answers for claim `index` into answers_ (its CodeLookup).
+  void SetAnswers(size_t index, const Batch& b);
+  // Produces the audit record in b->audit of claim `index` and queues the decision in
+  // b->decision; false when they could not be produced and the claim was dead-lettered instead.
+  absl::StatusOr<bool> EmitDecision(size_t index, std::string claim_id, Batch* b);
+  // After claim `index` was decided: its claim record for reversals, and releases of what the
+  // owners settled for a claim the check turned into REJECT.
+  absl::Status RecordClaim(size_t index, Batch* b);
+  // A claim_reversed event: REVERSED with the codes released, or dead-lettered UNKNOWN_CLAIM.
+  absl::Status ReverseClaim(size_t index, const v1::Event& event, Batch* b);
+  // Queues one request to the code owners in the open transaction.
+  absl::Status Request(v1::CodeRequest& r, Batch* b);
   const Isolation* FindIsolation(int32_t partition, int64_t offset) const;
   // The status consumer from the store's positions, the start watermarks, the feed watch.
   absl::Status StartStatusFeed();
@@ -202,6 +236,13 @@ class GateService : private kafka::StreamProcessor {
   Clock* clock_ = nullptr;
   std::unique_ptr<StatusStore> store_;
   std::unique_ptr<BinaryDecider> decider_;
+  std::unique_ptr<Answers> answers_;                  // duplicate codes: one claim's answers
+  ClaimView plan_view_;                               // AskOwners' scratch
+  DecisionResult plan_result_;
+  std::unique_ptr<RdKafka::KafkaConsumer> results_consumer_;  // code-results, assign()-only
+  int code_checks_partitions_ = 0;
+  std::string attempt_prefix_;  // transactional id and start time: unique to this process
+  int64_t attempts_ = 0;
   std::unique_ptr<RdKafka::KafkaConsumer> status_consumer_;
   std::unique_ptr<Rebalancer> rebalancer_;
   std::unique_ptr<RdKafka::KafkaConsumer> claims_consumer_;

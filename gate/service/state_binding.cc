@@ -30,7 +30,9 @@ std::map<std::string, std::string> Fields(const StateIdentity& id) {
           {"topics.decisions", t.decisions},
           {"topics.audit", t.audit},
           {"topics.notices", t.notices},
-          {"topics.dlq", t.dlq}};
+          {"topics.dlq", t.dlq},
+          {"topics.code_checks", t.code_checks},
+          {"topics.code_results", t.code_results}};
 }
 
 absl::StatusOr<std::map<std::string, std::string>> ParseBinding(const std::string& text,

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "gate/decision.h"
 #include "gate/wire.h"
@@ -267,6 +268,14 @@ std::string CodeOfKey(absl::string_view key) {
   return CodeStore::CodeText(v);
 }
 
+// The codes of a claim record (9-byte keys one after the other), in order.
+std::vector<std::string> CodesOfRecord(absl::string_view record) {
+  std::vector<std::string> codes;
+  for (size_t at = 0; at + kKeyBytes <= record.size(); at += kKeyBytes)
+    codes.push_back(CodeOfKey(record.substr(at, kKeyBytes)));
+  return codes;
+}
+
 }  // namespace
 
 absl::Status CodeStore::SettleClaim(absl::string_view claim_id,
@@ -301,11 +310,76 @@ absl::StatusOr<std::optional<std::vector<std::string>>> CodeStore::TakeClaim(
   wo.sync = options_.sync_writes;
   if (absl::Status d = FromRocks(db_->Delete(wo, default_, key), "removing a claim"); !d.ok())
     return d;
-  std::vector<std::string> codes;
-  for (size_t at = 0; at < record.size(); at += kKeyBytes) {
-    codes.push_back(CodeOfKey(absl::string_view(record).substr(at, kKeyBytes)));
+  return CodesOfRecord(record);
+}
+
+namespace {
+
+constexpr char kPositionPrefix[] = "position/";
+
+}  // namespace
+
+absl::Status CodeStore::Write(const CodeStoreWrite& write) {
+  rocksdb::WriteBatch batch;
+  std::string value;
+  for (const auto& [code, settler] : write.codes) {
+    std::optional<std::string> key = Key(code);
+    if (!key.has_value()) continue;
+    if (settler.has_value()) {
+      EncodeValue(*settler, &value);
+      batch.Put(codes_, *key, value);
+    } else {
+      batch.Delete(codes_, *key);
+    }
   }
-  return codes;
+  for (const auto& [claim_id, codes] : write.claims) {
+    const std::string key = absl::StrCat(kClaimPrefix, claim_id);
+    if (!codes.has_value()) {
+      batch.Delete(default_, key);
+      continue;
+    }
+    std::string record;
+    for (const std::string& code : *codes) {
+      if (std::optional<std::string> k = Key(code)) record += *k;
+    }
+    batch.Put(default_, key, record);
+  }
+  for (const auto& [partition, next] : write.positions) {
+    value.clear();
+    PutFixed64(&value, next);
+    batch.Put(default_, absl::StrCat(kPositionPrefix, partition), value);
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync_writes;
+  return FromRocks(db_->Write(wo, &batch), "writing an owner's batch");
+}
+
+absl::StatusOr<std::optional<std::vector<std::string>>> CodeStore::FindClaim(
+    absl::string_view claim_id) {
+  std::string record;
+  const rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), default_, absl::StrCat(kClaimPrefix, claim_id), &record);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) return FromRocks(s, "reading a claim");
+  if (record.size() % kKeyBytes != 0) return absl::DataLossError("code store: a bad claim record");
+  return CodesOfRecord(record);
+}
+
+absl::StatusOr<std::map<int32_t, int64_t>> CodeStore::Positions() {
+  std::map<int32_t, int64_t> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), default_));
+  for (it->Seek(kPositionPrefix); it->Valid() && it->key().starts_with(kPositionPrefix);
+       it->Next()) {
+    const absl::string_view key(it->key().data(), it->key().size());
+    int32_t partition = 0;
+    if (it->value().size() != 8 ||
+        !absl::SimpleAtoi(key.substr(sizeof(kPositionPrefix) - 1), &partition)) {
+      return absl::DataLossError("code store: a bad position record");
+    }
+    out[partition] = GetFixed64(it->value().data());
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "reading positions");
+  return out;
 }
 
 StoredCodeBook::StoredCodeBook(CodeStore* store) : store_(store), lookup_(store) {}

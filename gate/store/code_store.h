@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -52,6 +53,16 @@ struct CodeStoreStats {
   uint64_t found = 0;    // of which settled
 };
 
+// One code owner's transaction (gate/service/code_owner.h): the final state of each code and claim
+// record it touched, and the `code-checks` positions it reached, written in one atomic batch.
+struct CodeStoreWrite {
+  std::vector<std::pair<std::string, std::optional<SettledCode>>> codes;  // nullopt: released
+  // Claim records (what a reversal releases); nullopt: taken by a reversal.
+  std::vector<std::pair<std::string, std::optional<std::vector<std::string>>>> claims;
+  std::map<int32_t, int64_t> positions;  // code-checks partition -> the next offset to apply
+  bool empty() const { return codes.empty() && claims.empty() && positions.empty(); }
+};
+
 class CodeStore {
  public:
   static absl::StatusOr<std::unique_ptr<CodeStore>> Open(const CodeStoreOptions& options);
@@ -85,6 +96,13 @@ class CodeStore {
   // The codes recorded for a decided claim, its record removed; nullopt when there is none (never
   // decided, or taken before).
   absl::StatusOr<std::optional<std::vector<std::string>>> TakeClaim(absl::string_view claim_id);
+
+  // The owners' writes (see CodeStoreWrite).
+  absl::Status Write(const CodeStoreWrite& write);
+  // The codes recorded for a decided claim, in order; nullopt when none is recorded.
+  absl::StatusOr<std::optional<std::vector<std::string>>> FindClaim(absl::string_view claim_id);
+  // The code-checks positions the writes reached: partition -> next offset.
+  absl::StatusOr<std::map<int32_t, int64_t>> Positions();
 
   // Bulk load for benchmarks and restores: `next` yields (code, settler) in ascending code order
   // and false at the end; written as SST files and ingested. Keys must not overlap the codes held.

@@ -30,6 +30,14 @@ const std::vector<TopicDefinition>& TopicTable() {
        "out: the ledger's notices"},
       {&Topics::dlq, "dlq", "claims-dlq", Partitions::kClaims, {},
        "out: malformed claims, kept whole with the error"},
+      {&Topics::code_checks, "code_checks", "code-checks", Partitions::kClaims,
+       // The owners' stores are rebuilt from it (docs/duplicate-codes.md): kept for ever, or at
+       // least the longest code_retention_years and one year more.
+       {{"retention.ms", "-1"}, {"retention.bytes", "-1"}},
+       "gates -> code owners: duplicate-code checks keyed by code, claim records keyed by id"},
+      {&Topics::code_results, "code_results", "code-results", Partitions::kClaims,
+       {{"retention.ms", "86400000"}},  // read within the round trip that asked
+       "code owners -> gates: answers, partition = the asking claim's claims partition"},
   };
   return *table;
 }

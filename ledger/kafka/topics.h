@@ -23,6 +23,8 @@ struct Topics {
   std::string audit;
   std::string notices;
   std::string dlq;
+  std::string code_checks;
+  std::string code_results;
 };
 
 // How many partitions a topic has.
@@ -41,7 +43,7 @@ struct TopicDefinition {
   const char* what;
 };
 
-// The nine topics, in the order of Topics' fields. Thread-safe; the table lives for the process.
+// The eleven topics, in the order of Topics' fields. Thread-safe; the table lives for the process.
 const std::vector<TopicDefinition>& TopicTable();
 
 // The partitions of a topic when claims topics have `claims` and status topics `status`.

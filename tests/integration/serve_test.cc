@@ -294,7 +294,7 @@ TEST(ServeConfigTest, TopicSpecsFollowTheTopicTable) {
   o.status_partitions = 5;
   std::map<std::string, kafka::TopicSpec> specs;
   for (const kafka::TopicSpec& spec : ServeTopicSpecs(o)) specs[spec.name] = spec;
-  ASSERT_EQ(specs.size(), 9u);
+  ASSERT_EQ(specs.size(), 11u);
   EXPECT_EQ(specs["ledger-events"].partitions, 1);
   const std::map<std::string, std::string> forever = {{"retention.bytes", "-1"},
                                                       {"retention.ms", "-1"}};
@@ -307,6 +307,11 @@ TEST(ServeConfigTest, TopicSpecsFollowTheTopicTable) {
   EXPECT_EQ(specs["insured-status"].config.at("cleanup.policy"), "compact");
   EXPECT_TRUE(specs["claim-audit"].config.empty());
   EXPECT_EQ(specs["ledger-notices"].partitions, 1);
+  // The code owners' input is their changelog too (docs/duplicate-codes.md): kept.
+  EXPECT_EQ(specs["code-checks"].partitions, 12);
+  EXPECT_EQ(specs["code-checks"].config, forever);
+  EXPECT_EQ(specs["code-results"].partitions, 12);
+  EXPECT_EQ(specs["code-results"].config.at("retention.ms"), "86400000");
 }
 
 // Issue 12.9: every shape or value a key cannot take is InvalidArgument naming the key; nothing
@@ -318,6 +323,9 @@ TEST(ServeConfigTest, EveryBadShapeOrValueNamesItsKey) {
       {"gate: {max_batch: {a: 1}}\n", "'gate.max_batch': expected a single value, got a map"},
       {"gate: {max_batch:}\n", "'gate.max_batch': expected a single value, got nothing"},
       {"gate: {max_batch: many}\n", "'gate.max_batch': 'many' is not a number"},
+      {"gate: {duplicate_codes: sometimes}\n",
+       "'gate.duplicate_codes': 'sometimes' is not true or false"},
+      {"gate: {owner_timeout_seconds: 0}\n", "'gate.owner_timeout_seconds': 1 to 3600"},
       {"kafka: {linger.ms: [5]}\n", "'kafka.linger.ms': expected a single value"},
       {"topics: {claims: [a]}\n", "'topics.claims': expected a single value"},
       {"profile: {a: b}\n", "'profile': expected a single value, got a map"},

@@ -119,6 +119,7 @@ TEST_P(StreamingTest, DecidesLikeCheckEachClaimOnceAndDeadLettersMalformed) {
   ledger::LedgerMetrics ledger_metrics(registry);
   gate::GateMetrics gate_metrics(registry);
   gate::HttpMetrics http_metrics(registry);
+  gate::CodeOwnerMetrics owner_metrics(registry);  // --role all runs a code owner too
   ledger::RegisterBuildInfo(registry, "test");
   ledger::ConsumerLag lag;
   ledger::LedgerServiceOptions lo;

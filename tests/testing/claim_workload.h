@@ -31,12 +31,18 @@ struct ClaimWorkload {
   std::map<std::string, std::string> expected;              // claim id -> decision bytes
   std::map<std::string, int> malformed;                     // value -> dead letters seen
   int insured_suspended = 0;  // expected decisions citing INSURED_SETTLEMENT_SUSPENDED
+  // With repeats (MakeClaimWorkload): claims from this index on present codes of earlier claims,
+  // and are to be produced once those are decided; `duplicates` of them must find one.
+  size_t repeats_from = 0;
+  int duplicates = 0;
 };
 
 // Publishes the status feed of 2,000 persons (5 % suspended, 2 % terminated) and builds `n`
-// claims, 1 in 97 malformed. `scratch` is a directory for the reference store.
+// claims, 1 in 97 malformed. `scratch` is a directory for the reference store. With `repeats`,
+// that many claims more (from w->repeats_from on), each a copy of an earlier claim under another
+// claim id: its drug boxes settled again (SPEC §8.3), decided as the file path's code book does.
 inline void MakeClaimWorkload(RdKafka::Producer* producer, const kafka::Topics& topics, int n,
-                              const std::string& scratch, ClaimWorkload* w) {
+                              const std::string& scratch, ClaimWorkload* w, int repeats = 0) {
   synthetic::SyntheticOptions pop;
   pop.persons = 2000;
   pop.institutions = 200;
@@ -75,9 +81,28 @@ inline void MakeClaimWorkload(RdKafka::Producer* producer, const kafka::Topics& 
   gate::DecisionContext ctx;
   ctx.profiles = profiles.get();
   ctx.default_profile = profiles->Find("national");
+  gate::CodeBook book;
+  if (repeats > 0) ctx.codes = &book;
   gate::BinaryDecider decider(ctx);
   std::mt19937_64 rng(20261129);
-  for (int k = 0; k < n; ++k) {
+  std::vector<std::string> firsts;  // claim events that may be repeated
+  for (int k = 0; k < n + repeats; ++k) {
+    if (k == n) w->repeats_from = w->claims.size();
+    if (k >= n) {
+      v1::Event e;
+      ASSERT_TRUE(e.ParseFromString(firsts[(k - n) * 7 % firsts.size()]));
+      e.set_event_id(absl::StrCat("R", k));
+      e.mutable_claim()->set_claim_id(absl::StrCat("R", k));
+      std::string decision, audit;
+      const std::string bytes = e.SerializeAsString();
+      ASSERT_TRUE(decider.Decide(bytes, *reference, 0, absl::Now(), &decision, &audit).ok());
+      const gate::DecisionResult& r = decider.last_result();
+      ASSERT_TRUE(book.Record(decider.last_claim(), r.settled_codes, *r.profile).ok());
+      w->duplicates += !r.duplicates.empty();
+      w->expected[e.claim().claim_id()] = decision;
+      w->claims.emplace_back(e.claim().claim_id(), bytes);
+      continue;
+    }
     if (k % 97 == 13) {
       w->claims.emplace_back("", absl::StrCat("not a claim ", k));
       w->malformed[w->claims.back().second] = 0;
@@ -97,6 +122,11 @@ inline void MakeClaimWorkload(RdKafka::Producer* producer, const kafka::Topics& 
     ASSERT_TRUE(decider.Decide(bytes, *reference, 0, absl::Now(), &decision, &audit).ok());
     const std::string id(decider.last_claim().claim_id);
     w->expected[id] = decision;
+    if (repeats > 0) {
+      const gate::DecisionResult& r = decider.last_result();
+      ASSERT_TRUE(book.Record(decider.last_claim(), r.settled_codes, *r.profile).ok());
+      if (!r.settled_codes.empty()) firsts.push_back(bytes);
+    }
     for (const auto& r : decider.last_result().reasons) {
       w->insured_suspended += r.code == v1::INSURED_SETTLEMENT_SUSPENDED;
     }

@@ -39,7 +39,9 @@ inline void CreateSpecTopics(kafka::MockCluster* cluster, const kafka::Topics& t
                                                 {topics.decisions, 3},
                                                 {topics.audit, 3},
                                                 {topics.notices, 1},
-                                                {topics.dlq, 1}}) {
+                                                {topics.dlq, 1},
+                                                {topics.code_checks, 3},
+                                                {topics.code_results, 3}}) {
     ASSERT_TRUE(cluster->CreateTopic(name, n).ok()) << name;
   }
 }
