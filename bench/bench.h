@@ -34,7 +34,7 @@ struct StoreBenchOptions {
 int RunStoreBench(const StoreBenchOptions& options);
 
 struct E2eOptions {
-  int64_t claims = 200000;
+  int64_t claims = 50000;  // the mock keeps about 5 MB a partition: more needs a real cluster
   int64_t persons = 100000;
   int max_batch = 2000;
   double paced_rate = 0;  // claims/s of the latency phase; 0: half the gate's measured maximum

@@ -71,6 +71,9 @@ class E2eBench {
   // A gate service on `claims_topic`, ready (assigned); exits 2 when it cannot start.
   std::unique_ptr<GateService> StartGate(const std::string& claims_topic, const std::string& group,
                                          bool latency);
+  // The reason when the broker dropped the start of `topic` (a low watermark above 0: nothing is
+  // ever deleted on purpose here), else nullopt.
+  std::optional<std::string> Dropped(const std::string& topic);
   // With --codes: a code owner on a thread of its own (false when it cannot start).
   bool StartOwner();
   void StopOwner();
@@ -119,6 +122,10 @@ E2eBench::E2eBench(const E2eOptions& eo) : eo_(eo) {
 int E2eBench::Run() {
   if (const int code = Produce(); code != 0) return code;
   profiles_ = std::move(*ledger::ProfileSet::Builtin());
+  if (const std::optional<std::string> lost = Dropped(topics_.claims)) {
+    std::cerr << "e2e: " << *lost << "\n";
+    return 3;
+  }
   if (eo_.codes && !StartOwner()) return 2;
   const std::optional<double> gate_rate = MeasureGate();
   if (!gate_rate) return 3;
@@ -237,6 +244,24 @@ std::string E2eBench::Claim(int64_t k) {
   return synthetic::ClaimEventBytes(pop_, k, practitioners, rng_);
 }
 
+std::optional<std::string> E2eBench::Dropped(const std::string& topic) {
+  for (int32_t p = 0; p < 3; ++p) {
+    int64_t low = 0, high = 0;
+    if (producer_->query_watermark_offsets(topic, p, &low, &high, 5000) !=
+        RdKafka::ERR_NO_ERROR) {
+      continue;
+    }
+    if (low > 0) {
+      return absl::StrFormat(
+          "the broker dropped the first %d of %d messages of %s/%d (librdkafka's mock keeps "
+          "about 5 MB a partition: use --local-kafka or --bootstrap-servers for this many claims, "
+          "or fewer --claims)",
+          low, high, topic, p);
+    }
+  }
+  return std::nullopt;
+}
+
 bool E2eBench::StartOwner() {
   gate::CodeOwnerOptions co;
   co.kafka = config_;
@@ -300,6 +325,7 @@ std::unique_ptr<GateService> E2eBench::StartGate(const std::string& claims_topic
 std::optional<double> E2eBench::MeasureGate() {
   gate_ = StartGate(topics_.claims, "gate", false);
   absl::Time t0 = absl::Time();
+  absl::Time progress = absl::Now();  // the last batch that decided anything
   while (gate_->stats().decided + gate_->stats().dead_lettered < eo_.claims) {
     absl::StatusOr<int> n = gate_->RunOnce(200);
     if (!n.ok()) {
@@ -308,6 +334,14 @@ std::optional<double> E2eBench::MeasureGate() {
     }
     if (t0 == absl::Time() && *n > 0)
       t0 = absl::Now();  // from the first batch: excludes the group join
+    if (*n > 0) progress = absl::Now();
+    if (absl::Now() - progress > absl::Seconds(60)) {
+      std::optional<std::string> lost = Dropped(topics_.claims);
+      std::cerr << "e2e: the gate decided nothing for 60 s at "
+                << gate_->stats().decided + gate_->stats().dead_lettered << " of " << eo_.claims
+                << " claims" << (lost ? ": " + *lost : std::string()) << "\n";
+      return std::nullopt;
+    }
   }
   const double gate_rate =
       (eo_.claims - std::min<int64_t>(eo_.claims, eo_.max_batch)) / Seconds(t0);

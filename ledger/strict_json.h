@@ -26,9 +26,15 @@ namespace claimgate::ledger {
 absl::Status CheckStrictJson(absl::string_view text, const google::protobuf::Descriptor& type);
 
 // CheckStrictJson, then Protobuf's JSON parser into `message` (cleared first). Unknown fields are
-// ignored when `ignore_unknown_fields`, else refused. InvalidArgument on either failure.
+// ignored when `ignore_unknown_fields`, else refused. InvalidArgument on either failure. With
+// `ignore_unknown_fields`, the check builds the message itself when the text reads one way only
+// (strict_json.cc); the result is ParseStrictJsonWithProtobuf's.
 absl::Status ParseStrictJson(absl::string_view text, google::protobuf::Message* message,
                              bool ignore_unknown_fields);
+// The same through Protobuf's parser always (the reference the builder is tested against).
+absl::Status ParseStrictJsonWithProtobuf(absl::string_view text,
+                                         google::protobuf::Message* message,
+                                         bool ignore_unknown_fields);
 
 // Structural UTF-8 (no overlong forms, no surrogates, at most U+10FFFF): what Protobuf enforces on
 // proto3 string fields and RFC 8259 on JSON text.
