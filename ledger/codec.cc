@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
 #include "ledger/calendar.h"
+#include "ledger/proto_json.h"
 #include "ledger/strict_json.h"
 
 namespace claimgate::ledger {
@@ -155,6 +156,7 @@ absl::string_view BodyName(const v1::Event& e) {
 
 std::string ToJson(const google::protobuf::Message& message, bool print_defaults) {
   std::string out;
+  if (!print_defaults && AppendProtoJson(message, &out)) return out;
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
   options.always_print_primitive_fields = print_defaults;
