@@ -1,12 +1,14 @@
 // The direct JSON writer (proto_json.h).
 #include "ledger/proto_json.h"
 
+#include <cstdio>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/timestamp.pb.h"
-#include "google/protobuf/util/time_util.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 
 namespace claimgate::ledger {
 namespace {
@@ -29,14 +31,28 @@ bool Plain(const std::string& s) {
 
 class Writer {
  public:
-  explicit Writer(std::string* out) : out_(out) {}
+  explicit Writer(std::string* out) : out_(out) {
+    thread_local std::vector<std::vector<const FieldDescriptor*>> fields;  // kept between calls
+    fields_ = &fields;
+  }
 
   bool Object(const Message& m) {
     if (m.GetDescriptor() == google::protobuf::Timestamp::descriptor()) return Time(m);
     if (absl::StartsWith(m.GetDescriptor()->full_name(), "google.protobuf.")) return false;
     const Reflection* r = m.GetReflection();
-    std::vector<const FieldDescriptor*> fields;
+    if (depth_ >= fields_->size()) fields_->resize(depth_ + 1);
+    std::vector<const FieldDescriptor*>& fields = (*fields_)[depth_];  // reused: no allocation
+    fields.clear();
     r->ListFields(m, &fields);  // the set fields, by number
+    ++depth_;
+    const bool ok = Fields(m, r, fields);
+    --depth_;
+    return ok;
+  }
+
+ private:
+  bool Fields(const Message& m, const Reflection* r,
+              const std::vector<const FieldDescriptor*>& fields) {
     out_->push_back('{');
     bool first = true;
     for (const FieldDescriptor* f : fields) {
@@ -45,14 +61,14 @@ class Writer {
       first = false;
       absl::StrAppend(out_, "\"", f->name(), "\":");
       if (!f->is_repeated()) {
-        if (!Value(m, f, -1)) return false;
+        if (!Value(m, r, f, -1)) return false;
         continue;
       }
       out_->push_back('[');
       const int n = r->FieldSize(m, f);
       for (int i = 0; i < n; ++i) {
         if (i > 0) out_->push_back(',');
-        if (!Value(m, f, i)) return false;
+        if (!Value(m, r, f, i)) return false;
       }
       out_->push_back(']');
     }
@@ -60,10 +76,8 @@ class Writer {
     return true;
   }
 
- private:
   // Field `f` of `m` (element `i` when repeated, -1 otherwise).
-  bool Value(const Message& m, const FieldDescriptor* f, int i) {
-    const Reflection* r = m.GetReflection();
+  bool Value(const Message& m, const Reflection* r, const FieldDescriptor* f, int i) {
     const bool rep = i >= 0;
     switch (f->cpp_type()) {
       case FieldDescriptor::CPPTYPE_STRING: {
@@ -112,11 +126,29 @@ class Writer {
         ts->nanos() < 0 || ts->nanos() > 999999999) {
       return false;
     }
-    absl::StrAppend(out_, "\"", google::protobuf::util::TimeUtil::ToString(*ts), "\"");
+    // TimeUtil::ToString's form: seconds in UTC, then 0, 3, 6 or 9 digits of fraction, then Z.
+    const absl::CivilSecond c =
+        absl::ToCivilSecond(absl::FromUnixSeconds(ts->seconds()), absl::UTCTimeZone());
+    char buf[40];
+    int n = snprintf(buf, sizeof(buf), "\"%04d-%02d-%02dT%02d:%02d:%02d",
+                     static_cast<int>(c.year()), c.month(), c.day(), c.hour(), c.minute(),
+                     c.second());
+    const int32_t nanos = ts->nanos();
+    if (nanos != 0 && nanos % 1000000 == 0) {
+      n += snprintf(buf + n, sizeof(buf) - n, ".%03d", nanos / 1000000);
+    } else if (nanos != 0 && nanos % 1000 == 0) {
+      n += snprintf(buf + n, sizeof(buf) - n, ".%06d", nanos / 1000);
+    } else if (nanos != 0) {
+      n += snprintf(buf + n, sizeof(buf) - n, ".%09d", nanos);
+    }
+    out_->append(buf, n);
+    out_->append("Z\"");
     return true;
   }
 
   std::string* out_;
+  size_t depth_ = 0;
+  std::vector<std::vector<const FieldDescriptor*>>* fields_;  // the set fields, per depth
 };
 
 }  // namespace
