@@ -5,6 +5,7 @@
 // independent judge (simdjson's DOM, every object's keys) refuses, plus the times and field-name
 // aliases only the message type knows about. The input is also tried as a time: whatever the one
 // time reader (ledger::ParseRfc3339Parts) accepts, Protobuf's own Timestamp reader reads the same.
+// And the strict check's builder (issue 17) reads every line as Protobuf's parser does.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -18,6 +19,8 @@
 #include "google/protobuf/util/time_util.h"
 #include "ledger/calendar.h"
 #include "ledger/codec.h"
+#include "ledger/digest.h"
+#include "ledger/strict_json.h"
 #include "tests/fuzz/oracle.h"
 
 namespace claimgate::fuzz {
@@ -48,6 +51,19 @@ void FastAgreesWithStrict(gate::JsonLineReader& reader, absl::string_view line,
   Require(kind != gate::LineKind::kClaim || !strict.ok() || event.has_claim(),
           "Classify says claim, Protobuf reads a ledger event", line);
   Require(kind != gate::LineKind::kBlank || !strict.ok(), "Classify says blank", line);
+}
+
+void BuilderAgreesWithProtobuf(absl::string_view line) {
+  v1::Event built, parsed;
+  const absl::Status a = ledger::ParseStrictJson(line, &built, /*ignore_unknown_fields=*/true);
+  const absl::Status b =
+      ledger::ParseStrictJsonWithProtobuf(line, &parsed, /*ignore_unknown_fields=*/true);
+  Require(a.ok() == b.ok(),
+          absl::StrCat("the builder says ", a.ToString(), ", Protobuf ", b.ToString()), line);
+  if (a.ok()) {
+    Require(ledger::DeterministicBytes(built) == ledger::DeterministicBytes(parsed),
+            "the builder reads another event than Protobuf", line);
+  }
 }
 
 void StrictAgreesWithJudge(absl::string_view line, const absl::Status& strict) {
@@ -99,6 +115,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::Status strict = ledger::ParseEventJson(line, &event);
   fuzz::FastAgreesWithStrict(*reader, line, strict, event);
   fuzz::StrictAgreesWithJudge(line, strict);
+  fuzz::BuilderAgreesWithProtobuf(line);
   fuzz::TimeReadersAgree(line);
   return 0;
 }
