@@ -278,13 +278,8 @@ bool E2eBench::StartOwner() {
   }
   owner_ = std::move(*o);
   owner_thread_ = std::thread([this] {
-    while (!owner_stop_.load()) {
-      absl::StatusOr<int> n = owner_->RunOnce(100);
-      if (!n.ok()) {
-        std::cerr << "e2e: code owner: " << n.status() << "\n";
-        return;
-      }
-    }
+    if (absl::Status s = owner_->Run(owner_stop_); !s.ok())
+      std::cerr << "e2e: code owner: " << s << "\n";
   });
   return true;
 }

@@ -290,7 +290,7 @@ void SettledBy(const ClaimView& claim, const CodeLookup* codes, const ledger::Pr
                DecisionResult& d) {
   d.settled_codes.clear();
   if (codes == nullptr || claim.kind != v1::Claim::SETTLEMENT ||
-      (d.outcome != v1::Decision::ACCEPT && d.outcome != v1::Decision::FLAG)) {
+      !IsPaid(d.outcome)) {
     return;
   }
   SeenSet<absl::string_view> seen;

@@ -142,6 +142,11 @@ void CountDecision(v1::Decision::Outcome outcome, const Reasons& reasons,
   }
 }
 
+// A paid claim: ACCEPT or FLAG (what settles traceability codes, SPEC §8.3).
+inline bool IsPaid(v1::Decision::Outcome outcome) {
+  return outcome == v1::Decision::ACCEPT || outcome == v1::Decision::FLAG;
+}
+
 // True for a code that makes the claim REJECT on its own under `profile` (before shadow mode).
 bool IsRejecting(v1::ReasonCode code, const ledger::Profile& profile);
 

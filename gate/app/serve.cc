@@ -471,12 +471,7 @@ absl::Status DecideDemoClaims(const DemoOptions& d, ServeOptions o,
   if (!owner.ok()) return owner.status();
   std::atomic<bool> owner_stop = false;
   absl::Status owner_status;
-  std::thread owner_thread([&] {
-    while (!owner_stop.load() && owner_status.ok()) {
-      absl::StatusOr<int> n = (*owner)->RunOnce(200);
-      if (!n.ok()) owner_status = n.status();
-    }
-  });
+  std::thread owner_thread([&] { owner_status = (*owner)->Run(owner_stop); });
   obs.store = &(*gate)->store();
   absl::StatusOr<double> seconds = RunDemoGate(d, claims, **gate, obs, stop, out);
   owner_stop = true;

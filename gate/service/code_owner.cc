@@ -10,6 +10,9 @@
 namespace claimgate::gate {
 namespace {
 
+// Restore writes its store every this many changed codes and claim records.
+constexpr size_t kRestoreChunk = 10000;
+
 void ToProto(const SettledCode& s, v1::CodeAnswer::Settler* out) {
   out->set_claim_id(s.claim_id);
   out->set_institution_id(s.institution_id);
@@ -105,6 +108,9 @@ absl::Status CodeOwner::Restore(const std::vector<RdKafka::TopicPartition*>& par
           std::vector<v1::CodeRequest> forward;  // produced when the request was first applied
           inner = Apply(r, &answer, &forward);
           ++applied;
+          // Written as it goes: memory stays bounded however long the partition is.
+          if (inner.ok() && dirty_codes_.size() + dirty_claims_.size() >= kRestoreChunk)
+            inner = WriteOverlay({{p, m.offset() + 1}});
         });
     if (s.ok()) s = inner;
     if (s.ok()) s = WriteOverlay({{p, to}});
@@ -115,9 +121,7 @@ absl::Status CodeOwner::Restore(const std::vector<RdKafka::TopicPartition*>& par
     }
   }
   RdKafka::TopicPartition::destroy(committed);
-  base_codes_.clear();
-  dirty_codes_.clear();
-  dirty_claims_.clear();
+  ClearOverlay();
   return s;
 }
 
@@ -287,10 +291,14 @@ absl::Status CodeOwner::WriteOverlay(const std::map<int32_t, int64_t>& positions
   for (auto& [code, holder] : dirty_codes_) w.codes.emplace_back(code, std::move(holder));
   for (auto& [claim, codes] : dirty_claims_) w.claims.emplace_back(claim, std::move(codes));
   w.positions = positions;
+  ClearOverlay();
+  return store_->Write(w);
+}
+
+void CodeOwner::ClearOverlay() {
+  base_codes_.clear();
   dirty_codes_.clear();
   dirty_claims_.clear();
-  base_codes_.clear();
-  return store_->Write(w);
 }
 
 absl::Status CodeOwner::Committed() {
@@ -316,9 +324,7 @@ void CodeOwner::Aborted(const kafka::TransactionalProducer& /*producer*/) {
   ++stats_.aborted;
   delta_ = CodeOwnerStats();
   kinds_.clear();
-  dirty_codes_.clear();
-  dirty_claims_.clear();
-  base_codes_.clear();
+  ClearOverlay();
 }
 
 absl::Status CodeOwner::Rewind() {

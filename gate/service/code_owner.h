@@ -105,6 +105,7 @@ class CodeOwner : private kafka::StreamProcessor {
   absl::Status Prefetch(const std::vector<v1::CodeRequest>& requests);
   // What the applied requests changed, with `positions`, as one store write; the overlay cleared.
   absl::Status WriteOverlay(const std::map<int32_t, int64_t>& positions);
+  void ClearOverlay();
   // Brings the store up to the group's committed offsets of `partitions`.
   absl::Status Restore(const std::vector<RdKafka::TopicPartition*>& partitions);
 

@@ -63,7 +63,9 @@ struct GateService::Batch {
   // Claims decided in this batch -> the codes they settled: a reversal later in the batch
   // releases them without asking.
   absl::flat_hash_map<std::string, std::vector<std::string>> decided;
-  std::string decision, audit, converted;  // scratch
+  std::string decision, audit;  // scratch
+  // JSON input: each claim's Protobuf bytes, converted once (planning and deciding both read them).
+  std::vector<std::string> converted;
 
   // The headers every output of claim `index` carries: where it came from, and its batch's start.
   std::vector<std::pair<std::string, std::string>> SourceHeaders(size_t index) const {
@@ -72,6 +74,17 @@ struct GateService::Batch {
             {"batch_start", absl::StrCat(start.at(m.partition()))}};
   }
 };
+
+namespace {
+
+// Whether `bytes` (of a message that is not a claim event) hold a valid claim_reversed event: the
+// other body `claims` carries.
+bool ParseReversal(absl::string_view bytes, v1::Event* event) {
+  return event->ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) &&
+         event->has_claim_reversed() && ledger::ValidateEvent(*event).ok();
+}
+
+}  // namespace
 
 // The owners' answers for one claim: the claims that settled its codes before.
 class GateService::Answers final : public CodeLookup {
@@ -541,9 +554,8 @@ absl::Status GateService::DeadLetter(size_t index, absl::string_view error,
   return absl::OkStatus();
 }
 
-absl::StatusOr<absl::string_view> GateService::ClaimBytes(size_t index, const Batch& b,
-                                                          std::string* scratch) {
-  const RdKafka::Message& m = *b.claims[index];
+absl::StatusOr<absl::string_view> GateService::ClaimBytes(size_t index, Batch* b) {
+  const RdKafka::Message& m = *b->claims[index];
   const absl::string_view bytes(static_cast<const char*>(m.payload()), m.len());
   if (static_cast<int64_t>(bytes.size()) > options_.max_claim_bytes) {
     return absl::OutOfRangeError(absl::StrCat("a claim of ", bytes.size(),
@@ -551,16 +563,19 @@ absl::StatusOr<absl::string_view> GateService::ClaimBytes(size_t index, const Ba
                                               options_.max_claim_bytes));
   }
   if (options_.input_format != kafka::Format::kJson) return bytes;
+  b->converted.resize(b->claims.size());
+  std::string& converted = b->converted[index];
+  if (!converted.empty()) return absl::string_view(converted);  // a valid event is never empty
   v1::Event e;
   if (absl::Status s = ledger::ParseEventJson(bytes, &e); !s.ok()) return s;
-  *scratch = e.SerializeAsString();
-  return absl::string_view(*scratch);
+  converted = e.SerializeAsString();
+  return absl::string_view(converted);
 }
 
 absl::Status GateService::DecideClaim(size_t index, Batch* b) {
   const RdKafka::Message& m = *b->claims[index];
   const int32_t partition = m.partition();
-  absl::StatusOr<absl::string_view> bytes = ClaimBytes(index, *b, &b->converted);
+  absl::StatusOr<absl::string_view> bytes = ClaimBytes(index, b);
   if (absl::IsOutOfRange(bytes.status()))
     return DeadLetter(index, kClaimTooLarge, bytes.status().message(), b);
   absl::Status decided = bytes.status();
@@ -579,13 +594,10 @@ absl::Status GateService::DecideClaim(size_t index, Batch* b) {
     }
   }
   if (absl::IsInvalidArgument(decided)) {
-    // Not a claim: with duplicate codes, a claim_reversed event is the other body `claims` carries.
+    // Not a claim: with duplicate codes, perhaps a reversal.
     v1::Event e;
-    if (options_.duplicate_codes && bytes.ok() &&
-        e.ParseFromArray(bytes->data(), static_cast<int>(bytes->size())) &&
-        e.has_claim_reversed() && ledger::ValidateEvent(e).ok()) {
+    if (options_.duplicate_codes && bytes.ok() && ParseReversal(*bytes, &e))
       return ReverseClaim(index, e, b);
-    }
     return DeadLetter(index, kMalformed, decided.message(), b);
   }
   if (!decided.ok()) return decided;  // the store could not be read: give the batch back
@@ -641,17 +653,13 @@ absl::Status GateService::Request(v1::CodeRequest& r, Batch* b) {
 }
 
 absl::Status GateService::PlanRequests(size_t index, Batch* b) {
-  std::string scratch;
-  absl::StatusOr<absl::string_view> bytes = ClaimBytes(index, *b, &scratch);
+  absl::StatusOr<absl::string_view> bytes = ClaimBytes(index, b);
   if (!bytes.ok()) return absl::OkStatus();  // dead-lettered when decided
   const int32_t reply = outputs_.For(options_.topics.code_results, b->claims[index]->partition());
   Batch::Asked& asked = b->asked[index];
   if (!ParseClaimEvent(*bytes, &plan_view_).ok()) {
     v1::Event e;
-    if (!e.ParseFromArray(bytes->data(), static_cast<int>(bytes->size())) ||
-        !e.has_claim_reversed() || !ledger::ValidateEvent(e).ok()) {
-      return absl::OkStatus();
-    }
+    if (!ParseReversal(*bytes, &e)) return absl::OkStatus();
     // A claim decided earlier in this batch is reversed without asking (ReverseClaim).
     if (b->claim_ids.contains(e.claim_reversed().claim_id())) return absl::OkStatus();
     v1::CodeRequest& r = b->requests.emplace_back();
@@ -675,8 +683,7 @@ absl::Status GateService::PlanRequests(size_t index, Batch* b) {
   DecideView(plan_view_, *store_, ctx, &plan_result_);
   if (!plan_result_.codes_checked || plan_result_.profile == nullptr) return absl::OkStatus();
   const ledger::Profile& profile = *plan_result_.profile;
-  asked.settles = plan_result_.outcome == v1::Decision::ACCEPT ||
-                  plan_result_.outcome == v1::Decision::FLAG;
+  asked.settles = IsPaid(plan_result_.outcome);
   const absl::Time expires = ExpiryOf(plan_view_, profile);
   absl::flat_hash_set<absl::string_view> seen;
   for (const ClaimView::Item& item : plan_view_.items) {
@@ -788,9 +795,8 @@ absl::Status GateService::RecordClaim(size_t index, Batch* b) {
   if (absl::Status s = Request(record, b); !s.ok()) return s;
   // Told to settle its codes, the claim was rejected after all (a duplicate under
   // duplicate_code_action REJECT): it settles nothing.
-  const bool paid =
-      result.outcome == v1::Decision::ACCEPT || result.outcome == v1::Decision::FLAG;
-  if (index >= b->asked.size() || !b->asked[index].settles || paid) return absl::OkStatus();
+  if (index >= b->asked.size() || !b->asked[index].settles || IsPaid(result.outcome))
+    return absl::OkStatus();
   for (const auto& [code, seq] : b->asked[index].checks) {
     v1::CodeRequest release;
     release.set_kind(v1::CodeRequest::RELEASE);
@@ -825,7 +831,7 @@ absl::Status GateService::ReverseClaim(size_t index, const v1::Event& event, Bat
   }
   if (!known) {
     return DeadLetter(index, kUnknownClaim,
-                      absl::StrCat("claim_reversed: the claim is unknown or reversed before"), b);
+                      "claim_reversed: the claim is unknown or reversed before", b);
   }
   DecisionContext& ctx = decider_->context();
   ctx.ledger_position = ledger_position_;

@@ -192,9 +192,9 @@ class GateService : private kafka::StreamProcessor {
                           Batch* b);
   // Produces the batch's outputs (in the open transaction).
   absl::Status Transact(Batch* b);
-  // The Protobuf bytes of claim `index` (JSON input converted into `scratch`); InvalidArgument when
-  // they do not parse; OutOfRange when the claim is over max_claim_bytes.
-  absl::StatusOr<absl::string_view> ClaimBytes(size_t index, const Batch& b, std::string* scratch);
+  // The Protobuf bytes of claim `index` (JSON input converted once a batch, kept in b->converted);
+  // InvalidArgument when they do not parse; OutOfRange when the claim is over max_claim_bytes.
+  absl::StatusOr<absl::string_view> ClaimBytes(size_t index, Batch* b);
   // Duplicate codes, before the batch is decided: the requests to the code owners, committed in a
   // transaction of their own, then their answers (b->answers).
   absl::Status AskOwners(Batch* b);
