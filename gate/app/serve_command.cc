@@ -72,7 +72,7 @@ Command AddServeCommand(CLI::App& app) {
   CLI::App* serve = app.add_subcommand("serve", "run the ledger and/or gate services on Kafka");
   serve->add_option("--bootstrap-servers", f.bootstrap, "HOST:PORT[,...]")->required();
   serve->add_option("--role", f.options.role, "all, ledger, gate (with its code owner) or codes")
-      ->check(CLI::IsMember({"all", "ledger", "gate"}))
+      ->check(CLI::IsMember({"all", "ledger", "gate", "codes"}))
       ->capture_default_str();
   serve
       ->add_option("--state-dir", f.state_dir,

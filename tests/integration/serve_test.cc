@@ -612,6 +612,17 @@ TEST(ServeTest, EachRoleExportsOnlyItsOwnSeriesEachFromZero) {
   for (const char* other : {"service=\"ledger\"", "claimgate_ledger_"}) {
     EXPECT_EQ(gate.find(other), std::string::npos) << other << " in the gate's\n" << gate;
   }
+  EXPECT_NE(gate.find("claimgate_code_requests_total{kind=\"CHECK\"} 0\n"), std::string::npos);
+  // A code owner alone (`--role codes`, which the command line refused until issue 12's review).
+  const std::string codes = scrape("codes");
+  for (const char* zero : {"claimgate_code_requests_total{kind=\"CHECK\"} 0\n",
+                           "claimgate_code_duplicates_found_total 0\n"}) {
+    EXPECT_NE(codes.find(zero), std::string::npos) << zero << " not in\n" << codes;
+  }
+  for (const char* other : {"service=\"ledger\"", "service=\"gate\"", "claimgate_ledger_",
+                            "claimgate_decisions_total"}) {
+    EXPECT_EQ(codes.find(other), std::string::npos) << other << " in the owner's\n" << codes;
+  }
 }
 
 // The first stop signal asks to finish; a second one half a second or more later ends the process
