@@ -18,6 +18,31 @@ absl::Status OutOfRange(absl::string_view field) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": outside years 1-9999 in UTC"));
 }
 
+// Binary input can hold any seconds; JSON input is refused earlier (ParseRfc3339Parts). A time
+// outside Timestamp's range cannot be written back as JSON (issue 12 item 5).
+absl::Status ValidateTimes(const v1::Event& e) {
+  if (!InTimestampRange(e.time())) return OutOfRange("time");
+  if (e.has_claim() && e.claim().has_service_time() && !InTimestampRange(e.claim().service_time()))
+    return OutOfRange("claim: service_time");
+  if (e.has_score_assessed() && e.score_assessed().has_decision_time() &&
+      !InTimestampRange(e.score_assessed().decision_time())) {
+    return OutOfRange("score_assessed: decision_time");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateClaim(const v1::Claim& c, absl::string_view body) {
+  if (c.claim_id().empty()) return Missing(body, "claim_id");
+  if (c.institution_id().empty()) return Missing(body, "institution_id");
+  if (!c.has_service_time()) return Missing(body, "service_time");
+  if (c.visit_type() == v1::Claim::VISIT_TYPE_UNSPECIFIED) return Missing(body, "visit_type");
+  if (c.practitioners_size() == 0) return Missing(body, "practitioners");
+  for (const v1::Claim::Practitioner& p : c.practitioners()) {
+    if (p.person_id().empty()) return Missing(body, "practitioners[].person_id");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status ParseEventJson(absl::string_view line, v1::Event* event) {
@@ -46,15 +71,7 @@ absl::StatusOr<v1::Event> ParseEventBinary(absl::string_view bytes) {
 absl::Status ValidateEvent(const v1::Event& e) {
   if (e.event_id().empty()) return absl::InvalidArgumentError("missing event_id");
   if (!e.has_time()) return absl::InvalidArgumentError("missing time");
-  // Binary input can hold any seconds; JSON input is refused earlier (ParseRfc3339Parts). A time
-  // outside Timestamp's range cannot be written back as JSON (issue 12 item 5).
-  if (!InTimestampRange(e.time())) return OutOfRange("time");
-  if (e.has_claim() && e.claim().has_service_time() && !InTimestampRange(e.claim().service_time()))
-    return OutOfRange("claim: service_time");
-  if (e.has_score_assessed() && e.score_assessed().has_decision_time() &&
-      !InTimestampRange(e.score_assessed().decision_time())) {
-    return OutOfRange("score_assessed: decision_time");
-  }
+  if (absl::Status s = ValidateTimes(e); !s.ok()) return s;
   const absl::string_view body = BodyName(e);
   switch (e.body_case()) {
     case v1::Event::kInstitutionRegistered:
@@ -126,18 +143,8 @@ absl::Status ValidateEvent(const v1::Event& e) {
     case v1::Event::kClaimReversed:
       if (e.claim_reversed().claim_id().empty()) return Missing(body, "claim_id");
       return absl::OkStatus();
-    case v1::Event::kClaim: {
-      const v1::Claim& c = e.claim();
-      if (c.claim_id().empty()) return Missing(body, "claim_id");
-      if (c.institution_id().empty()) return Missing(body, "institution_id");
-      if (!c.has_service_time()) return Missing(body, "service_time");
-      if (c.visit_type() == v1::Claim::VISIT_TYPE_UNSPECIFIED) return Missing(body, "visit_type");
-      if (c.practitioners_size() == 0) return Missing(body, "practitioners");
-      for (const v1::Claim::Practitioner& p : c.practitioners()) {
-        if (p.person_id().empty()) return Missing(body, "practitioners[].person_id");
-      }
-      return absl::OkStatus();
-    }
+    case v1::Event::kClaim:
+      return ValidateClaim(e.claim(), body);
     case v1::Event::BODY_NOT_SET:
       break;
   }
