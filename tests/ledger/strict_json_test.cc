@@ -98,6 +98,11 @@ std::vector<std::string> Variants(const std::string& line, const google::protobu
       {"\"profile\":\"hebei\"", "\"profile\":7"},
       {"\"emergency\":true", "\"emergency\":\"true\""},
       {"\"months\":3", "\"months\":\"3\""},
+      // Empty keys (json_lines_fuzzer's finding): Protobuf refuses them in a message.
+      {"\"event_id\":\"", "\"\":1,\"event_id\":\""},
+      {"\"claim_id\":\"", "\"\":\"x\",\"claim_id\":\""},
+      {"\"person_id\":\"", "\"\":{},\"person_id\":\""},
+      {"\"event_id\":\"", "\"unknown\":{\"\":1},\"event_id\":\""},
   };
   for (const auto& [from, to] : edits) {
     if (line.find(from) == std::string::npos) continue;
