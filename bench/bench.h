@@ -19,6 +19,9 @@ struct StreamOptions {
   synthetic::SyntheticOptions synthetic;
   int64_t lines = 1000000;
   std::string out_path;  // gen: the file written
+  // check: also time Protobuf's message and printer for every line (CheckOptions::fast_path
+  // false: the file path before issue 17), on the same input.
+  bool compare_protobuf = false;
 };
 int RunGen(const StreamOptions& options);
 int RunCheckBench(const StreamOptions& options);

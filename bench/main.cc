@@ -23,6 +23,9 @@ CLI::App* AddCheck(CLI::App& app, StreamOptions& o) {
       ->capture_default_str();
   check->add_option("--persons", o.synthetic.persons)->capture_default_str();
   check->add_option("--institutions", o.synthetic.institutions)->capture_default_str();
+  check->add_flag("--compare-protobuf", o.compare_protobuf,
+                  "also time the path through Protobuf's message and printer (before issue 17) "
+                  "and check that it writes the same bytes");
   return check;
 }
 

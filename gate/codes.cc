@@ -1,6 +1,7 @@
 #include "gate/codes.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "gate/decision.h"
 
@@ -43,35 +44,56 @@ absl::Time ExpiryOf(const ClaimView& claim, const ledger::Profile& profile) {
   return profile.calendar().AddYears(claim.service_time, profile.code_retention_years());
 }
 
+absl::string_view CodeBook::Keep(absl::string_view bytes) {
+  if (bytes.empty()) return {};
+  if (bytes.size() > free_) {
+    constexpr size_t kChunk = 64 << 10;
+    const size_t size = std::max(kChunk, bytes.size());
+    chunks_.push_back(std::make_unique<char[]>(size));
+    next_ = chunks_.back().get();
+    free_ = size;
+  }
+  char* at = next_;
+  std::memcpy(at, bytes.data(), bytes.size());
+  next_ += bytes.size();
+  free_ -= bytes.size();
+  return absl::string_view(at, bytes.size());
+}
+
 absl::Status CodeBook::Record(const ClaimView& claim, absl::Span<const absl::string_view> codes,
                               const ledger::Profile& profile) {
-  claims_.try_emplace(claim.claim_id);
-  for (absl::string_view code : codes) SettleOne(claim, code, profile);
+  const absl::string_view id = Keep(claim.claim_id);
+  auto [it, inserted] = claims_.try_emplace(id);
+  if (!inserted) Unkeep(id);
+  for (absl::string_view code : codes) SettleOne(claim, code, profile, &it->second);
   return absl::OkStatus();
 }
 
 void CodeBook::SettleOne(const ClaimView& claim, absl::string_view code,
-                         const ledger::Profile& profile) {
-  SettledCode& s = codes_[code];
+                         const ledger::Profile& profile, Held* held) {
+  const absl::string_view kept = Keep(code);
+  auto [it, inserted] = codes_.try_emplace(kept);
+  if (!inserted) Unkeep(kept);
+  SettledCode& s = it->second;
   if (s.claim_id == claim.claim_id) return;  // held already (a claim decided again)
   if (!s.claim_id.empty()) {
     // An expired holder gives the code up.
-    auto it = claims_.find(s.claim_id);
-    if (it != claims_.end()) {
-      auto& list = it->second;
+    auto holder = claims_.find(s.claim_id);
+    if (holder != claims_.end()) {
+      Held& list = holder->second;
       list.erase(std::remove(list.begin(), list.end(), code), list.end());
     }
   }
   s = SettledCode{std::string(claim.claim_id), std::string(claim.institution_id),
                   claim.service_time, ExpiryOf(claim, profile)};
-  claims_[claim.claim_id].emplace_back(code);
+  held->push_back(it->first);
 }
 
 absl::StatusOr<std::optional<std::vector<std::string>>> CodeBook::Reverse(
     absl::string_view claim_id) {
   auto it = claims_.find(claim_id);
   if (it == claims_.end()) return std::nullopt;
-  std::vector<std::string> released = std::move(it->second);
+  std::vector<std::string> released(it->second.begin(), it->second.end());
   claims_.erase(it);
   for (const std::string& code : released) codes_.erase(code);
   return released;

@@ -357,15 +357,11 @@ void DecideView(const ClaimView& claim, const StatusLookup& status, const Decisi
   SettledBy(claim, ctx.codes, profile, d);
 }
 
-namespace {
-
-void ClaimDigest(const ClaimView& claim, std::string* hex) {
+void ClaimDigestHex(const ClaimView& claim, std::string* hex) {
   thread_local std::string canonical;
   CanonicalClaimBytes(claim, &canonical);
   ledger::Sha256HexInto(canonical, hex);
 }
-
-}  // namespace
 
 void ToDecisionProto(const ClaimView& claim, const DecisionResult& r, const DecisionContext& ctx,
                      v1::Decision* out) {
@@ -403,7 +399,7 @@ void ToDecisionProto(const ClaimView& claim, const DecisionResult& r, const Deci
   audit.set_profile(r.profile->name());
   audit.set_profile_digest(r.profile->digest());
   audit.set_gate_version(ctx.gate_version);
-  ClaimDigest(claim, audit.mutable_claim_digest());
+  ClaimDigestHex(claim, audit.mutable_claim_digest());
   *audit.mutable_source() = ctx.source;
   SetProto(ctx.processing_time, audit.mutable_processing_time());
   if (claim.has_service_time) SetProto(claim.service_time, audit.mutable_service_time());
@@ -446,7 +442,14 @@ void EncodeDecision(const ClaimView& claim, const DecisionResult& r, std::string
 
 void EncodeAudit(const ClaimView& claim, const DecisionResult& r, const DecisionContext& ctx,
                  std::string* out) {
-  thread_local std::string scratch, digest;
+  thread_local std::string digest;
+  ClaimDigestHex(claim, &digest);
+  EncodeAudit(claim, r, ctx, digest, out);
+}
+
+void EncodeAudit(const ClaimView& claim, const DecisionResult& r, const DecisionContext& ctx,
+                 absl::string_view digest, std::string* out) {
+  thread_local std::string scratch;
   out->clear();
   wire::PutString(out, 1, claim.claim_id);
   wire::PutString(out, 2,
@@ -470,7 +473,6 @@ void EncodeAudit(const ClaimView& claim, const DecisionResult& r, const Decision
   wire::PutString(out, 8, r.profile->name());
   wire::PutString(out, 9, r.profile->digest());
   wire::PutString(out, 10, ctx.gate_version);
-  ClaimDigest(claim, &digest);
   wire::PutString(out, 11, digest);
   scratch.clear();
   wire::PutString(&scratch, 1, ctx.source.topic());

@@ -103,6 +103,9 @@ struct DecisionResult {
 void DecideView(const ClaimView& claim, const StatusLookup& status, const DecisionContext& ctx,
                 DecisionResult* out);
 
+// The audit record's claim_digest: SHA-256 (hex) of the claim's canonical bytes.
+void ClaimDigestHex(const ClaimView& claim, std::string* hex);
+
 // Adapters around the core.
 // The Decision message with its audit record (SPEC §6): what the file path prints as JSON.
 void ToDecisionProto(const ClaimView& claim, const DecisionResult& result,
@@ -112,6 +115,9 @@ void ToDecisionProto(const ClaimView& claim, const DecisionResult& result,
 void EncodeDecision(const ClaimView& claim, const DecisionResult& result, std::string* out);
 void EncodeAudit(const ClaimView& claim, const DecisionResult& result, const DecisionContext& ctx,
                  std::string* out);
+// The same with the claim's digest (ClaimDigestHex) given, for a caller that needs it twice.
+void EncodeAudit(const ClaimView& claim, const DecisionResult& result, const DecisionContext& ctx,
+                 absl::string_view claim_digest, std::string* out);
 
 // A claim_reversed event (SPEC §8.3) that released `released` (the codes the claim settled and
 // still held, in the order settled): its decision line, outcome REVERSED, with its audit record.

@@ -1,7 +1,8 @@
 // The direct JSON writer (proto_json.h).
 #include "ledger/proto_json.h"
 
-#include <cstdio>
+#include <array>
+#include <cstdint>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -17,16 +18,13 @@ using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
 
-// Printable ASCII that JSON escapers leave alone: no quote, backslash, HTML-sensitive character
-// or DEL.
-bool Plain(const std::string& s) {
-  for (const char c : s) {
-    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' ||
-        c == '\'' || c == '=') {
-      return false;
-    }
+// `v` (0 <= v < 10^width) in exactly `width` decimal digits.
+char* Digits(char* p, int64_t v, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    p[i] = static_cast<char>('0' + v % 10);
+    v /= 10;
   }
-  return true;
+  return p + width;
 }
 
 class Writer {
@@ -85,7 +83,7 @@ class Writer {
         std::string scratch;
         const std::string& s = rep ? r->GetRepeatedStringReference(m, f, i, &scratch)
                                    : r->GetStringReference(m, f, &scratch);
-        if (!Plain(s)) return false;
+        if (!IsPlainJsonString(s)) return false;
         absl::StrAppend(out_, "\"", s, "\"");
         return true;
       }
@@ -121,29 +119,7 @@ class Writer {
 
   bool Time(const Message& m) {
     const auto* ts = google::protobuf::DynamicCastToGenerated<google::protobuf::Timestamp>(&m);
-    // Years 1 to 9999, nanos in range: what the printer can write.
-    if (ts == nullptr || ts->seconds() < -62135596800 || ts->seconds() > 253402300799 ||
-        ts->nanos() < 0 || ts->nanos() > 999999999) {
-      return false;
-    }
-    // TimeUtil::ToString's form: seconds in UTC, then 0, 3, 6 or 9 digits of fraction, then Z.
-    const absl::CivilSecond c =
-        absl::ToCivilSecond(absl::FromUnixSeconds(ts->seconds()), absl::UTCTimeZone());
-    char buf[40];
-    int n = snprintf(buf, sizeof(buf), "\"%04d-%02d-%02dT%02d:%02d:%02d",
-                     static_cast<int>(c.year()), c.month(), c.day(), c.hour(), c.minute(),
-                     c.second());
-    const int32_t nanos = ts->nanos();
-    if (nanos != 0 && nanos % 1000000 == 0) {
-      n += snprintf(buf + n, sizeof(buf) - n, ".%03d", nanos / 1000000);
-    } else if (nanos != 0 && nanos % 1000 == 0) {
-      n += snprintf(buf + n, sizeof(buf) - n, ".%06d", nanos / 1000);
-    } else if (nanos != 0) {
-      n += snprintf(buf + n, sizeof(buf) - n, ".%09d", nanos);
-    }
-    out_->append(buf, n);
-    out_->append("Z\"");
-    return true;
+    return ts != nullptr && AppendJsonTimestamp(ts->seconds(), ts->nanos(), out_);
   }
 
   std::string* out_;
@@ -152,6 +128,57 @@ class Writer {
 };
 
 }  // namespace
+
+bool IsPlainJsonString(absl::string_view s) {
+  // Printable ASCII but for the characters Protobuf's escaper changes.
+  static constexpr auto kPlain = [] {
+    std::array<bool, 256> plain{};
+    for (int c = 0x20; c <= 0x7e; ++c) plain[c] = true;
+    for (const char c : {'"', '\\', '<', '>', '&', '\'', '='}) plain[static_cast<uint8_t>(c)] = false;
+    return plain;
+  }();
+  bool plain = true;
+  for (const char c : s) plain &= kPlain[static_cast<uint8_t>(c)];  // no branch a byte
+  return plain;
+}
+
+bool AppendJsonTimestamp(int64_t seconds, int32_t nanos, std::string* out) {
+  // Years 1 to 9999, nanos in range: what the printer can write.
+  if (seconds < -62135596800 || seconds > 253402300799 || nanos < 0 || nanos > 999999999) {
+    return false;
+  }
+  // TimeUtil::ToString's form: seconds in UTC, then 0, 3, 6 or 9 digits of fraction, then Z.
+  const absl::CivilSecond c =
+      absl::ToCivilSecond(absl::FromUnixSeconds(seconds), absl::UTCTimeZone());
+  char buf[40];
+  char* p = buf;
+  *p++ = '"';
+  p = Digits(p, static_cast<int64_t>(c.year()), 4);
+  *p++ = '-';
+  p = Digits(p, c.month(), 2);
+  *p++ = '-';
+  p = Digits(p, c.day(), 2);
+  *p++ = 'T';
+  p = Digits(p, c.hour(), 2);
+  *p++ = ':';
+  p = Digits(p, c.minute(), 2);
+  *p++ = ':';
+  p = Digits(p, c.second(), 2);
+  if (nanos != 0) {
+    *p++ = '.';
+    if (nanos % 1000000 == 0) {
+      p = Digits(p, nanos / 1000000, 3);
+    } else if (nanos % 1000 == 0) {
+      p = Digits(p, nanos / 1000, 6);
+    } else {
+      p = Digits(p, nanos, 9);
+    }
+  }
+  *p++ = 'Z';
+  *p++ = '"';
+  out->append(buf, static_cast<size_t>(p - buf));
+  return true;
+}
 
 bool AppendProtoJson(const google::protobuf::Message& message, std::string* out) {
   const size_t size = out->size();

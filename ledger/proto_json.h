@@ -8,7 +8,10 @@
 #ifndef CLAIMGATE_LEDGER_PROTO_JSON_H_
 #define CLAIMGATE_LEDGER_PROTO_JSON_H_
 
+#include <cstdint>
 #include <string>
+
+#include "absl/strings/string_view.h"
 
 #include "google/protobuf/message.h"
 
@@ -17,6 +20,13 @@ namespace claimgate::ledger {
 // Appends `message` as JSON to `out`; false (and `out` as it was) when it holds something only
 // Protobuf's printer may write.
 bool AppendProtoJson(const google::protobuf::Message& message, std::string* out);
+
+// The pieces, for writers of one message type (gate/decision_json.h) that must give the same bytes:
+// whether Protobuf's printer writes `s` between quotes as it is (printable ASCII, no quote,
+// backslash, HTML-sensitive character or DEL), and a Timestamp's quoted form (false when outside
+// years 1-9999 or nanos out of range: only Protobuf's printer may say what then).
+bool IsPlainJsonString(absl::string_view s);
+bool AppendJsonTimestamp(int64_t seconds, int32_t nanos, std::string* out);
 
 }  // namespace claimgate::ledger
 

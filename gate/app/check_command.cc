@@ -41,6 +41,7 @@ int RunCheckCommand(const CheckFlags& flags, Context& context) {
   CheckOptions options = flags.options;
   options.shadow = flags.mode == "shadow";
   options.source_file = flags.input;
+  options.free_state = false;  // the process exits next
   std::ofstream notices;
   if (!flags.notices_path.empty()) {
     notices.open(flags.notices_path);
