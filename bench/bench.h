@@ -48,6 +48,11 @@ struct E2eOptions {
   // Duplicate traceability codes on (docs/duplicate-codes.md): the gates ask a code owner, which
   // runs on a thread of its own, before deciding a batch with codes.
   bool codes = false;
+  // Gate instances in one consumer group, each on a thread of its own, sharing the claims
+  // partitions (issue 17, goal 4: 1 vs 2 instances); their throughput is counted from the moment
+  // all are assigned.
+  int gates = 1;
+  int claims_partitions = 3;
 };
 int RunE2eBench(const E2eOptions& options);
 

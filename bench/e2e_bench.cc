@@ -50,12 +50,94 @@ struct LocalKafkaStop {
   }
 };
 
+// Gate services of one consumer group, each polled on a thread of its own (a GateService belongs
+// to one thread): what the main thread reads of them goes through atomics, and their statistics
+// are read once the threads are joined.
+class GateGroup {
+ public:
+  GateGroup(std::vector<std::unique_ptr<GateService>> gates, int poll_ms)
+      : gates_(std::move(gates)), shared_(gates_.size()) {
+    for (size_t i = 0; i < gates_.size(); ++i) {
+      threads_.emplace_back([this, i, poll_ms] {
+        GateService& g = *gates_[i];
+        while (!stop_) {
+          if (absl::StatusOr<int> n = g.RunOnce(poll_ms); !n.ok()) {
+            std::cerr << "e2e: gate " << i << ": " << n.status() << "\n";
+            failed_ = true;
+            return;
+          }
+          shared_[i].ready = g.ready() && g.assigned_partitions() > 0;
+          shared_[i].done = g.stats().decided + g.stats().dead_lettered;
+          shared_[i].latencies = static_cast<int64_t>(g.stats().latencies_ms.size());
+        }
+      });
+    }
+  }
+  ~GateGroup() { Stop(); }
+
+  bool failed() const { return failed_; }
+  bool ready() const {
+    return std::all_of(shared_.begin(), shared_.end(),
+                       [](const Shared& s) { return s.ready.load(); });
+  }
+  int64_t done() const {  // claims decided or dead-lettered, by all
+    int64_t n = 0;
+    for (const Shared& s : shared_) n += s.done;
+    return n;
+  }
+  std::vector<int64_t> latencies() const {  // how many each has recorded
+    std::vector<int64_t> n;
+    for (const Shared& s : shared_) n.push_back(s.latencies);
+    return n;
+  }
+  // Joins the threads; then gates() may be read.
+  void Stop() {
+    stop_ = true;
+    for (std::thread& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  }
+  const std::vector<std::unique_ptr<GateService>>& gates() const { return gates_; }
+
+ private:
+  struct Shared {
+    std::atomic<bool> ready = false;
+    std::atomic<int64_t> done = 0;
+    std::atomic<int64_t> latencies = 0;
+  };
+  std::vector<std::unique_ptr<GateService>> gates_;
+  std::vector<Shared> shared_;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> stop_ = false;
+  std::atomic<bool> failed_ = false;
+};
+
+// Waits until `done` holds or `group` fails, or `limit` passes without `progress` changing.
+template <typename Done, typename Progress>
+bool WaitFor(const GateGroup& group, Done done, Progress progress, absl::Duration limit) {
+  auto last = progress();
+  absl::Time moved = absl::Now();
+  while (!done()) {
+    if (group.failed()) return false;
+    absl::SleepFor(absl::Milliseconds(5));
+    if (auto now = progress(); now != last) {
+      last = now;
+      moved = absl::Now();
+    }
+    if (absl::Now() - moved > limit) return false;
+  }
+  return true;
+}
+
 // The phases of one run, in the order Run() calls them; each prints its line. A phase's nullopt
 // means exit 3.
 class E2eBench {
  public:
   explicit E2eBench(const E2eOptions& eo);
-  ~E2eBench() { StopOwner(); }
+  ~E2eBench() {
+    StopOwner();
+    for (const std::string& path : store_paths_) std::filesystem::remove_all(path);
+  }
   int Run();
 
  private:
@@ -68,12 +150,19 @@ class E2eBench {
   void Send(const std::string& topic, const std::string& key, const std::string& value);
   // The next claim event (the random sequence is shared with the latency phase's warm-up).
   std::string Claim(int64_t k);
-  // A gate service on `claims_topic`, ready (assigned); exits 2 when it cannot start.
-  std::unique_ptr<GateService> StartGate(const std::string& claims_topic, const std::string& group,
-                                         bool latency);
+  // --gates gate services on `claims_topic` in one group, polled on their threads; exits 2 when
+  // one cannot start.
+  std::unique_ptr<GateGroup> StartGates(const std::string& claims_topic, const std::string& group,
+                                        bool latency);
+  // Waits until every gate of `group` is ready (feed caught up, a claims partition at least: the
+  // group's assignment has settled); false after 120 s.
+  bool AwaitReady(const GateGroup& group);
   // The reason when the broker dropped the start of `topic` (a low watermark above 0: nothing is
   // ever deleted on purpose here), else nullopt.
-  std::optional<std::string> Dropped(const std::string& topic);
+  std::optional<std::string> Dropped(const std::string& topic, int partitions);
+  // Commits the transaction that holds the claims (read_committed gates see none before): the
+  // measurement starts with all claims visible to gates whose assignment has settled.
+  bool ReleaseClaims();
   // With --codes: a code owner on a thread of its own (false when it cannot start).
   bool StartOwner();
   void StopOwner();
@@ -92,13 +181,14 @@ class E2eBench {
   std::unique_ptr<kafka::MockCluster> cluster_;
   kafka::ClientConfig config_;
   std::unique_ptr<RdKafka::Producer> producer_;
+  // The claims of MeasureGate, in one transaction left open until ReleaseClaims.
+  std::unique_ptr<kafka::TransactionalProducer> claims_feed_;
   synthetic::SyntheticOptions pop_;
   std::mt19937_64 rng_{11};
   int64_t per_institution_ = 1;
   std::unique_ptr<ledger::ProfileSet> profiles_;
   gate::SystemClock clock_;
-  std::unique_ptr<GateService> gate_;
-  std::unique_ptr<GateService> paced_gate_;
+  std::vector<std::string> store_paths_;  // the gates' stores, removed at the end
   std::unique_ptr<gate::CodeOwner> owner_;
   std::thread owner_thread_;
   std::atomic<bool> owner_stop_ = false;
@@ -122,7 +212,7 @@ E2eBench::E2eBench(const E2eOptions& eo) : eo_(eo) {
 int E2eBench::Run() {
   if (const int code = Produce(); code != 0) return code;
   profiles_ = std::move(*ledger::ProfileSet::Builtin());
-  if (const std::optional<std::string> lost = Dropped(topics_.claims)) {
+  if (const std::optional<std::string> lost = Dropped(topics_.claims, eo_.claims_partitions)) {
     std::cerr << "e2e: " << *lost << "\n";
     return 3;
   }
@@ -144,6 +234,8 @@ int E2eBench::Run() {
                                rate, lat->size(), pct(0.5), pct(0.99));
   std::cout << gate::JsonText({{"claims", eo_.claims},
                                {"codes", eo_.codes},
+                               {"gates", eo_.gates},
+                               {"claims_partitions", eo_.claims_partitions},
                                {"gate_claims_per_sec", gate::Fixed(*gate_rate, 0)},
                                {"passthrough_claims_per_sec", gate::Fixed(*pass_rate, 0)},
                                {"ratio", gate::Fixed(*gate_rate / *pass_rate, 3)},
@@ -195,8 +287,8 @@ int E2eBench::Produce() {
   // Low-latency client settings (fetch long-poll and producer linger at a few ms), as a
   // latency-sensitive deployment would set them in the kafka: section of its configuration.
   config_ = {bootstrap, {{"fetch.wait.max.ms", "5"}, {"linger.ms", "2"}}};
-  if (!CreateTopics({{topics_.claims, 3},
-                     {Name("claims-paced"), 3},
+  if (!CreateTopics({{topics_.claims, eo_.claims_partitions},
+                     {Name("claims-paced"), eo_.claims_partitions},
                      {topics_.person_status, 3},
                      {topics_.institution_status, 3},
                      {topics_.insured_status, 3},
@@ -217,8 +309,26 @@ int E2eBench::Produce() {
       [&](v1::PersonStatus&& p) {
         Send(topics_.person_status, p.person_id(), p.SerializeAsString());
       });
-  for (int64_t k = 0; k < eo_.claims; ++k) Send(topics_.claims, absl::StrCat("C", k), Claim(k));
+  // The claims in a transaction committed once the gates are all assigned: a gate that joins the
+  // group a heartbeat after the first would otherwise find the first one done with them.
+  kafka::ClientConfig feed = config_;
+  feed.properties["transaction.timeout.ms"] = "600000";
+  auto txn = kafka::TransactionalProducer::Create(feed, Name("claims-feed"));
+  if (!txn.ok()) {
+    std::cerr << "e2e: claims producer: " << txn.status() << "\n";
+    return 2;
+  }
+  claims_feed_ = std::move(*txn);
+  absl::Status s = claims_feed_->Begin();
+  for (int64_t k = 0; k < eo_.claims && s.ok(); ++k) {
+    s = claims_feed_->Produce(topics_.claims, absl::StrCat("C", k), Claim(k));
+  }
+  if (s.ok()) s = claims_feed_->Flush(120000);
   producer_->flush(60000);
+  if (!s.ok()) {
+    std::cerr << "e2e: producing the claims: " << s << "\n";
+    return 2;
+  }
   std::cout << absl::StrFormat("%s %s: %d persons' statuses and %d claims produced\n",
                                cluster_ != nullptr ? "mock cluster" : "Apache Kafka",
                                config_.bootstrap_servers, eo_.persons, eo_.claims);
@@ -244,8 +354,8 @@ std::string E2eBench::Claim(int64_t k) {
   return synthetic::ClaimEventBytes(pop_, k, practitioners, rng_);
 }
 
-std::optional<std::string> E2eBench::Dropped(const std::string& topic) {
-  for (int32_t p = 0; p < 3; ++p) {
+std::optional<std::string> E2eBench::Dropped(const std::string& topic, int partitions) {
+  for (int32_t p = 0; p < partitions; ++p) {
     int64_t low = 0, high = 0;
     if (producer_->query_watermark_offsets(topic, p, &low, &high, 5000) !=
         RdKafka::ERR_NO_ERROR) {
@@ -295,62 +405,97 @@ void E2eBench::StopOwner() {
   std::filesystem::remove_all(absl::StrCat("/tmp/claimgate-e2e-", getpid(), "-codes"));
 }
 
-std::unique_ptr<GateService> E2eBench::StartGate(const std::string& claims_topic,
-                                                 const std::string& group, bool latency) {
-  gate::GateServiceOptions go;
-  go.kafka = config_;
-  go.topics = topics_;
-  go.topics.claims = claims_topic;
-  go.group_id = Name(group);
-  go.transactional_id = Name(group + "-0");
-  go.max_batch = eo_.max_batch;
-  go.record_latency = latency;
-  go.duplicate_codes = eo_.codes;
-  go.store.path = absl::StrCat("/tmp/claimgate-e2e-", getpid(), "-", group);
-  std::filesystem::remove_all(go.store.path);
-  auto g = GateService::Start(go, profiles_.get(), &clock_);
-  if (!g.ok()) {
-    std::cerr << g.status() << "\n";
-    std::exit(2);
+std::unique_ptr<GateGroup> E2eBench::StartGates(const std::string& claims_topic,
+                                                const std::string& group, bool latency) {
+  std::vector<std::unique_ptr<GateService>> gates;
+  for (int i = 0; i < eo_.gates; ++i) {
+    gate::GateServiceOptions go;
+    go.kafka = config_;
+    go.topics = topics_;
+    go.topics.claims = claims_topic;
+    go.group_id = Name(group);
+    go.transactional_id = Name(absl::StrCat(group, "-", i));
+    go.max_batch = eo_.max_batch;
+    go.record_latency = latency;
+    go.duplicate_codes = eo_.codes;
+    go.store.path = absl::StrCat("/tmp/claimgate-e2e-", getpid(), "-", group, "-", i);
+    std::filesystem::remove_all(go.store.path);
+    store_paths_.push_back(go.store.path);
+    auto g = GateService::Start(go, profiles_.get(), &clock_);
+    if (!g.ok()) {
+      std::cerr << g.status() << "\n";
+      std::exit(2);
+    }
+    gates.push_back(std::move(*g));
   }
-  while (!(*g)->ready()) (void)(*g)->RunOnce(100);
-  return std::move(*g);
+  return std::make_unique<GateGroup>(std::move(gates), latency ? 50 : 200);
+}
+
+bool E2eBench::AwaitReady(const GateGroup& group) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(120);
+  while (!group.ready()) {
+    if (group.failed() || absl::Now() > deadline) {
+      std::cerr << "e2e: the gates were not all ready within 120 s\n";
+      return false;
+    }
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return true;
 }
 
 std::optional<double> E2eBench::MeasureGate() {
-  gate_ = StartGate(topics_.claims, "gate", false);
-  absl::Time t0 = absl::Time();
-  absl::Time progress = absl::Now();  // the last batch that decided anything
-  while (gate_->stats().decided + gate_->stats().dead_lettered < eo_.claims) {
-    absl::StatusOr<int> n = gate_->RunOnce(200);
-    if (!n.ok()) {
-      std::cerr << n.status() << "\n";
-      return std::nullopt;
-    }
-    if (t0 == absl::Time() && *n > 0)
-      t0 = absl::Now();  // from the first batch: excludes the group join
-    if (*n > 0) progress = absl::Now();
-    if (absl::Now() - progress > absl::Seconds(60)) {
-      std::optional<std::string> lost = Dropped(topics_.claims);
-      std::cerr << "e2e: the gate decided nothing for 60 s at "
-                << gate_->stats().decided + gate_->stats().dead_lettered << " of " << eo_.claims
-                << " claims" << (lost ? ": " + *lost : std::string()) << "\n";
-      return std::nullopt;
-    }
+  std::unique_ptr<GateGroup> group = StartGates(topics_.claims, "gate", false);
+  if (!AwaitReady(*group) || !ReleaseClaims()) return std::nullopt;
+  // From the moment the claims are visible to gates all assigned: excludes the group join.
+  const absl::Time t0 = absl::Now();
+  const int64_t before = group->done();
+  if (!WaitFor(
+          *group, [&] { return group->done() >= eo_.claims; }, [&] { return group->done(); },
+          absl::Seconds(60))) {
+    std::optional<std::string> lost = Dropped(topics_.claims, eo_.claims_partitions);
+    std::cerr << "e2e: the gates decided nothing for 60 s at " << group->done() << " of "
+              << eo_.claims << " claims" << (lost ? ": " + *lost : std::string()) << "\n";
+    return std::nullopt;
   }
-  const double gate_rate =
-      (eo_.claims - std::min<int64_t>(eo_.claims, eo_.max_batch)) / Seconds(t0);
-  std::cout << absl::StrFormat(
-      "gate: %d claims, %.0f claims/s, %d transactions, %d batches waited for the code owner\n",
-      gate_->stats().decided, gate_rate, gate_->stats().transactions,
-      gate_->stats().owner_rounds);
+  const double seconds = Seconds(t0);
+  group->Stop();
+  const int64_t counted = eo_.claims - before;
+  if (counted < static_cast<int64_t>(eo_.gates) * eo_.max_batch) {
+    std::cerr << "e2e: only " << counted << " claims were left once all " << eo_.gates
+              << " gates were ready; give more --claims\n";
+    return std::nullopt;
+  }
+  const double gate_rate = counted / seconds;
+  for (size_t i = 0; i < group->gates().size(); ++i) {
+    const gate::GateServiceStats& st = group->gates()[i]->stats();
+    std::cout << absl::StrFormat(
+        "gate %d: %d claims, %d transactions, %d batches waited for the code owner\n", i,
+        st.decided, st.transactions, st.owner_rounds);
+  }
+  std::cout << absl::StrFormat("gates: %d claims after all were ready, %.0f claims/s\n", counted,
+                               gate_rate);
   return gate_rate;
+}
+
+bool E2eBench::ReleaseClaims() {
+  if (absl::Status s = claims_feed_->Commit({}, nullptr, 60000); !s.ok()) {
+    std::cerr << "e2e: committing the claims: " << s << "\n";
+    return false;
+  }
+  claims_feed_.reset();
+  return true;
 }
 
 std::optional<double> E2eBench::MeasurePassthrough() {
   auto consumer = std::move(*kafka::MakeConsumer(config_, Name("passthrough")));
   consumer->subscribe({topics_.claims});
   auto txn = std::move(*kafka::TransactionalProducer::Create(config_, Name("passthrough-0")));
+  // The output topic's metadata before the clock starts, as a gate reads its outputs' partition
+  // counts when it starts: else the first batch waits for it (about a second on the mock).
+  if (absl::StatusOr<int> n = kafka::PartitionCount(txn->raw(), Name("passthrough")); !n.ok()) {
+    std::cerr << "e2e: passthrough topic: " << n.status() << "\n";
+    return std::nullopt;
+  }
   int64_t copied = 0;
   absl::Time start = absl::Time();
   while (copied < eo_.claims) {
@@ -388,15 +533,18 @@ std::optional<double> E2eBench::MeasurePassthrough() {
 std::optional<std::vector<double>> E2eBench::MeasurePaced(double rate) {
   const int64_t paced = std::min<int64_t>(eo_.claims, static_cast<int64_t>(rate * 10));
   const std::string paced_topic = Name("claims-paced");
-  paced_gate_ = StartGate(paced_topic, "gate-paced", true);
-  // Warm up until the gate has joined its group and decided something: the pace starts after that.
+  std::unique_ptr<GateGroup> group = StartGates(paced_topic, "gate-paced", true);
+  if (!AwaitReady(*group)) return std::nullopt;
+  // Warm up until the gates have decided something: the pace starts after that.
   constexpr int64_t kWarmup = 200;
   for (int64_t k = 0; k < kWarmup; ++k) Send(paced_topic, absl::StrCat("W", k), Claim(k));
   producer_->flush(10000);
-  while (paced_gate_->stats().decided < kWarmup) {
-    if (!paced_gate_->RunOnce(50).ok()) return std::nullopt;
+  if (!WaitFor(
+          *group, [&] { return group->done() >= kWarmup; }, [&] { return group->done(); },
+          absl::Seconds(60))) {
+    return std::nullopt;
   }
-  const size_t warm_latencies = paced_gate_->stats().latencies_ms.size();
+  const std::vector<int64_t> warm_latencies = group->latencies();
   std::atomic<bool> done = false;
   std::thread pacer([&] {
     auto p = std::move(*kafka::MakeProducer(config_, ""));
@@ -420,12 +568,18 @@ std::optional<std::vector<double>> E2eBench::MeasurePaced(double rate) {
     done = true;
   });
   const absl::Time deadline = absl::Now() + absl::Seconds(120);
-  while (paced_gate_->stats().decided < kWarmup + paced && absl::Now() < deadline) {
-    if (!paced_gate_->RunOnce(50).ok()) return std::nullopt;
+  while (group->done() < kWarmup + paced && absl::Now() < deadline && !group->failed()) {
+    absl::SleepFor(absl::Milliseconds(5));
   }
   pacer.join();
-  std::vector<double> lat(paced_gate_->stats().latencies_ms.begin() + warm_latencies,
-                          paced_gate_->stats().latencies_ms.end());
+  group->Stop();
+  if (group->failed()) return std::nullopt;
+  std::vector<double> lat;
+  for (size_t i = 0; i < group->gates().size(); ++i) {
+    const auto& all = group->gates()[i]->stats().latencies_ms;
+    lat.insert(lat.end(), all.begin() + std::min<int64_t>(warm_latencies[i], all.size()),
+               all.end());
+  }
   std::sort(lat.begin(), lat.end());
   return lat;
 }

@@ -54,6 +54,14 @@ CLI::App* AddE2e(CLI::App& app, E2eOptions& o) {
                   "a real cluster (Apache Kafka) instead of the mock; topics named e2e-PID-*");
   e2e->add_flag("--codes", o.codes,
                 "duplicate traceability codes on: a code owner answers the gates (SPEC §8.3)");
+  e2e->add_option("--gates", o.gates,
+                  "gate instances sharing the claims partitions, a thread each (1 vs 2: scale-out)")
+      ->check(CLI::Range(1, 16))
+      ->capture_default_str();
+  e2e->add_option("--claims-partitions", o.claims_partitions,
+                  "partitions of the claims topics (at least --gates)")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
   e2e->add_flag("--local-kafka", o.local_kafka,
                 "start Apache Kafka on loopback for the run (deploy/kafka/local-kafka.sh)");
   return e2e;

@@ -1,7 +1,8 @@
 // The decision line `claimgate check` prints for a claim, written straight from the decision core's
 // result: the bytes ledger::ToJson gives for ToDecisionProto's message with the chain's two fields
 // set, without building the message (issue 17: building it and walking it by reflection was half of
-// the file path's time per claim). tests/gate/decision_json_test.cc holds the two to the same bytes.
+// the file path's time per claim). check_golden_test runs `check` both ways and requires the same
+// bytes.
 #ifndef CLAIMGATE_GATE_DECISION_JSON_H_
 #define CLAIMGATE_GATE_DECISION_JSON_H_
 

@@ -134,7 +134,9 @@ bool IsPlainJsonString(absl::string_view s) {
   static constexpr auto kPlain = [] {
     std::array<bool, 256> plain{};
     for (int c = 0x20; c <= 0x7e; ++c) plain[c] = true;
-    for (const char c : {'"', '\\', '<', '>', '&', '\'', '='}) plain[static_cast<uint8_t>(c)] = false;
+    for (const char c : {'"', '\\', '<', '>', '&', '\'', '='}) {
+      plain[static_cast<uint8_t>(c)] = false;
+    }
     return plain;
   }();
   bool plain = true;

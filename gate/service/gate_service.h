@@ -137,6 +137,8 @@ class GateService : private kafka::StreamProcessor {
   bool ready() const { return ready_ && !loop_->stalled(); }
   // Batches keep aborting without a commit (see GateServiceOptions::stall_aborts).
   bool stalled() const { return loop_->stalled(); }
+  // Claims partitions this instance holds (its consumer group's assignment).
+  int assigned_partitions() const { return static_cast<int>(chains_.size()); }
   // Logs the head of every audit chain this gate writes (between transactions only).
   void LogChainHeads(absl::string_view why);
   // The last time the status feed was confirmed current (staleness = now - this).

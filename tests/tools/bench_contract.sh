@@ -39,4 +39,28 @@ fi
   --dir "$work/insured" > "$work/insured.out"
 require "$work/insured.out" insured suspended claims_per_sec_check_on claims_per_sec_check_off \
   ratio insured_store_reads
-echo "bench contract: codes and insured print their JSON fields"
+# Issue 17: the file path both ways must write the same bytes (the bench exits 1 otherwise).
+"$bench" check --lines 3000 --persons 500 --institutions 50 --compare-protobuf > "$work/check.out"
+require "$work/check.out" lines claims seconds lines_per_sec protobuf_seconds same_bytes
+python3 - "$work/check.out" <<'PY'
+import json, sys
+obj = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+assert obj["same_bytes"] is True and obj["claims"] > 2000, obj
+PY
+
+# Issue 17 goal 4: two gate instances sharing the claims partitions on the mock.
+"$bench" e2e --claims 8000 --persons 2000 --max-batch 500 --gates 2 --claims-partitions 4 \
+  > "$work/e2e.out"
+require "$work/e2e.out" claims gates claims_partitions gate_claims_per_sec \
+  passthrough_claims_per_sec ratio p50_ms p99_ms
+python3 - "$work/e2e.out" <<'PY'
+import json, sys
+obj = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+assert obj["gates"] == 2 and obj["claims_partitions"] == 4 and obj["gate_claims_per_sec"] > 0, obj
+PY
+if ! grep -q "^gate 1: [1-9]" "$work/e2e.out"; then
+  echo "FAIL: the second gate decided nothing" >&2
+  cat "$work/e2e.out" >&2
+  exit 1
+fi
+echo "bench contract: codes, insured, check and e2e print their JSON fields"
