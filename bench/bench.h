@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "gate/synthetic/synthetic.h"
@@ -40,6 +41,7 @@ struct E2eOptions {
   int64_t claims = 50000;  // the mock keeps about 5 MB a partition: more needs a real cluster
   int64_t persons = 100000;
   int max_batch = 2000;
+  int batch_linger_ms = 5;  // gate.batch_linger_ms, for the gates and the passthrough alike
   double paced_rate = 0;  // claims/s of the latency phase; 0: half the gate's measured maximum
   // A real cluster (Apache Kafka) instead of the mock: its bootstrap servers, or local_kafka to
   // start one with deploy/kafka/local-kafka.sh for the run (stopped after it).
@@ -53,6 +55,9 @@ struct E2eOptions {
   // all are assigned.
   int gates = 1;
   int claims_partitions = 3;
+  // librdkafka properties for every client of the run, KEY=VALUE, over the bench's own (as the
+  // kafka: section of serve's configuration): to try a setting, or debug=eos to see the time go.
+  std::vector<std::string> kafka_properties;
 };
 int RunE2eBench(const E2eOptions& options);
 

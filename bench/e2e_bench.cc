@@ -20,12 +20,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "bench/bench.h"
 #include "gate/json/json_writer.h"
 #include "gate/service/code_owner.h"
 #include "gate/service/gate_service.h"
 #include "gate/synthetic/synthetic.h"
+#include "ledger/kafka/logging.h"
 #include "ledger/kafka/mock_cluster.h"
 #include "ledger/kafka/transactional_producer.h"
 
@@ -287,6 +289,16 @@ int E2eBench::Produce() {
   // Low-latency client settings (fetch long-poll and producer linger at a few ms), as a
   // latency-sensitive deployment would set them in the kafka: section of its configuration.
   config_ = {bootstrap, {{"fetch.wait.max.ms", "5"}, {"linger.ms", "2"}}};
+  for (const std::string& kv : eo_.kafka_properties) {
+    const std::pair<std::string, std::string> p = absl::StrSplit(kv, absl::MaxSplits('=', 1));
+    if (p.first.empty() || p.second.empty()) {
+      std::cerr << "--kafka: expected KEY=VALUE, got '" << kv << "'\n";
+      return 2;
+    }
+    config_.properties[p.first] = p.second;
+  }
+  // librdkafka's debug contexts are logged at debug level: show them when asked for.
+  if (config_.properties.contains("debug")) logging::Configure({.level = logging::Level::kDebug});
   if (!CreateTopics({{topics_.claims, eo_.claims_partitions},
                      {Name("claims-paced"), eo_.claims_partitions},
                      {topics_.person_status, 3},
@@ -416,6 +428,7 @@ std::unique_ptr<GateGroup> E2eBench::StartGates(const std::string& claims_topic,
     go.group_id = Name(group);
     go.transactional_id = Name(absl::StrCat(group, "-", i));
     go.max_batch = eo_.max_batch;
+    go.batch_linger = absl::Milliseconds(eo_.batch_linger_ms);
     go.record_latency = latency;
     go.duplicate_codes = eo_.codes;
     go.store.path = absl::StrCat("/tmp/claimgate-e2e-", getpid(), "-", group, "-", i);
@@ -500,7 +513,11 @@ std::optional<double> E2eBench::MeasurePassthrough() {
   absl::Time start = absl::Time();
   while (copied < eo_.claims) {
     std::vector<std::unique_ptr<RdKafka::Message>> batch;
-    for (int wait = 200; static_cast<int>(batch.size()) < eo_.max_batch; wait = 0) {
+    // Batched as the gate batches: its linger after the first claim, then what is there.
+    const absl::Time linger_until = absl::Now() + absl::Milliseconds(eo_.batch_linger_ms);
+    for (int wait = 200; static_cast<int>(batch.size()) < eo_.max_batch;
+         wait = static_cast<int>(std::max<int64_t>(
+             0, absl::ToInt64Milliseconds(linger_until - absl::Now())))) {
       std::unique_ptr<RdKafka::Message> m(consumer->consume(wait));
       if (m->err() == RdKafka::ERR__TIMED_OUT) break;
       if (m->err() != RdKafka::ERR_NO_ERROR) continue;

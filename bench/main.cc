@@ -48,6 +48,9 @@ CLI::App* AddE2e(CLI::App& app, E2eOptions& o) {
   e2e->add_option("--claims", o.claims)->capture_default_str();
   e2e->add_option("--persons", o.persons)->capture_default_str();
   e2e->add_option("--max-batch", o.max_batch)->capture_default_str();
+  e2e->add_option("--batch-linger-ms", o.batch_linger_ms, "gate.batch_linger_ms (0: off)")
+      ->check(CLI::Range(0, 1000))
+      ->capture_default_str();
   e2e->add_option("--paced-rate", o.paced_rate,
                   "claims/s of the latency phase (default: half the measured maximum)");
   e2e->add_option("--bootstrap-servers", o.bootstrap_servers,
@@ -64,6 +67,8 @@ CLI::App* AddE2e(CLI::App& app, E2eOptions& o) {
       ->capture_default_str();
   e2e->add_flag("--local-kafka", o.local_kafka,
                 "start Apache Kafka on loopback for the run (deploy/kafka/local-kafka.sh)");
+  e2e->add_option("--kafka", o.kafka_properties,
+                  "KEY=VALUE: a librdkafka property for every client (repeatable)");
   return e2e;
 }
 

@@ -248,6 +248,7 @@ absl::Status ReadTopicsAndSettings(const YAML::Node& root, ServeOptions* o) {
   const YAML::Node g = root["gate"];
   int64_t staleness = absl::ToInt64Seconds(o->gate.staleness_bound);
   int64_t owner_timeout = absl::ToInt64Seconds(o->gate.owner_timeout);
+  int64_t linger_ms = absl::ToInt64Milliseconds(o->gate.batch_linger);
   for (absl::Status s : {Read(g, "gate", "group_id", &o->gate.group_id),
                          Read(g, "gate", "transactional_id", &o->gate.transactional_id),
                          Read(g, "gate", "staleness_seconds", &staleness),
@@ -259,12 +260,17 @@ absl::Status ReadTopicsAndSettings(const YAML::Node& root, ServeOptions* o) {
                          Read(g, "gate", "max_batch", &o->gate.max_batch),
                          Read(g, "gate", "max_claim_bytes", &o->gate.max_claim_bytes),
                          Read(g, "gate", "duplicate_codes", &o->gate.duplicate_codes),
-                         Read(g, "gate", "owner_timeout_seconds", &owner_timeout)}) {
+                         Read(g, "gate", "owner_timeout_seconds", &owner_timeout),
+                         Read(g, "gate", "batch_linger_ms", &linger_ms)}) {
     if (!s.ok()) return s;
   }
   if (owner_timeout < 1 || owner_timeout > 3600)
     return absl::InvalidArgumentError("config key 'gate.owner_timeout_seconds': 1 to 3600");
   o->gate.owner_timeout = absl::Seconds(owner_timeout);
+  if (linger_ms < 0 || linger_ms > 1000)
+    return absl::InvalidArgumentError(
+        absl::StrCat("config key 'gate.batch_linger_ms': 0..1000, got ", linger_ms));
+  o->gate.batch_linger = absl::Milliseconds(linger_ms);
   o->gate.staleness_bound = absl::Seconds(staleness);  // its range: ValidateServeOptions
   const YAML::Node l = root["ledger"];
   for (absl::Status s : {Read(l, "ledger", "group_id", &o->ledger.group_id),
@@ -299,7 +305,8 @@ absl::Status LoadServeConfig(const std::string& path, ServeOptions* o) {
           KnownKeys(root["gate"], "gate",
                     {"group_id", "transactional_id", "staleness_seconds", "hot_tier_bytes",
                      "block_cache_bytes", "write_buffer_bytes", "max_batch",
-                     "max_claim_bytes", "duplicate_codes", "owner_timeout_seconds"}),
+                     "max_claim_bytes", "duplicate_codes", "owner_timeout_seconds",
+                     "batch_linger_ms"}),
           KnownKeys(root["ledger"], "ledger", {"group_id", "transactional_id", "max_batch"}),
           ReadKafkaProperties(root["kafka"], o), ReadTopicsAndSettings(root, o)}) {
       if (!st.ok()) {

@@ -53,7 +53,7 @@ struct ServeOptions {
 //   profile, mode (enforce|shadow), create_topics, claims_partitions, status_partitions
 //   gate:     {group_id, transactional_id, staleness_seconds, hot_tier_bytes, block_cache_bytes,
 //              write_buffer_bytes, max_batch, max_claim_bytes, duplicate_codes,
-//              owner_timeout_seconds}
+//              owner_timeout_seconds, batch_linger_ms}
 //   ledger:   {group_id, transactional_id, max_batch}
 //   http:     {token_file, token, tls_cert_file, tls_key_file, client_ca_file, max_connections,
 //              workers, idle_timeout_seconds, read_timeout_seconds, write_timeout_seconds,

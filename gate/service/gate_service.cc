@@ -489,7 +489,16 @@ absl::Status GateService::ConsumeBatch(int timeout_ms,
     }
     held_.reset();
   }
-  for (int wait = timeout_ms; static_cast<int>(batch->size()) < options_.max_batch; wait = 0) {
+  // The linger is real time (a wait on the consumer), measured on the steady clock.
+  const auto linger_until = std::chrono::steady_clock::now() +
+                            absl::ToChronoMilliseconds(options_.batch_linger);
+  const auto lingering = [&] {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        linger_until - std::chrono::steady_clock::now());
+    return static_cast<int>(std::max<int64_t>(0, left.count()));
+  };
+  for (int wait = timeout_ms; static_cast<int>(batch->size()) < options_.max_batch;
+       wait = lingering()) {
     const int generation = generation_;
     std::unique_ptr<RdKafka::Message> m(claims_consumer_->consume(wait));
     if (generation != generation_) batch->clear();  // a rebalance: those partitions moved

@@ -63,6 +63,12 @@ struct GateServiceOptions {
   std::string transactional_id = "claimgate-gate-0";  // unique per instance
   absl::Duration staleness_bound = absl::Minutes(5);  // STATUS_STALE beyond this
   int max_batch = 2000;
+  // After the first claim of a batch, keep reading claims until this long after the batch began
+  // (or max_batch). On Apache Kafka a transaction begun within a few milliseconds of the last
+  // commit finds its markers still being written: AddPartitionsToTxn is refused with
+  // CONCURRENT_TRANSACTIONS and librdkafka 2.0.2 retries it 20 ms later (docs/streaming.md,
+  // "Where a transaction's time goes on Apache Kafka"). Config gate.batch_linger_ms; 0: off.
+  absl::Duration batch_linger = absl::Milliseconds(5);
   // Claims larger than this are dead-lettered unparsed (CLAIM_TOO_LARGE); config
   // gate.max_claim_bytes.
   int64_t max_claim_bytes = 1 << 20;

@@ -222,13 +222,16 @@ gate:
   staleness_seconds: 30
   hot_tier_bytes: 1048576
   max_claim_bytes: 200000
+  batch_linger_ms: 0
 ledger:
   transactional_id: ledger-prod
 )";
   ServeOptions o;
   EXPECT_EQ(o.gate.max_claim_bytes, 1048576);  // 1 MiB unless configured
+  EXPECT_EQ(o.gate.batch_linger, absl::Milliseconds(5));
   ASSERT_TRUE(LoadServeConfig(path, &o).ok());
   EXPECT_EQ(o.gate.max_claim_bytes, 200000);
+  EXPECT_EQ(o.gate.batch_linger, absl::ZeroDuration());
   EXPECT_EQ(o.gate.kafka.properties.at("security.protocol"), "SASL_SSL");
   EXPECT_EQ(o.ledger.kafka.properties.at("sasl.mechanisms"), "PLAIN");
   EXPECT_EQ(o.gate.topics.claims, "prod-claims");
@@ -326,6 +329,8 @@ TEST(ServeConfigTest, EveryBadShapeOrValueNamesItsKey) {
       {"gate: {duplicate_codes: sometimes}\n",
        "'gate.duplicate_codes': 'sometimes' is not true or false"},
       {"gate: {owner_timeout_seconds: 0}\n", "'gate.owner_timeout_seconds': 1 to 3600"},
+      {"gate: {batch_linger_ms: 1001}\n", "'gate.batch_linger_ms': 0..1000, got 1001"},
+      {"gate: {batch_linger_ms: -1}\n", "'gate.batch_linger_ms': 0..1000, got -1"},
       {"kafka: {linger.ms: [5]}\n", "'kafka.linger.ms': expected a single value"},
       {"topics: {claims: [a]}\n", "'topics.claims': expected a single value"},
       {"profile: {a: b}\n", "'profile': expected a single value, got a map"},
