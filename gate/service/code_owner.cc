@@ -26,9 +26,11 @@ void CodeOwner::Rebalancer::rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKaf
                                          std::vector<RdKafka::TopicPartition*>& partitions) {
   if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
     if (absl::Status s = owner_->Restore(partitions); !s.ok()) {
+      // As the gate's: a failure while the process stops is the stop, not an error.
+      const bool stopping = owner_->options_.stop != nullptr && owner_->options_.stop->load();
       if (owner_->options_.log != nullptr) {
-        *owner_->options_.log << "claimgate codes: error: restoring the code store failed: " << s
-                              << "\n";
+        *owner_->options_.log << "claimgate codes: " << (stopping ? "stopping: " : "error: ")
+                              << "restoring the code store failed: " << s << "\n";
       }
       owner_->rebalance_error_ = s;
     }

@@ -108,9 +108,13 @@ void GateService::Rebalancer::rebalance_cb(RdKafka::KafkaConsumer* consumer, RdK
   ++gate_->generation_;
   if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
     if (absl::Status s = gate_->PlanResume(partitions); !s.ok()) {
+      // An assignment that arrives while the process stops fails as its client closes: that is
+      // the stop, not an error to page anyone for.
+      const bool stopping = gate_->options_.stop != nullptr && gate_->options_.stop->load();
       if (gate_->options_.log != nullptr)
-        *gate_->options_.log << "claimgate gate: error: recovery after assignment failed: " << s
-                             << "\n";
+        *gate_->options_.log << "claimgate gate: "
+                             << (stopping ? "stopping: " : "error: ")
+                             << "recovery after assignment failed: " << s << "\n";
       gate_->rebalance_error_ = s;
     }
     consumer->assign(partitions);
