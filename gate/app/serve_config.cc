@@ -75,6 +75,7 @@ absl::Status ReadBytes(const YAML::Node& parent, absl::string_view where, const 
 
 constexpr int64_t kMaxPartitions = 10000;
 constexpr int64_t kMaxBatch = 100000;
+constexpr int64_t kMaxBatchLingerMs = 1000;
 constexpr int64_t kMaxStalenessSeconds = 366LL * 24 * 3600;
 
 // Kafka's rules for a topic name (1-249 of [A-Za-z0-9._-], not "." or ".."); the eight topics
@@ -267,10 +268,7 @@ absl::Status ReadTopicsAndSettings(const YAML::Node& root, ServeOptions* o) {
   if (owner_timeout < 1 || owner_timeout > 3600)
     return absl::InvalidArgumentError("config key 'gate.owner_timeout_seconds': 1 to 3600");
   o->gate.owner_timeout = absl::Seconds(owner_timeout);
-  if (linger_ms < 0 || linger_ms > 1000)
-    return absl::InvalidArgumentError(
-        absl::StrCat("config key 'gate.batch_linger_ms': 0..1000, got ", linger_ms));
-  o->gate.batch_linger = absl::Milliseconds(linger_ms);
+  o->gate.batch_linger = absl::Milliseconds(linger_ms);  // its range: ValidateServeOptions
   o->gate.staleness_bound = absl::Seconds(staleness);  // its range: ValidateServeOptions
   const YAML::Node l = root["ledger"];
   for (absl::Status s : {Read(l, "ledger", "group_id", &o->ledger.group_id),
@@ -333,6 +331,8 @@ absl::Status ValidateServeOptions(const ServeOptions& o) {
         in_range("status_partitions", o.status_partitions, 1, kMaxPartitions),
         in_range("gate.max_batch", o.gate.max_batch, 1, kMaxBatch),
         in_range("gate.max_claim_bytes", o.gate.max_claim_bytes, 1, int64_t{1} << 30),
+        in_range("gate.batch_linger_ms", absl::ToInt64Milliseconds(o.gate.batch_linger), 0,
+                 kMaxBatchLingerMs),
         in_range("ledger.max_batch", o.ledger.max_batch, 1, kMaxBatch),
         in_range("gate.staleness_seconds", absl::ToInt64Seconds(o.gate.staleness_bound), 1,
                  kMaxStalenessSeconds),
