@@ -34,6 +34,7 @@ struct StoreBenchOptions {
   std::string dir;
   bool keep = false;
   int hot_rounds = 1;  // measured passes over the hot claims (more for profiling)
+  int64_t block_cache_mb = 0;  // 0: the store's default
 };
 int RunStoreBench(const StoreBenchOptions& options);
 

@@ -39,6 +39,9 @@ CLI::App* AddStore(CLI::App& app, StoreBenchOptions& o) {
   store->add_flag("--keep", o.keep, "keep the store directory afterwards");
   store->add_option("--hot-rounds", o.hot_rounds, "measured passes over the hot claims")
       ->capture_default_str();
+  store->add_option("--block-cache-mb", o.block_cache_mb,
+                    "RocksDB block cache (default: the store's, StatusStoreOptions)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
   return store;
 }
 
