@@ -3,6 +3,9 @@
 // always_print_primitive_fields (ledger::ToJson); int64 values are quoted, enums written by name.
 #include "gate/decision_json.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include "absl/strings/numbers.h"
 #include "claimgate/v1/decision.pb.h"
 #include "google/protobuf/timestamp.pb.h"
@@ -12,101 +15,149 @@
 namespace claimgate::gate {
 namespace {
 
+// Appends to a std::string through a raw pointer: each value makes room for itself once (Room), so
+// writing a byte is a store rather than a call into std::string. The string holds the bytes written
+// and spare room until Finish() cuts it to what was written.
+class Sink {
+ public:
+  explicit Sink(std::string* s) : s_(s), n_(s->size()) { Room(512); }
+  Sink(const Sink&) = delete;
+  Sink& operator=(const Sink&) = delete;
+
+  void Room(size_t k) {
+    if (n_ + k <= s_->size()) return;
+    s_->resize(std::max(n_ + k, 2 * s_->size()));
+  }
+  // Callers made room first.
+  void Put(char c) { (*s_)[n_++] = c; }
+  void Put(absl::string_view v) {
+    std::memcpy(s_->data() + n_, v.data(), v.size());
+    n_ += v.size();
+  }
+  char* end() { return s_->data() + n_; }
+  void Advance(const char* to) { n_ = static_cast<size_t>(to - s_->data()); }
+  size_t size() const { return n_; }
+  void Finish(size_t size) { s_->resize(size); }
+
+ private:
+  std::string* s_;
+  size_t n_;
+};
+
 // One JSON object being written: its keys, each preceded by a comma but the first. `ok` turns
 // false at the first value only Protobuf's printer may write.
 class Object {
  public:
-  Object(std::string* out, bool* ok) : out_(out), ok_(ok) { out_->push_back('{'); }
-  void Close() { out_->push_back('}'); }
+  Object(Sink* out, bool* ok) : out_(out), ok_(ok) {
+    out_->Room(1);
+    out_->Put('{');
+  }
+  void Close() {
+    out_->Room(1);
+    out_->Put('}');
+  }
 
   void String(absl::string_view key, absl::string_view value) {
     if (value.empty()) return;
-    Key(key);
+    Key(key, value.size() + 2);
     Quoted(value);
   }
   void Int32(absl::string_view key, int64_t value) {
     if (value == 0) return;
-    Key(key);
+    Key(key, kNumberBytes);
     Number(value);
   }
   void Int64(absl::string_view key, int64_t value) {
     if (value == 0) return;
-    Key(key);
-    out_->push_back('"');
+    Key(key, kNumberBytes + 2);
+    out_->Put('"');
     Number(value);
-    out_->push_back('"');
+    out_->Put('"');
   }
   void Bool(absl::string_view key, bool value) {
     if (!value) return;
-    Key(key);
-    out_->append("true");
+    Key(key, 4);
+    out_->Put("true");
   }
   // An enum's name from its generated _Name function (empty for a number without a name).
   void Enum(absl::string_view key, int number, const std::string& name) {
     if (number == 0) return;
-    Key(key);
+    Key(key, name.size() + 2);
     if (name.empty()) *ok_ = false;
     Quoted(name);
   }
   // A Timestamp field that is set.
   void Time(absl::string_view key, absl::Time t) {
-    Key(key);
+    Key(key, ledger::kJsonTimestampBytes);
     google::protobuf::Timestamp ts;
     ledger::SetProto(t, &ts);
-    if (!ledger::AppendJsonTimestamp(ts.seconds(), ts.nanos(), out_)) *ok_ = false;
+    char* end = ledger::WriteJsonTimestamp(ts.seconds(), ts.nanos(), out_->end());
+    if (end == nullptr) {
+      *ok_ = false;
+      return;
+    }
+    out_->Advance(end);
   }
-  // A message or array field: its key; the caller writes the value.
-  void Key(absl::string_view key) {
-    if (!first_) out_->push_back(',');
+  // A message or array field: its key, with room for `value_bytes` after it; the caller writes
+  // the value.
+  void Key(absl::string_view key, size_t value_bytes = 0) {
+    out_->Room(key.size() + 4 + value_bytes);
+    if (!first_) out_->Put(',');
     first_ = false;
-    out_->push_back('"');
-    out_->append(key.data(), key.size());
-    out_->append("\":", 2);
+    out_->Put('"');
+    out_->Put(key);
+    out_->Put("\":");
   }
   void Quoted(absl::string_view value) {
     if (!ledger::IsPlainJsonString(value)) *ok_ = false;
-    AppendQuoted(value, out_);
+    PutQuoted(value, out_);
   }
   // A value known to be plain (a hex digest).
   void Hex(absl::string_view key, absl::string_view value) {
     if (value.empty()) return;
-    Key(key);
-    AppendQuoted(value, out_);
+    Key(key, value.size() + 2);
+    PutQuoted(value, out_);
   }
-  static void AppendQuoted(absl::string_view value, std::string* out) {
-    out->push_back('"');
-    out->append(value.data(), value.size());
-    out->push_back('"');
+  // Room for the value made by the caller.
+  static void PutQuoted(absl::string_view value, Sink* out) {
+    out->Put('"');
+    out->Put(value);
+    out->Put('"');
   }
 
  private:
+  static constexpr size_t kNumberBytes = absl::numbers_internal::kFastToBufferSize;
+
   void Number(int64_t value) {
-    char buf[absl::numbers_internal::kFastToBufferSize];
-    const char* end = absl::numbers_internal::FastIntToBuffer(value, buf);
-    out_->append(buf, static_cast<size_t>(end - buf));
+    out_->Advance(absl::numbers_internal::FastIntToBuffer(value, out_->end()));
   }
 
-  std::string* out_;
+  Sink* out_;
   bool* ok_;
   bool first_ = true;
 };
 
 // A JSON array of `items`, each written by `write` (an object of its own).
 template <typename Items, typename Write>
-void Array(const Items& items, std::string* out, bool* ok, Write write) {
-  out->push_back('[');
+void Array(const Items& items, Sink* out, bool* ok, Write write) {
+  out->Room(1);
+  out->Put('[');
   bool first = true;
   for (const auto& item : items) {
-    if (!first) out->push_back(',');
+    if (!first) {
+      out->Room(1);
+      out->Put(',');
+    }
     first = false;
     Object o(out, ok);
     write(item, o);
     o.Close();
   }
-  out->push_back(']');
+  out->Room(1);
+  out->Put(']');
 }
 
-void Reasons(const DecisionResult& r, std::string* out, bool* ok) {
+void Reasons(const DecisionResult& r, Sink* out, bool* ok) {
   Array(r.reasons, out, ok, [](const DecisionResult::Reason& reason, Object& o) {
     o.Enum("code", reason.code, v1::ReasonCode_Name(reason.code));
     o.String("person_id", reason.person_id);
@@ -116,7 +167,7 @@ void Reasons(const DecisionResult& r, std::string* out, bool* ok) {
   });
 }
 
-void Practitioners(const DecisionResult& r, std::string* out, bool* ok) {
+void Practitioners(const DecisionResult& r, Sink* out, bool* ok) {
   Array(r.practitioners, out, ok, [](const DecisionResult::PractitionerUsed& u, Object& o) {
     o.String("person_id", u.person_id);
     o.Enum("role", u.role,
@@ -130,7 +181,7 @@ void Practitioners(const DecisionResult& r, std::string* out, bool* ok) {
   });
 }
 
-void Source(const v1::AuditRecord::Source& s, std::string* out, bool* ok) {
+void Source(const v1::AuditRecord::Source& s, Sink* out, bool* ok) {
   Object o(out, ok);
   o.String("topic", s.topic());
   o.Int32("partition", s.partition());
@@ -139,7 +190,7 @@ void Source(const v1::AuditRecord::Source& s, std::string* out, bool* ok) {
   o.Close();
 }
 
-void Duplicates(const DecisionResult& r, std::string* out, bool* ok) {
+void Duplicates(const DecisionResult& r, Sink* out, bool* ok) {
   Array(r.duplicates, out, ok, [](const DecisionResult::Duplicate& dup, Object& o) {
     o.String("traceability_code", dup.code);
     o.String("first_claim_id", dup.first->claim_id);
@@ -149,20 +200,23 @@ void Duplicates(const DecisionResult& r, std::string* out, bool* ok) {
 }
 
 // Repeated strings: each element written, even an empty one.
-void SettledCodes(const DecisionResult& r, std::string* out, bool* ok) {
-  out->push_back('[');
+void SettledCodes(const DecisionResult& r, Sink* out, bool* ok) {
+  out->Room(1);
+  out->Put('[');
   for (size_t i = 0; i < r.settled_codes.size(); ++i) {
-    if (i > 0) out->push_back(',');
+    out->Room(r.settled_codes[i].size() + 4);
+    if (i > 0) out->Put(',');
     if (!ledger::IsPlainJsonString(r.settled_codes[i])) *ok = false;
-    Object::AppendQuoted(r.settled_codes[i], out);
+    Object::PutQuoted(r.settled_codes[i], out);
   }
-  out->push_back(']');
+  out->Room(1);
+  out->Put(']');
 }
 
 // The audit record (AuditRecord, fields 1 to 24; 21 and 22 are a reversal's).
 void Audit(const ClaimView& claim, const DecisionResult& r, const DecisionContext& ctx,
            absl::string_view digest, int64_t chain_seq, absl::string_view prev_hash,
-           std::string* out, bool* ok) {
+           Sink* out, bool* ok) {
   Object o(out, ok);
   o.String("claim_id", claim.claim_id);
   o.String("event_id", claim.event_id.empty() ? absl::string_view(ctx.event_id) : claim.event_id);
@@ -211,17 +265,18 @@ bool AppendDecisionJson(const ClaimView& claim, const DecisionResult& result,
                         int64_t chain_seq, absl::string_view prev_hash, std::string* out) {
   const size_t size = out->size();
   bool ok = true;
-  Object o(out, &ok);
+  Sink sink(out);
+  Object o(&sink, &ok);
   o.String("claim_id", claim.claim_id);
   o.Enum("outcome", result.outcome, v1::Decision::Outcome_Name(result.outcome));
   if (!result.reasons.empty()) {
     o.Key("reasons");
-    Reasons(result, out, &ok);
+    Reasons(result, &sink, &ok);
   }
   o.Key("audit");
-  Audit(claim, result, ctx, claim_digest, chain_seq, prev_hash, out, &ok);
+  Audit(claim, result, ctx, claim_digest, chain_seq, prev_hash, &sink, &ok);
   o.Close();
-  if (!ok) out->resize(size);
+  sink.Finish(ok ? sink.size() : size);
   return ok;
 }
 

@@ -15,14 +15,24 @@ int DaysInMonth(absl::CivilMonth m) {
   return static_cast<int>(absl::CivilDay(m + 1) - absl::CivilDay(m));
 }
 
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
-int64_t DaysFromCivil(int64_t y, int m, int d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
+int DaysInMonth(int64_t y, int m) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return m == 2 && leap ? 29 : kDays[m - 1];
+}
+
+int64_t FloorDiv(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
+
+// Whole seconds of `t` (toward the infinite past) when inside years 1-9999 with a day to spare on
+// either side for the zone's offset; false outside (the caller takes absl's way).
+bool ArithmeticSeconds(absl::Time t, int64_t* seconds) {
+  constexpr int64_t kMargin = 86400;
+  if (t < absl::FromUnixSeconds(kMinTimestampSeconds + kMargin) ||
+      t > absl::FromUnixSeconds(kMaxTimestampSeconds - kMargin)) {
+    return false;
+  }
+  *seconds = absl::ToUnixSeconds(t);
+  return true;
 }
 
 // `n` decimal digits at `at`.
@@ -85,19 +95,78 @@ bool ParseForm(absl::string_view s, int64_t* seconds, int32_t* nanos) {
 
 }  // namespace
 
+int64_t DaysFromCivil(int64_t y, int m, int d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+CivilFields CivilFromUnixSeconds(int64_t seconds) {
+  const int64_t days = FloorDiv(seconds, 86400);
+  const int64_t in_day = seconds - days * 86400;
+  const int64_t z = days + 719468;
+  const int64_t era = FloorDiv(z, 146097);
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  CivilFields c;
+  c.day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  c.month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  c.year = yoe + era * 400 + (c.month <= 2);
+  c.hour = static_cast<int>(in_day / 3600);
+  c.minute = static_cast<int>(in_day / 60 % 60);
+  c.second = static_cast<int>(in_day % 60);
+  return c;
+}
+
 Calendar::Calendar(int utc_offset_minutes)
     : offset_minutes_(utc_offset_minutes), zone_(absl::FixedTimeZone(utc_offset_minutes * 60)) {}
 
 int Calendar::YearOf(absl::Time t) const {
+  int64_t seconds;
+  if (ArithmeticSeconds(t, &seconds)) {
+    return static_cast<int>(CivilFromUnixSeconds(seconds + offset_minutes_ * 60).year);
+  }
   return static_cast<int>(absl::ToCivilYear(t, zone_).year());
 }
 
-absl::CivilDay Calendar::DayOf(absl::Time t) const { return absl::ToCivilDay(t, zone_); }
+absl::CivilDay Calendar::DayOf(absl::Time t) const {
+  int64_t seconds;
+  if (ArithmeticSeconds(t, &seconds)) {
+    const CivilFields c = CivilFromUnixSeconds(seconds + offset_minutes_ * 60);
+    return absl::CivilDay(c.year, c.month, c.day);
+  }
+  return absl::ToCivilDay(t, zone_);
+}
 
-absl::Time Calendar::StartOf(absl::CivilDay day) const { return absl::FromCivil(day, zone_); }
+absl::Time Calendar::StartOf(absl::CivilDay day) const {
+  if (day.year() >= 1 && day.year() <= 9999) {
+    return absl::FromUnixSeconds(DaysFromCivil(day.year(), day.month(), day.day()) * 86400 -
+                                 offset_minutes_ * 60);
+  }
+  return absl::FromCivil(day, zone_);
+}
 
 absl::Time Calendar::AddMonths(absl::Time t, int months) const {
   if (t == absl::InfiniteFuture() || t == absl::InfinitePast()) return t;
+  int64_t seconds;
+  if (ArithmeticSeconds(t, &seconds) && months > -12 * 9000 && months < 12 * 9000) {
+    const int64_t local = seconds + offset_minutes_ * 60;
+    const CivilFields c = CivilFromUnixSeconds(local);
+    const int64_t target = c.year * 12 + (c.month - 1) + months;
+    const int64_t year = FloorDiv(target, 12);
+    const int month = static_cast<int>(target - year * 12 + 1);
+    if (year >= 1 && year <= 9999) {
+      const int day = std::min(c.day, DaysInMonth(year, month));
+      const int64_t moved = DaysFromCivil(year, month, day) * 86400 +
+                            (local - FloorDiv(local, 86400) * 86400) - offset_minutes_ * 60;
+      return absl::FromUnixSeconds(moved) + (t - absl::FromUnixSeconds(seconds));
+    }
+  }
   const absl::CivilSecond cs = absl::ToCivilSecond(t, zone_);
   const absl::Duration subsecond = t - absl::FromCivil(cs, zone_);
   const absl::CivilMonth target = absl::CivilMonth(cs) + months;

@@ -12,7 +12,21 @@
 
 namespace claimgate::ledger {
 
-// A fixed-offset calendar. Cheap to copy.
+// A proleptic Gregorian date and time of day.
+struct CivilFields {
+  int64_t year = 1970;
+  int month = 1, day = 1, hour = 0, minute = 0, second = 0;
+};
+// The civil date and time `seconds` after 1970-01-01T00:00:00 (negative: before), by arithmetic
+// (H. Hinnant's civil_from_days): what absl::ToCivilSecond gives in a fixed-offset zone for the
+// seconds shifted by the offset, without a time zone lookup.
+CivilFields CivilFromUnixSeconds(int64_t seconds);
+// Days since 1970-01-01 of a proleptic Gregorian date (days_from_civil).
+int64_t DaysFromCivil(int64_t y, int m, int d);
+
+// A fixed-offset calendar. Cheap to copy. Times inside years 1-9999 are computed by arithmetic,
+// others (the infinite past and future, the far range absl::Time holds) through absl's civil time;
+// both give the same answers (CalendarTest.ArithmeticAgreesWithAbsl).
 class Calendar {
  public:
   static constexpr int kChinaStandardTimeMinutes = 480;

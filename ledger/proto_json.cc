@@ -8,7 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/timestamp.pb.h"
-#include "absl/time/civil_time.h"
+#include "ledger/calendar.h"
 #include "absl/time/time.h"
 
 namespace claimgate::ledger {
@@ -145,27 +145,33 @@ bool IsPlainJsonString(absl::string_view s) {
 }
 
 bool AppendJsonTimestamp(int64_t seconds, int32_t nanos, std::string* out) {
+  char buf[kJsonTimestampBytes];
+  const char* end = WriteJsonTimestamp(seconds, nanos, buf);
+  if (end == nullptr) return false;
+  out->append(buf, static_cast<size_t>(end - buf));
+  return true;
+}
+
+char* WriteJsonTimestamp(int64_t seconds, int32_t nanos, char* out) {
   // Years 1 to 9999, nanos in range: what the printer can write.
   if (seconds < -62135596800 || seconds > 253402300799 || nanos < 0 || nanos > 999999999) {
-    return false;
+    return nullptr;
   }
   // TimeUtil::ToString's form: seconds in UTC, then 0, 3, 6 or 9 digits of fraction, then Z.
-  const absl::CivilSecond c =
-      absl::ToCivilSecond(absl::FromUnixSeconds(seconds), absl::UTCTimeZone());
-  char buf[40];
-  char* p = buf;
+  const CivilFields c = CivilFromUnixSeconds(seconds);
+  char* p = out;
   *p++ = '"';
-  p = Digits(p, static_cast<int64_t>(c.year()), 4);
+  p = Digits(p, c.year, 4);
   *p++ = '-';
-  p = Digits(p, c.month(), 2);
+  p = Digits(p, c.month, 2);
   *p++ = '-';
-  p = Digits(p, c.day(), 2);
+  p = Digits(p, c.day, 2);
   *p++ = 'T';
-  p = Digits(p, c.hour(), 2);
+  p = Digits(p, c.hour, 2);
   *p++ = ':';
-  p = Digits(p, c.minute(), 2);
+  p = Digits(p, c.minute, 2);
   *p++ = ':';
-  p = Digits(p, c.second(), 2);
+  p = Digits(p, c.second, 2);
   if (nanos != 0) {
     *p++ = '.';
     if (nanos % 1000000 == 0) {
@@ -178,8 +184,7 @@ bool AppendJsonTimestamp(int64_t seconds, int32_t nanos, std::string* out) {
   }
   *p++ = 'Z';
   *p++ = '"';
-  out->append(buf, static_cast<size_t>(p - buf));
-  return true;
+  return p;
 }
 
 bool AppendProtoJson(const google::protobuf::Message& message, std::string* out) {

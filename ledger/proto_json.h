@@ -27,6 +27,10 @@ bool AppendProtoJson(const google::protobuf::Message& message, std::string* out)
 // years 1-9999 or nanos out of range: only Protobuf's printer may say what then).
 bool IsPlainJsonString(absl::string_view s);
 bool AppendJsonTimestamp(int64_t seconds, int32_t nanos, std::string* out);
+// The same written at `out`, which has room for kJsonTimestampBytes: the end of what was written,
+// or null (nothing written) outside the range.
+inline constexpr size_t kJsonTimestampBytes = 32;
+char* WriteJsonTimestamp(int64_t seconds, int32_t nanos, char* out);
 
 }  // namespace claimgate::ledger
 

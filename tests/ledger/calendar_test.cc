@@ -1,6 +1,9 @@
 // Calendar arithmetic in UTC+08:00: year boundaries, month clamping, working days, RFC 3339.
 #include "ledger/calendar.h"
 
+#include <random>
+
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "ledger/render.h"
 #include "tests/testing/events.h"
@@ -111,6 +114,48 @@ TEST(CalendarTest, Rfc3339RefusesTimesOutsideTheTimestampRange) {
   ASSERT_FALSE(late.ok());
   EXPECT_NE(late.status().message().find("outside years 1-9999"), std::string::npos)
       << late.status();
+}
+
+// The calendar computes times inside years 1-9999 by arithmetic and the rest through absl's civil
+// time: both must agree everywhere, in every zone a profile may name, at the edges of days, months,
+// leap years and the range.
+TEST(CalendarTest, ArithmeticAgreesWithAbsl) {
+  std::mt19937_64 rng(17);
+  std::uniform_int_distribution<int64_t> seconds(kMinTimestampSeconds - 86400 * 400,
+                                                 kMaxTimestampSeconds + 86400 * 400);
+  std::uniform_int_distribution<int> offsets(-12 * 60, 14 * 60), months(-2400, 2400),
+      nanos(0, 999999999);
+  std::vector<int64_t> instants = {0, -1, 1, 86399, 86400, -86400, -86401, 951782400,
+                                   951868800, 4107542400, kMinTimestampSeconds,
+                                   kMaxTimestampSeconds, -62135596800 + 86400 * 59};
+  for (int i = 0; i < 200000; ++i) instants.push_back(seconds(rng));
+  int checked = 0;
+  for (size_t i = 0; i < instants.size(); ++i) {
+    const int offset = i % 7 == 0 ? 480 : offsets(rng) / 15 * 15;
+    const absl::TimeZone zone = absl::FixedTimeZone(offset * 60);
+    const Calendar calendar(offset);
+    const absl::Time t =
+        absl::FromUnixSeconds(instants[i]) + absl::Nanoseconds(i % 3 ? nanos(rng) : 0);
+    SCOPED_TRACE(absl::StrCat(FormatUtc(t), " offset ", offset));
+    ASSERT_EQ(calendar.YearOf(t), absl::ToCivilYear(t, zone).year());
+    ASSERT_EQ(calendar.DayOf(t), absl::ToCivilDay(t, zone));
+    const absl::CivilDay day = absl::ToCivilDay(t, zone);
+    ASSERT_EQ(calendar.StartOf(day), absl::FromCivil(day, zone));
+    const int m = i % 5 == 0 ? 36 : months(rng);
+    const absl::CivilSecond cs = absl::ToCivilSecond(t, zone);
+    const absl::CivilMonth target = absl::CivilMonth(cs) + m;
+    const int last = static_cast<int>(absl::CivilDay(target + 1) - absl::CivilDay(target));
+    const absl::CivilSecond moved(target.year(), target.month(), std::min(cs.day(), last),
+                                  cs.hour(), cs.minute(), cs.second());
+    ASSERT_EQ(calendar.AddMonths(t, m),
+              absl::FromCivil(moved, zone) + (t - absl::FromCivil(cs, zone)));
+    const CivilFields c = CivilFromUnixSeconds(instants[i]);
+    const absl::CivilSecond utc = absl::ToCivilSecond(absl::FromUnixSeconds(instants[i]),
+                                                      absl::UTCTimeZone());
+    ASSERT_EQ(absl::CivilSecond(c.year, c.month, c.day, c.hour, c.minute, c.second), utc);
+    ++checked;
+  }
+  EXPECT_EQ(checked, 200013);
 }
 
 TEST(CalendarTest, ProtoRoundTripKeepsNanos) {
