@@ -37,7 +37,7 @@ int32_t ClaimOwnerPartition(absl::string_view claim_id, int partitions) {
 
 const SettledCode* CodeBook::FindSettled(absl::string_view code) const {
   auto it = codes_.find(code);
-  return it == codes_.end() ? nullptr : &it->second;
+  return it == codes_.end() ? nullptr : &Settled(it->second);
 }
 
 absl::Time ExpiryOf(const ClaimView& claim, const ledger::Profile& profile) {
@@ -72,9 +72,15 @@ absl::Status CodeBook::Record(const ClaimView& claim, absl::Span<const absl::str
 void CodeBook::SettleOne(const ClaimView& claim, absl::string_view code,
                          const ledger::Profile& profile, Held* held) {
   const absl::string_view kept = Keep(code);
-  auto [it, inserted] = codes_.try_emplace(kept);
-  if (!inserted) Unkeep(kept);
-  SettledCode& s = it->second;
+  auto [it, inserted] = codes_.try_emplace(kept, settled_count_);
+  if (inserted) {
+    if (settled_count_ % kSettledChunk == 0)
+      settled_.push_back(std::make_unique<SettledCode[]>(kSettledChunk));
+    ++settled_count_;
+  } else {
+    Unkeep(kept);
+  }
+  SettledCode& s = Settled(it->second);
   if (s.claim_id == claim.claim_id) return;  // held already (a claim decided again)
   if (!s.claim_id.empty()) {
     // An expired holder gives the code up.
@@ -84,8 +90,10 @@ void CodeBook::SettleOne(const ClaimView& claim, absl::string_view code,
       list.erase(std::remove(list.begin(), list.end(), code), list.end());
     }
   }
-  s = SettledCode{std::string(claim.claim_id), std::string(claim.institution_id),
-                  claim.service_time, ExpiryOf(claim, profile)};
+  s.claim_id.assign(claim.claim_id.data(), claim.claim_id.size());
+  s.institution_id.assign(claim.institution_id.data(), claim.institution_id.size());
+  s.service_time = claim.service_time;
+  s.expires = ExpiryOf(claim, profile);
   held->push_back(it->first);
 }
 

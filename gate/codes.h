@@ -99,7 +99,15 @@ class CodeBook final : public ClaimCodeBook {
     free_ += kept.size();
   }
 
-  absl::flat_hash_map<absl::string_view, SettledCode> codes_;
+  // Code -> its place in settled_. The records are appended in the order first settled and stay
+  // where they were written (a code's re-settling rewrites its record in place; a reversal leaves
+  // its record unreachable), so the table stays a view and a number a code, and grows by moving
+  // those alone.
+  absl::flat_hash_map<absl::string_view, size_t> codes_;
+  static constexpr size_t kSettledChunk = 4096;
+  std::vector<std::unique_ptr<SettledCode[]>> settled_;
+  size_t settled_count_ = 0;
+  SettledCode& Settled(size_t i) const { return settled_[i / kSettledChunk][i % kSettledChunk]; }
   // Claim id -> the codes it settled (decided claims only; removed when reversed).
   absl::flat_hash_map<absl::string_view, Held> claims_;
   std::vector<std::unique_ptr<char[]>> chunks_;
