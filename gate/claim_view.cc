@@ -202,33 +202,29 @@ void ViewEvent(const v1::Event& event, ClaimView* c) {
 
 void CanonicalClaimBytes(const ClaimView& c, std::string* out) {
   out->clear();
-  thread_local std::string sub;
-  wire::PutString(out, 1, c.claim_id);
-  wire::PutInt(out, 2, c.kind);
-  wire::PutString(out, 3, c.institution_id);
-  if (c.has_service_time) wire::PutTimestamp(out, 4, c.service_time);
-  wire::PutInt(out, 5, c.visit_type);
-  wire::PutString(out, 6, c.insured_id);
+  wire::Out o(out);
+  o.String(1, c.claim_id);
+  o.Int(2, c.kind);
+  o.String(3, c.institution_id);
+  if (c.has_service_time) o.Timestamp(4, c.service_time);
+  o.Int(5, c.visit_type);
+  o.String(6, c.insured_id);
   for (const auto& p : c.practitioners) {
-    sub.clear();
-    wire::PutString(&sub, 1, p.person_id);
-    wire::PutInt(&sub, 2, p.role);
-    wire::PutMessage(out, 7, sub);
+    const size_t m = o.Begin(7);
+    o.String(1, p.person_id);
+    o.Int(2, p.role);
+    o.End(m);
   }
   for (const auto& i : c.items) {
-    sub.clear();
-    wire::PutString(&sub, 1, i.item_code);
-    wire::PutInt(&sub, 2, i.category);
-    wire::PutInt(&sub, 3, i.amount_fen);
-    for (absl::string_view code : i.traceability_codes) {
-      // Repeated strings are written even when empty.
-      wire::PutTag(&sub, 4, wire::kLen);
-      wire::PutVarint(&sub, code.size());
-      sub.append(code.data(), code.size());
-    }
-    wire::PutMessage(out, 8, sub);
+    const size_t m = o.Begin(8);
+    o.String(1, i.item_code);
+    o.Int(2, i.category);
+    o.Int(3, i.amount_fen);
+    // Repeated strings are written even when empty.
+    for (absl::string_view code : i.traceability_codes) o.Len(4, code);
+    o.End(m);
   }
-  wire::PutString(out, 9, c.insured_region);
+  o.String(9, c.insured_region);
 }
 
 }  // namespace claimgate::gate

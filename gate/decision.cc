@@ -419,25 +419,24 @@ void ToDecisionProto(const ClaimView& claim, const DecisionResult& r, const Deci
 
 namespace {
 
-void EncodeReason(const DecisionResult::Reason& reason, std::string* scratch, std::string* out,
-                  uint32_t field) {
-  scratch->clear();
-  wire::PutInt(scratch, 1, reason.code);
-  wire::PutString(scratch, 2, reason.person_id);
-  wire::PutString(scratch, 3, reason.item_code);
-  wire::PutString(scratch, 4, reason.insured_id);
-  wire::PutString(scratch, 5, reason.traceability_code);
-  wire::PutMessage(out, field, *scratch);
+void EncodeReason(const DecisionResult::Reason& reason, wire::Out& o, uint32_t field) {
+  const size_t m = o.Begin(field);
+  o.Int(1, reason.code);
+  o.String(2, reason.person_id);
+  o.String(3, reason.item_code);
+  o.String(4, reason.insured_id);
+  o.String(5, reason.traceability_code);
+  o.End(m);
 }
 
 }  // namespace
 
 void EncodeDecision(const ClaimView& claim, const DecisionResult& r, std::string* out) {
-  thread_local std::string scratch;
   out->clear();
-  wire::PutString(out, 1, claim.claim_id);
-  wire::PutInt(out, 2, r.outcome);
-  for (const DecisionResult::Reason& reason : r.reasons) EncodeReason(reason, &scratch, out, 3);
+  wire::Out o(out);
+  o.String(1, claim.claim_id);
+  o.Int(2, r.outcome);
+  for (const DecisionResult::Reason& reason : r.reasons) EncodeReason(reason, o, 3);
 }
 
 void EncodeAudit(const ClaimView& claim, const DecisionResult& r, const DecisionContext& ctx,
@@ -449,58 +448,53 @@ void EncodeAudit(const ClaimView& claim, const DecisionResult& r, const Decision
 
 void EncodeAudit(const ClaimView& claim, const DecisionResult& r, const DecisionContext& ctx,
                  absl::string_view digest, std::string* out) {
-  thread_local std::string scratch;
   out->clear();
-  wire::PutString(out, 1, claim.claim_id);
-  wire::PutString(out, 2,
-                  claim.event_id.empty() ? absl::string_view(ctx.event_id) : claim.event_id);
-  wire::PutInt(out, 3, r.outcome);
-  for (const DecisionResult::Reason& reason : r.reasons) EncodeReason(reason, &scratch, out, 4);
+  wire::Out o(out);
+  o.String(1, claim.claim_id);
+  o.String(2, claim.event_id.empty() ? absl::string_view(ctx.event_id) : claim.event_id);
+  o.Int(3, r.outcome);
+  for (const DecisionResult::Reason& reason : r.reasons) EncodeReason(reason, o, 4);
   for (const DecisionResult::PractitionerUsed& u : r.practitioners) {
-    scratch.clear();
-    wire::PutString(&scratch, 1, u.person_id);
-    wire::PutInt(&scratch, 2, u.role);
-    wire::PutInt(&scratch, 3, u.state);
-    if (u.since != absl::InfinitePast()) wire::PutTimestamp(&scratch, 4, u.since);
-    if (u.until != absl::InfiniteFuture()) wire::PutTimestamp(&scratch, 5, u.until);
-    wire::PutInt(&scratch, 6, u.year_points);
-    wire::PutInt(&scratch, 7, u.finding);
-    wire::PutInt(&scratch, 8, u.status_position);
-    wire::PutMessage(out, 5, scratch);
+    const size_t m = o.Begin(5);
+    o.String(1, u.person_id);
+    o.Int(2, u.role);
+    o.Int(3, u.state);
+    if (u.since != absl::InfinitePast()) o.Timestamp(4, u.since);
+    if (u.until != absl::InfiniteFuture()) o.Timestamp(5, u.until);
+    o.Int(6, u.year_points);
+    o.Int(7, u.finding);
+    o.Int(8, u.status_position);
+    o.End(m);
   }
-  wire::PutInt(out, 6, r.institution_agreement);
-  wire::PutInt(out, 7, ctx.ledger_position);
-  wire::PutString(out, 8, r.profile->name());
-  wire::PutString(out, 9, r.profile->digest());
-  wire::PutString(out, 10, ctx.gate_version);
-  wire::PutString(out, 11, digest);
-  scratch.clear();
-  wire::PutString(&scratch, 1, ctx.source.topic());
-  wire::PutInt(&scratch, 2, ctx.source.partition());
-  wire::PutInt(&scratch, 3, ctx.source.offset());
-  wire::PutString(&scratch, 4, ctx.source.file());
-  wire::PutMessage(out, 12, scratch);
-  wire::PutTimestamp(out, 13, ctx.processing_time);
-  if (claim.has_service_time) wire::PutTimestamp(out, 14, claim.service_time);
-  wire::PutInt(out, 15, r.shadow ? v1::AuditRecord::SHADOW : v1::AuditRecord::ENFORCE);
-  wire::PutInt(out, 16, r.institution_position);
+  o.Int(6, r.institution_agreement);
+  o.Int(7, ctx.ledger_position);
+  o.String(8, r.profile->name());
+  o.String(9, r.profile->digest());
+  o.String(10, ctx.gate_version);
+  o.String(11, digest);
+  const size_t source = o.Begin(12);
+  o.String(1, ctx.source.topic());
+  o.Int(2, ctx.source.partition());
+  o.Int(3, ctx.source.offset());
+  o.String(4, ctx.source.file());
+  o.End(source);
+  o.Timestamp(13, ctx.processing_time);
+  if (claim.has_service_time) o.Timestamp(14, claim.service_time);
+  o.Int(15, r.shadow ? v1::AuditRecord::SHADOW : v1::AuditRecord::ENFORCE);
+  o.Int(16, r.institution_position);
   // 17 and 18 (the chain) are the chain's to write.
-  wire::PutInt(out, 19, r.insured_position);
+  o.Int(19, r.insured_position);
   for (const DecisionResult::Duplicate& dup : r.duplicates) {
-    scratch.clear();
-    wire::PutString(&scratch, 1, dup.code);
-    wire::PutString(&scratch, 2, dup.first->claim_id);
-    wire::PutString(&scratch, 3, dup.first->institution_id);
-    wire::PutTimestamp(&scratch, 4, dup.first->service_time);
-    wire::PutMessage(out, 20, scratch);
+    const size_t m = o.Begin(20);
+    o.String(1, dup.code);
+    o.String(2, dup.first->claim_id);
+    o.String(3, dup.first->institution_id);
+    o.Timestamp(4, dup.first->service_time);
+    o.End(m);
   }
-  for (absl::string_view code : r.settled_codes) {
-    // Repeated strings are written even when empty.
-    wire::PutTag(out, 23, wire::kLen);
-    wire::PutVarint(out, code.size());
-    out->append(code.data(), code.size());
-  }
-  wire::PutInt(out, 24, r.codes_checked ? 1 : 0);
+  // Repeated strings are written even when empty.
+  for (absl::string_view code : r.settled_codes) o.Len(23, code);
+  o.Int(24, r.codes_checked ? 1 : 0);
 }
 
 v1::Decision Decide(const v1::Event& event, const StatusLookup& status,

@@ -25,24 +25,64 @@ bool ReadTimestamp(absl::string_view bytes, absl::Time* out) {
   return true;
 }
 
-void PutTimestamp(std::string* out, uint32_t field, absl::Time t) {
+namespace {
+struct Scratch {
+  std::string bytes = std::string(4096, '\0');
+  bool in_use = false;
+};
+thread_local Scratch scratch;
+}  // namespace
+
+Out::Out(std::string* s) : out_(s) {
+  if (!scratch.in_use) {
+    scratch.in_use = true;
+    holds_scratch_ = true;
+    buf_ = &scratch.bytes;
+  } else {
+    own_.resize(256);
+    buf_ = &own_;
+  }
+}
+
+void Out::Finish() {
+  if (buf_ == nullptr) return;
+  out_->append(buf_->data(), n_);
+  n_ = 0;
+  if (holds_scratch_) scratch.in_use = false;
+  holds_scratch_ = false;
+  buf_ = nullptr;
+}
+
+void Out::Grow(size_t k) { buf_->resize(std::max(n_ + k, 2 * buf_->size())); }
+
+void Out::End(size_t mark) {
+  const size_t len = n_ - mark;
+  if (len < 0x80) {
+    (*buf_)[mark - 1] = static_cast<char>(len);
+    return;
+  }
+  size_t extra = 0;
+  for (uint64_t v = len; v >= 0x80; v >>= 7) ++extra;
+  Room(extra);
+  char* data = buf_->data();
+  std::memmove(data + mark + extra, data + mark, len);
+  char* p = data + mark - 1;
+  uint64_t v = len;
+  while (v >= 0x80) {
+    *p++ = static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  *p = static_cast<char>(v);
+  n_ += extra;
+}
+
+void Out::Timestamp(uint32_t field, absl::Time t) {
   const int64_t seconds = absl::ToUnixSeconds(t);
   const int64_t nanos = (t - absl::FromUnixSeconds(seconds)) / absl::Nanoseconds(1);
-  size_t size = 0;
-  auto varint_size = [](uint64_t v) {
-    size_t n = 1;
-    while (v >= 0x80) {
-      v >>= 7;
-      ++n;
-    }
-    return n;
-  };
-  if (seconds != 0) size += 1 + varint_size(static_cast<uint64_t>(seconds));
-  if (nanos != 0) size += 1 + varint_size(static_cast<uint64_t>(nanos));
-  PutTag(out, field, kLen);
-  PutVarint(out, size);
-  PutInt(out, 1, seconds);
-  PutInt(out, 2, nanos);
+  const size_t mark = Begin(field);
+  Int(1, seconds);
+  Int(2, nanos);
+  End(mark);
 }
 
 }  // namespace claimgate::gate::wire

@@ -5,7 +5,9 @@
 #ifndef CLAIMGATE_GATE_WIRE_H_
 #define CLAIMGATE_GATE_WIRE_H_
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -117,14 +119,75 @@ inline void PutInt(std::string* out, uint32_t field, int64_t v) {  // int32, int
   PutTag(out, field, kVarint);
   PutVarint(out, static_cast<uint64_t>(v));
 }
-// A sub-message whose bytes are already encoded (present even when empty).
-inline void PutMessage(std::string* out, uint32_t field, absl::string_view encoded) {
-  PutTag(out, field, kLen);
-  PutVarint(out, encoded.size());
-  out->append(encoded.data(), encoded.size());
-}
-// A Timestamp sub-message (present).
-void PutTimestamp(std::string* out, uint32_t field, absl::Time t);
+// A writer for the hot encoders: bytes go to a thread's scratch buffer through a raw pointer (room
+// is made once per field, so a byte written is a store rather than a call into std::string), and a
+// nested message is written in place (one byte reserved for its length, moved along in the rare
+// case it needs more). Finish() (or going out of scope) appends what was written to the string.
+// The scratch is never shrunk, so a warm writer neither allocates nor zero-fills; a second writer
+// alive on the same thread writes to a buffer of its own.
+class Out {
+ public:
+  explicit Out(std::string* s);
+  ~Out() { Finish(); }
+  Out(const Out&) = delete;
+  Out& operator=(const Out&) = delete;
+
+  void Finish();
+
+  void Varint(uint64_t v) {
+    Room(10);
+    char* p = buf_->data() + n_;
+    char* const begin = p;
+    while (v >= 0x80) {
+      *p++ = static_cast<char>(v | 0x80);
+      v >>= 7;
+    }
+    *p++ = static_cast<char>(v);
+    n_ += static_cast<size_t>(p - begin);
+  }
+  void Tag(uint32_t field, WireType type) { Varint((static_cast<uint64_t>(field) << 3) | type); }
+  void Raw(absl::string_view bytes) {
+    Room(bytes.size());
+    if (!bytes.empty()) std::memcpy(buf_->data() + n_, bytes.data(), bytes.size());
+    n_ += bytes.size();
+  }
+  // A length-delimited field, even empty (repeated strings).
+  void Len(uint32_t field, absl::string_view bytes) {
+    Tag(field, kLen);
+    Varint(bytes.size());
+    Raw(bytes);
+  }
+  void String(uint32_t field, absl::string_view s) {  // singular: empty is absent
+    if (!s.empty()) Len(field, s);
+  }
+  void Int(uint32_t field, int64_t v) {  // int32, int64 and enums
+    if (v == 0) return;
+    Tag(field, kVarint);
+    Varint(static_cast<uint64_t>(v));
+  }
+  void Timestamp(uint32_t field, absl::Time t);
+
+  // A nested message: Begin writes its tag and returns a mark; the fields follow; End(mark) writes
+  // the length before them.
+  size_t Begin(uint32_t field) {
+    Tag(field, kLen);
+    Room(1);
+    return ++n_;
+  }
+  void End(size_t mark);
+
+ private:
+  void Room(size_t k) {
+    if (n_ + k > buf_->size()) Grow(k);
+  }
+  void Grow(size_t k);
+
+  std::string* out_;
+  std::string* buf_;  // the thread's scratch, or own_ when another writer holds it
+  std::string own_;
+  bool holds_scratch_ = false;
+  size_t n_ = 0;
+};
 
 // Structural UTF-8 check (what Protobuf enforces on proto3 string fields); one implementation with
 // the JSON checker's.

@@ -92,6 +92,55 @@ TEST(WireTest, EncodingsEqualProtobufSerialization) {
   EXPECT_GT(duplicates, 10);  // the duplicate-code fields are exercised
 }
 
+// Nested messages longer than 127 and 16,383 bytes: the writer reserves one byte for a nested
+// message's length and moves the message along when its length needs two or three.
+TEST(WireTest, LongNestedMessagesEqualProtobufSerialization) {
+  auto profiles = std::move(*ledger::ProfileSet::Builtin());
+  auto ledger = std::move(*ledger::Ledger::Create(profiles.get(), "hebei"));
+  LedgerLookup lookup(ledger.get());
+  DecisionContext ctx;
+  ctx.profiles = profiles.get();
+  ctx.default_profile = &ledger->default_profile();
+  ctx.gate_version = "claimgate/test";
+  ctx.source.set_topic(std::string(300, 't'));
+  ctx.processing_time = absl::FromUnixSeconds(1767225600);
+  for (const size_t n : {100, 127, 128, 200, 16383, 16384, 40000}) {
+    SCOPED_TRACE(n);
+    v1::Event event;
+    event.set_event_id("E1");
+    event.mutable_time()->set_seconds(1767225600);
+    v1::Claim& claim = *event.mutable_claim();
+    claim.set_claim_id("C1");
+    claim.set_kind(v1::Claim::SETTLEMENT);
+    claim.set_institution_id("H1");
+    claim.mutable_service_time()->set_seconds(1767225000);
+    claim.set_visit_type(v1::Claim::OUTPATIENT);
+    claim.add_practitioners()->set_person_id(std::string(n, 'D'));
+    v1::Claim::Item& item = *claim.add_items();
+    item.set_item_code(std::string(n / 2, 'X'));
+    item.set_amount_fen(100);
+    for (size_t k = 0; k < n / 20; ++k) item.add_traceability_codes(absl::StrCat(10000000000 + k));
+    const std::string bytes = event.SerializeAsString();
+    ClaimView view;
+    const absl::Status parsed = ParseClaimEvent(bytes, &view);
+    ASSERT_TRUE(parsed.ok()) << parsed;
+    std::string canonical;
+    CanonicalClaimBytes(view, &canonical);
+    ASSERT_EQ(canonical, ledger::DeterministicBytes(claim));
+    DecisionResult result;
+    DecideView(view, lookup, ctx, &result);
+    ASSERT_FALSE(result.reasons.empty());  // the unknown practitioner, named in full
+    v1::Decision proto;
+    ToDecisionProto(view, result, ctx, &proto);
+    std::string audit_bytes, decision_bytes;
+    EncodeAudit(view, result, ctx, &audit_bytes);
+    EncodeDecision(view, result, &decision_bytes);
+    ASSERT_EQ(audit_bytes, ledger::DeterministicBytes(proto.audit()));
+    proto.clear_audit();
+    ASSERT_EQ(decision_bytes, ledger::DeterministicBytes(proto));
+  }
+}
+
 // Corrupted bytes: the wire parser accepts exactly what Protobuf parsing plus ValidateEvent
 // accepts, for claims (no crash, no read past the end).
 TEST(WireTest, ParserAgreesWithProtobufOnCorruptedBytes) {
