@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -59,7 +60,7 @@ class HotTier {
     }
     ++stats_.hits;
     it->second.referenced = true;
-    return {true, it->second.value.get()};
+    return {true, it->second.get()};
   }
 
   // Like Find, but not counted in the statistics (a second look at an entry already counted).
@@ -67,7 +68,7 @@ class HotTier {
     auto it = map_.find(id);
     if (it == map_.end()) return {};
     it->second.referenced = true;
-    return {true, it->second.value.get()};
+    return {true, it->second.get()};
   }
 
   // Whether Put would keep this entry (no entry larger than the whole tier is kept).
@@ -83,7 +84,7 @@ class HotTier {
     auto it = map_.find(id);
     if (it != map_.end()) {
       stats_.bytes -= it->second.bytes;
-      it->second.value = std::move(value);
+      it->second.Set(std::move(value));
       it->second.bytes = bytes;
       it->second.referenced = true;
       stats_.bytes += bytes;
@@ -92,7 +93,7 @@ class HotTier {
       EvictToFit();
       it = map_.find(id);
       it->second.pinned = was_pinned;
-      return it->second.value.get();
+      return it->second.get();
     }
     if (bytes > capacity_) return nullptr;
     stats_.bytes += bytes;
@@ -100,7 +101,7 @@ class HotTier {
     EvictToFit();  // before inserting: the new entry is never its own victim
     auto [pos, inserted] = map_.try_emplace(std::string(id));
     Entry& e = pos->second;
-    e.value = std::move(value);
+    e.Set(std::move(value));
     e.bytes = bytes;
     e.referenced = false;  // a new entry earns its second chance by a hit
     e.ring = free_ring_.empty() ? ring_.size() : free_ring_.back();
@@ -111,7 +112,7 @@ class HotTier {
       ring_[e.ring] = &pos->first;
     }
     stats_.entries = map_.size();
-    return e.value.get();
+    return e.get();
   }
 
   // Replaces an entry only if present (write-through for updates of records nobody asked for yet).
@@ -129,7 +130,7 @@ class HotTier {
     }
     ++stats_.hits;
     PinEntry(it->second);
-    return {true, it->second.value.get()};
+    return {true, it->second.get()};
   }
   void Pin(absl::string_view id) {
     auto it = map_.find(id);
@@ -145,8 +146,18 @@ class HotTier {
   const HotTierStats& stats() const { return stats_; }
 
  private:
+  // The record lives in the map's node (nodes never move), one pointer fewer to follow than a
+  // separate allocation: a lookup's misses are the table's and the record's own.
   struct Entry {
-    std::unique_ptr<T> value;
+    std::optional<T> value;  // empty: known absent
+    const T* get() const { return value.has_value() ? &*value : nullptr; }
+    void Set(std::unique_ptr<T> v) {
+      if (v == nullptr) {
+        value.reset();
+      } else {
+        value.emplace(std::move(*v));
+      }
+    }
     uint64_t bytes = 0;
     size_t ring = 0;
     bool referenced = false;
@@ -154,10 +165,12 @@ class HotTier {
   };
 
   static uint64_t EntryBytes(absl::string_view id, const T* value) {
-    // Key, node and ring overhead, plus the message's own heap footprint.
-    constexpr uint64_t kOverhead = sizeof(std::string) + sizeof(Entry) + 2 * sizeof(void*) + 16;
+    // Key, node and ring overhead, plus the record's own footprint (which counts the record itself,
+    // held inside the node).
+    constexpr uint64_t kOverhead =
+        sizeof(std::string) + sizeof(Entry) - sizeof(T) + 2 * sizeof(void*) + 16;
     return kOverhead + (id.size() > 15 ? id.size() + 1 : 0) +
-           (value == nullptr ? 0 : SpaceUsedOf(*value));
+           (value == nullptr ? sizeof(T) : SpaceUsedOf(*value));
   }
 
   // Evicts unpinned entries until the tier fits its bound. Each call visits a slot at most twice
