@@ -48,7 +48,15 @@ void Out::Finish() {
   if (buf_ == nullptr) return;
   out_->append(buf_->data(), n_);
   n_ = 0;
-  if (holds_scratch_) scratch.in_use = false;
+  if (holds_scratch_) {
+    // A claim of a hundred thousand items grows the scratch to megabytes: give them back.
+    constexpr size_t kKept = 1 << 20;
+    if (buf_->size() > kKept) {
+      buf_->resize(4096);
+      buf_->shrink_to_fit();
+    }
+    scratch.in_use = false;
+  }
   holds_scratch_ = false;
   buf_ = nullptr;
 }

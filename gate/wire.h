@@ -123,8 +123,8 @@ inline void PutInt(std::string* out, uint32_t field, int64_t v) {  // int32, int
 // is made once per field, so a byte written is a store rather than a call into std::string), and a
 // nested message is written in place (one byte reserved for its length, moved along in the rare
 // case it needs more). Finish() (or going out of scope) appends what was written to the string.
-// The scratch is never shrunk, so a warm writer neither allocates nor zero-fills; a second writer
-// alive on the same thread writes to a buffer of its own.
+// The scratch is kept between writers (shrunk only past 1 MiB), so a warm writer neither allocates
+// nor zero-fills; a second writer alive on the same thread writes to a buffer of its own.
 class Out {
  public:
   explicit Out(std::string* s);

@@ -250,7 +250,7 @@ absl::Status ProfileSet::AddDirectory(const std::string& dir) {
 }
 
 const Profile* ProfileSet::Find(absl::string_view name) const {
-  auto it = profiles_.find(std::string(name));
+  auto it = profiles_.find(name);  // std::less<>: no string built per lookup
   return it == profiles_.end() ? nullptr : it->second.get();
 }
 
