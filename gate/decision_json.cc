@@ -4,11 +4,11 @@
 #include "gate/decision_json.h"
 
 #include <algorithm>
-#include <cstring>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "claimgate/v1/decision.pb.h"
+#include "gate/byte_sink.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "ledger/calendar.h"
@@ -17,40 +17,11 @@
 namespace claimgate::gate {
 namespace {
 
-// Appends to a std::string through a raw pointer: each value makes room for itself once (Room), so
-// writing a byte is a store rather than a call into std::string. The string holds the bytes written
-// and spare room until Finish() cuts it to what was written.
-class Sink {
- public:
-  explicit Sink(std::string* s) : s_(s), n_(s->size()) { Room(512); }
-  Sink(const Sink&) = delete;
-  Sink& operator=(const Sink&) = delete;
-
-  void Room(size_t k) {
-    if (n_ + k <= s_->size()) return;
-    s_->resize(std::max(n_ + k, 2 * s_->size()));
-  }
-  // Callers made room first.
-  void Put(char c) { (*s_)[n_++] = c; }
-  void Put(absl::string_view v) {
-    std::memcpy(s_->data() + n_, v.data(), v.size());
-    n_ += v.size();
-  }
-  char* end() { return s_->data() + n_; }
-  void Advance(const char* to) { n_ = static_cast<size_t>(to - s_->data()); }
-  size_t size() const { return n_; }
-  void Finish(size_t size) { s_->resize(size); }
-
- private:
-  std::string* s_;
-  size_t n_;
-};
-
 // One JSON object being written: its keys, each preceded by a comma but the first. `ok` turns
 // false at the first value only Protobuf's printer may write.
 class Object {
  public:
-  Object(Sink* out, bool* ok) : out_(out), ok_(ok) {
+  Object(ByteSink* out, bool* ok) : out_(out), ok_(ok) {
     out_->Room(1);
     out_->Put('{');
   }
@@ -121,7 +92,7 @@ class Object {
     PutQuoted(value, out_);
   }
   // Room for the value made by the caller.
-  static void PutQuoted(absl::string_view value, Sink* out) {
+  static void PutQuoted(absl::string_view value, ByteSink* out) {
     out->Put('"');
     out->Put(value);
     out->Put('"');
@@ -134,7 +105,7 @@ class Object {
     out_->Advance(absl::numbers_internal::FastIntToBuffer(value, out_->end()));
   }
 
-  Sink* out_;
+  ByteSink* out_;
   bool* ok_;
   bool first_ = true;
 };
@@ -162,7 +133,7 @@ const std::string& NameOf(int number) {
 
 // A JSON array of `items`, each written by `write` (an object of its own).
 template <typename Items, typename Write>
-void Array(const Items& items, Sink* out, bool* ok, Write write) {
+void Array(const Items& items, ByteSink* out, bool* ok, Write write) {
   out->Room(1);
   out->Put('[');
   bool first = true;
@@ -180,7 +151,7 @@ void Array(const Items& items, Sink* out, bool* ok, Write write) {
   out->Put(']');
 }
 
-void Reasons(const DecisionResult& r, Sink* out, bool* ok) {
+void Reasons(const DecisionResult& r, ByteSink* out, bool* ok) {
   Array(r.reasons, out, ok, [](const DecisionResult::Reason& reason, Object& o) {
     o.Enum("code", reason.code, NameOf<v1::ReasonCode_descriptor>(reason.code));
     o.String("person_id", reason.person_id);
@@ -190,7 +161,7 @@ void Reasons(const DecisionResult& r, Sink* out, bool* ok) {
   });
 }
 
-void Practitioners(const DecisionResult& r, Sink* out, bool* ok) {
+void Practitioners(const DecisionResult& r, ByteSink* out, bool* ok) {
   Array(r.practitioners, out, ok, [](const DecisionResult::PractitionerUsed& u, Object& o) {
     o.String("person_id", u.person_id);
     o.Enum("role", u.role,
@@ -204,7 +175,7 @@ void Practitioners(const DecisionResult& r, Sink* out, bool* ok) {
   });
 }
 
-void Source(const v1::AuditRecord::Source& s, Sink* out, bool* ok) {
+void Source(const v1::AuditRecord::Source& s, ByteSink* out, bool* ok) {
   Object o(out, ok);
   o.String("topic", s.topic());
   o.Int32("partition", s.partition());
@@ -213,7 +184,7 @@ void Source(const v1::AuditRecord::Source& s, Sink* out, bool* ok) {
   o.Close();
 }
 
-void Duplicates(const DecisionResult& r, Sink* out, bool* ok) {
+void Duplicates(const DecisionResult& r, ByteSink* out, bool* ok) {
   Array(r.duplicates, out, ok, [](const DecisionResult::Duplicate& dup, Object& o) {
     o.String("traceability_code", dup.code);
     o.String("first_claim_id", dup.first->claim_id);
@@ -223,7 +194,7 @@ void Duplicates(const DecisionResult& r, Sink* out, bool* ok) {
 }
 
 // Repeated strings: each element written, even an empty one.
-void SettledCodes(const DecisionResult& r, Sink* out, bool* ok) {
+void SettledCodes(const DecisionResult& r, ByteSink* out, bool* ok) {
   out->Room(1);
   out->Put('[');
   for (size_t i = 0; i < r.settled_codes.size(); ++i) {
@@ -239,7 +210,7 @@ void SettledCodes(const DecisionResult& r, Sink* out, bool* ok) {
 // The audit record (AuditRecord, fields 1 to 24; 21 and 22 are a reversal's).
 void Audit(const ClaimView& claim, const DecisionResult& r, const DecisionContext& ctx,
            absl::string_view digest, int64_t chain_seq, absl::string_view prev_hash,
-           Sink* out, bool* ok) {
+           ByteSink* out, bool* ok) {
   Object o(out, ok);
   o.String("claim_id", claim.claim_id);
   o.String("event_id", claim.event_id.empty() ? absl::string_view(ctx.event_id) : claim.event_id);
@@ -286,9 +257,8 @@ void Audit(const ClaimView& claim, const DecisionResult& r, const DecisionContex
 bool AppendDecisionJson(const ClaimView& claim, const DecisionResult& result,
                         const DecisionContext& ctx, absl::string_view claim_digest,
                         int64_t chain_seq, absl::string_view prev_hash, std::string* out) {
-  const size_t size = out->size();
   bool ok = true;
-  Sink sink(out);
+  ByteSink sink(out);
   Object o(&sink, &ok);
   o.String("claim_id", claim.claim_id);
   o.Enum("outcome", result.outcome, NameOf<v1::Decision_Outcome_descriptor>(result.outcome));
@@ -299,7 +269,8 @@ bool AppendDecisionJson(const ClaimView& claim, const DecisionResult& result,
   o.Key("audit");
   Audit(claim, result, ctx, claim_digest, chain_seq, prev_hash, &sink, &ok);
   o.Close();
-  sink.Finish(ok ? sink.size() : size);
+  if (!ok) sink.Discard();  // Protobuf's printer writes this one
+  sink.Finish();
   return ok;
 }
 

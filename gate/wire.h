@@ -5,13 +5,12 @@
 #ifndef CLAIMGATE_GATE_WIRE_H_
 #define CLAIMGATE_GATE_WIRE_H_
 
-#include <algorithm>
 #include <cstdint>
-#include <cstring>
 #include <string>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "gate/byte_sink.h"
 #include "ledger/strict_json.h"
 
 namespace claimgate::gate::wire {
@@ -94,15 +93,18 @@ bool ForEachField(absl::string_view bytes, OnField&& on_field) {
 bool ReadTimestamp(absl::string_view bytes, absl::Time* out);
 
 // Appends to a std::string (its capacity reused across calls).
-inline void PutVarint(std::string* out, uint64_t v) {
-  char buf[10];
-  size_t n = 0;
+// Writes `v` as a varint at `p` (room for 10 bytes); returns the end.
+inline char* WriteVarint(char* p, uint64_t v) {
   while (v >= 0x80) {
-    buf[n++] = static_cast<char>(v | 0x80);
+    *p++ = static_cast<char>(v | 0x80);
     v >>= 7;
   }
-  buf[n++] = static_cast<char>(v);
-  out->append(buf, n);
+  *p++ = static_cast<char>(v);
+  return p;
+}
+inline void PutVarint(std::string* out, uint64_t v) {
+  char buf[10];
+  out->append(buf, static_cast<size_t>(WriteVarint(buf, v) - buf));
 }
 inline void PutTag(std::string* out, uint32_t field, WireType type) {
   PutVarint(out, (static_cast<uint64_t>(field) << 3) | type);
@@ -119,43 +121,24 @@ inline void PutInt(std::string* out, uint32_t field, int64_t v) {  // int32, int
   PutTag(out, field, kVarint);
   PutVarint(out, static_cast<uint64_t>(v));
 }
-// A writer for the hot encoders: bytes go to a thread's scratch buffer through a raw pointer (room
-// is made once per field, so a byte written is a store rather than a call into std::string), and a
-// nested message is written in place (one byte reserved for its length, moved along in the rare
-// case it needs more). Finish() (or going out of scope) appends what was written to the string.
-// The scratch is kept between writers (shrunk only past 1 MiB), so a warm writer neither allocates
-// nor zero-fills; a second writer alive on the same thread writes to a buffer of its own.
-class Out {
+// The Protobuf wire form on a ByteSink, for the hot encoders: a nested message is written in place
+// (one byte reserved for its length, moved along in the rare case it needs more). The string holds
+// the bytes once the writer goes out of scope (or Finish() is called).
+class Out : public ByteSink {
  public:
-  explicit Out(std::string* s);
-  ~Out() { Finish(); }
-  Out(const Out&) = delete;
-  Out& operator=(const Out&) = delete;
-
-  void Finish();
+  explicit Out(std::string* s) : ByteSink(s) {}
 
   void Varint(uint64_t v) {
     Room(10);
-    char* p = buf_->data() + n_;
-    char* const begin = p;
-    while (v >= 0x80) {
-      *p++ = static_cast<char>(v | 0x80);
-      v >>= 7;
-    }
-    *p++ = static_cast<char>(v);
-    n_ += static_cast<size_t>(p - begin);
+    Advance(WriteVarint(end(), v));
   }
   void Tag(uint32_t field, WireType type) { Varint((static_cast<uint64_t>(field) << 3) | type); }
-  void Raw(absl::string_view bytes) {
-    Room(bytes.size());
-    if (!bytes.empty()) std::memcpy(buf_->data() + n_, bytes.data(), bytes.size());
-    n_ += bytes.size();
-  }
   // A length-delimited field, even empty (repeated strings).
   void Len(uint32_t field, absl::string_view bytes) {
     Tag(field, kLen);
     Varint(bytes.size());
-    Raw(bytes);
+    Room(bytes.size());
+    Put(bytes);
   }
   void String(uint32_t field, absl::string_view s) {  // singular: empty is absent
     if (!s.empty()) Len(field, s);
@@ -172,21 +155,10 @@ class Out {
   size_t Begin(uint32_t field) {
     Tag(field, kLen);
     Room(1);
-    return ++n_;
+    Put('\0');
+    return size();
   }
   void End(size_t mark);
-
- private:
-  void Room(size_t k) {
-    if (n_ + k > buf_->size()) Grow(k);
-  }
-  void Grow(size_t k);
-
-  std::string* out_;
-  std::string* buf_;  // the thread's scratch, or own_ when another writer holds it
-  std::string own_;
-  bool holds_scratch_ = false;
-  size_t n_ = 0;
 };
 
 // Structural UTF-8 check (what Protobuf enforces on proto3 string fields); one implementation with

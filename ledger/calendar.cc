@@ -11,10 +11,7 @@
 namespace claimgate::ledger {
 namespace {
 
-int DaysInMonth(absl::CivilMonth m) {
-  return static_cast<int>(absl::CivilDay(m + 1) - absl::CivilDay(m));
-}
-
+// Days in month `m` (1-12) of proleptic Gregorian year `y`.
 int DaysInMonth(int64_t y, int m) {
   static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -56,9 +53,7 @@ bool ParseForm(absl::string_view s, int64_t* seconds, int32_t* nanos) {
       s[13] != ':' || !Digits(s, 14, 2, &mi) || s[16] != ':' || !Digits(s, 17, 2, &se)) {
     return false;
   }
-  static constexpr int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > kDays[mo - 1] || (mo == 2 && d == 29 && !leap) ||
+  if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > DaysInMonth(y, mo) ||
       h > 23 || mi > 59 || se > 59) {
     return false;
   }
@@ -170,7 +165,7 @@ absl::Time Calendar::AddMonths(absl::Time t, int months) const {
   const absl::CivilSecond cs = absl::ToCivilSecond(t, zone_);
   const absl::Duration subsecond = t - absl::FromCivil(cs, zone_);
   const absl::CivilMonth target = absl::CivilMonth(cs) + months;
-  const int day = std::min(cs.day(), DaysInMonth(target));
+  const int day = std::min(cs.day(), DaysInMonth(target.year(), target.month()));
   const absl::CivilSecond moved(target.year(), target.month(), day, cs.hour(), cs.minute(),
                                 cs.second());
   return absl::FromCivil(moved, zone_) + subsecond;

@@ -154,9 +154,7 @@ bool AppendJsonTimestamp(int64_t seconds, int32_t nanos, std::string* out) {
 
 char* WriteJsonTimestamp(int64_t seconds, int32_t nanos, char* out) {
   // Years 1 to 9999, nanos in range: what the printer can write.
-  if (seconds < -62135596800 || seconds > 253402300799 || nanos < 0 || nanos > 999999999) {
-    return nullptr;
-  }
+  if (!InTimestampRange(seconds, nanos)) return nullptr;
   // TimeUtil::ToString's form: seconds in UTC, then 0, 3, 6 or 9 digits of fraction, then Z.
   const CivilFields c = CivilFromUnixSeconds(seconds);
   char* p = out;
