@@ -72,6 +72,8 @@ CLI::App* AddE2e(CLI::App& app, E2eOptions& o) {
                 "start Apache Kafka on loopback for the run (deploy/kafka/local-kafka.sh)");
   e2e->add_option("--kafka", o.kafka_properties,
                   "KEY=VALUE: a librdkafka property for every client (repeatable)");
+  e2e->add_flag("--broker-warm-up,!--no-broker-warm-up", o.broker_warm_up,
+                "on a real cluster, an unmeasured passthrough over the claims first (default: on)");
   return e2e;
 }
 
