@@ -3,6 +3,7 @@
 // the same messages; then the latency from claim produced to decision committed with claims
 // arriving at half the gate's maximum rate. On a real cluster every topic, group and transactional
 // id is named e2e-PID-*, so runs never meet.
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -71,6 +72,9 @@ class GateGroup {
           shared_[i].ready = g.ready() && g.assigned_partitions() > 0;
           shared_[i].done = g.stats().decided + g.stats().dead_lettered;
           shared_[i].latencies = static_cast<int64_t>(g.stats().latencies_ms.size());
+          timespec cpu{};
+          clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+          shared_[i].cpu_ns = int64_t{cpu.tv_sec} * 1000000000 + cpu.tv_nsec;
         }
       });
     }
@@ -85,6 +89,11 @@ class GateGroup {
   int64_t done() const {  // claims decided or dead-lettered, by all
     int64_t n = 0;
     for (const Shared& s : shared_) n += s.done;
+    return n;
+  }
+  int64_t cpu_ns() const {  // the CPU time of the gates' threads so far, by all
+    int64_t n = 0;
+    for (const Shared& s : shared_) n += s.cpu_ns;
     return n;
   }
   std::vector<int64_t> latencies() const {  // how many each has recorded
@@ -106,6 +115,7 @@ class GateGroup {
     std::atomic<bool> ready = false;
     std::atomic<int64_t> done = 0;
     std::atomic<int64_t> latencies = 0;
+    std::atomic<int64_t> cpu_ns = 0;
   };
   std::vector<std::unique_ptr<GateService>> gates_;
   std::vector<Shared> shared_;
@@ -196,6 +206,7 @@ class E2eBench {
   std::unique_ptr<gate::CodeOwner> owner_;
   std::thread owner_thread_;
   std::atomic<bool> owner_stop_ = false;
+  double gate_cpu_us_ = 0;  // CPU of the gates' threads a claim while measured (not librdkafka's)
 };
 
 E2eBench::E2eBench(const E2eOptions& eo) : eo_(eo) {
@@ -248,6 +259,7 @@ int E2eBench::Run() {
                                {"claims_partitions", eo_.claims_partitions},
                                {"broker_warm_up", warm_up},
                                {"gate_claims_per_sec", gate::Fixed(*gate_rate, 0)},
+                               {"gate_thread_cpu_us_per_claim", gate::Fixed(gate_cpu_us_, 2)},
                                {"passthrough_claims_per_sec", gate::Fixed(*pass_rate, 0)},
                                {"ratio", gate::Fixed(*gate_rate / *pass_rate, 3)},
                                {"paced_claims_per_sec", gate::Fixed(rate, 0)},
@@ -471,6 +483,7 @@ std::optional<double> E2eBench::MeasureGate() {
   // From the moment the claims are visible to gates all assigned: excludes the group join.
   const absl::Time t0 = absl::Now();
   const int64_t before = group->done();
+  const int64_t cpu_before = group->cpu_ns();
   if (!WaitFor(
           *group, [&] { return group->done() >= eo_.claims; }, [&] { return group->done(); },
           absl::Seconds(60))) {
@@ -480,6 +493,7 @@ std::optional<double> E2eBench::MeasureGate() {
     return std::nullopt;
   }
   const double seconds = Seconds(t0);
+  const int64_t cpu_ns = group->cpu_ns() - cpu_before;
   group->Stop();
   const int64_t counted = eo_.claims - before;
   if (counted < static_cast<int64_t>(eo_.gates) * eo_.max_batch) {
@@ -494,8 +508,11 @@ std::optional<double> E2eBench::MeasureGate() {
         "gate %d: %d claims, %d transactions, %d batches waited for the code owner\n", i,
         st.decided, st.transactions, st.owner_rounds);
   }
-  std::cout << absl::StrFormat("gates: %d claims after all were ready, %.0f claims/s\n", counted,
-                               gate_rate);
+  std::cout << absl::StrFormat(
+      "gates: %d claims after all were ready, %.0f claims/s, %.2f us of the gates' threads' CPU "
+      "a claim\n",
+      counted, gate_rate, cpu_ns / 1000.0 / counted);
+  gate_cpu_us_ = cpu_ns / 1000.0 / counted;
   return gate_rate;
 }
 

@@ -1,6 +1,7 @@
 // The gate as a Kafka stream processor around BinaryDecider and the status store.
 #include "gate/service/gate_service.h"
 
+#include <array>
 #include <chrono>
 #include <set>
 #include <utility>
@@ -8,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "librdkafka/rdkafka.h"
 #include "gate/service/kafka_output_tail.h"
 #include "ledger/calendar.h"
 #include "ledger/codec.h"
@@ -36,16 +38,18 @@ constexpr char kLedgerPositionKey[] = "ledger-position";
 // One transaction's work: the claims, their outputs so far, what to count once it commits.
 struct GateService::Batch {
   // Decisions wait until the batch's audit records are acknowledged (see the header comment).
+  // Their keys and values lie one after another in `pending`.
   struct PendingDecision {
     size_t index;  // of the claim in `claims`
-    std::string key, value;
-    std::vector<std::pair<std::string, std::string>> headers;
+    size_t key_at, key_size, value_size;  // the value follows the key
   };
   kafka::TransactionalProducer* producer = nullptr;  // the loop's, with the open transaction
   std::vector<std::unique_ptr<RdKafka::Message>> claims;
   kafka::NextOffsets next;                                  // offsets to commit
   std::map<int32_t, int64_t> start;                         // partition -> first offset in it
+  std::map<int32_t, int64_t> last;                          // partition -> last offset handled
   std::vector<PendingDecision> decisions;
+  std::string pending;
   GateServiceStats delta;  // merged once the transaction commits
   absl::Time now;
   // Duplicate codes: what each claim asked the code owners (by claim index; empty when nothing
@@ -68,11 +72,46 @@ struct GateService::Batch {
   std::vector<std::string> converted;
 
   // The headers every output of claim `index` carries: where it came from, and its batch's start.
-  std::vector<std::pair<std::string, std::string>> SourceHeaders(size_t index) const {
-    const RdKafka::Message& m = *claims[index];
-    return {{"source", absl::StrCat(m.topic_name(), "/", m.partition(), "@", m.offset())},
-            {"batch_start", absl::StrCat(start.at(m.partition()))}};
+  // They view the batch's scratch: valid until the next call.
+  std::array<kafka::TransactionalProducer::Header, 2> SourceHeaders(size_t index) {
+    RdKafka::Message& m = *claims[index];  // c_ptr() is not const
+    source.clear();
+    absl::StrAppend(&source, rd_kafka_topic_name(m.c_ptr()->rkt), "/", m.partition(), "@",
+                    m.offset());
+    batch_start.clear();
+    absl::StrAppend(&batch_start, start.at(m.partition()));
+    return {{{"source", source}, {"batch_start", batch_start}}};
   }
+  void AddPending(size_t index, absl::string_view key, absl::string_view value) {
+    decisions.push_back({index, pending.size(), key.size(), value.size()});
+    absl::StrAppend(&pending, key, value);
+  }
+  absl::string_view Key(const PendingDecision& d) const {
+    return absl::string_view(pending).substr(d.key_at, d.key_size);
+  }
+  absl::string_view Value(const PendingDecision& d) const {
+    return absl::string_view(pending).substr(d.key_at + d.key_size, d.value_size);
+  }
+  // Empty for the next transaction. The buffers a batch fills claim by claim keep their capacity:
+  // regrown from nothing each transaction, their large reallocations showed in glibc's
+  // malloc_consolidate on the gate's thread.
+  void Reset() {
+    Batch fresh;
+    fresh.claims = std::move(claims);
+    fresh.claims.clear();  // the messages go now, as they did with the batch
+    fresh.decisions = std::move(decisions);
+    fresh.decisions.clear();
+    fresh.pending = std::move(pending);
+    fresh.pending.clear();
+    fresh.decision = std::move(decision);
+    fresh.audit = std::move(audit);
+    fresh.source = std::move(source);
+    fresh.batch_start = std::move(batch_start);
+    *this = std::move(fresh);
+  }
+
+ private:
+  std::string source, batch_start;  // SourceHeaders' scratch
 };
 
 namespace {
@@ -555,8 +594,9 @@ absl::Status GateService::DeadLetter(size_t index, absl::string_view error,
       sent_key = key.substr(0, kKeyExcerpt);
       headers.emplace_back("excerpt_bytes", absl::StrCat(sent.size()));
     }
-    for (auto& h : b->SourceHeaders(index)) headers.push_back(std::move(h));
-    s = b->producer->Produce(options_.topics.dlq, sent_key, sent, headers,
+    for (const auto& [k, v] : b->SourceHeaders(index)) headers.emplace_back(k, v);
+    std::vector<kafka::TransactionalProducer::Header> views(headers.begin(), headers.end());
+    s = b->producer->Produce(options_.topics.dlq, sent_key, sent, views,
                              outputs_.For(options_.topics.dlq, m.partition()),
                              static_cast<int64_t>(index));
     if (!absl::IsResourceExhausted(s)) break;
@@ -614,14 +654,15 @@ absl::Status GateService::DecideClaim(size_t index, Batch* b) {
     return DeadLetter(index, kMalformed, decided.message(), b);
   }
   if (!decided.ok()) return decided;  // the store could not be read: give the batch back
-  absl::StatusOr<bool> emitted = EmitDecision(index, std::string(decider_->last_claim().claim_id), b);
+  absl::StatusOr<bool> emitted = EmitDecision(index, decider_->last_claim().claim_id, b);
   if (!emitted.ok() || !*emitted) return emitted.status();
   const DecisionResult& result = decider_->last_result();
   CountDecision(result.outcome, result.reasons, &b->delta.outcomes, &b->delta.reasons);
   return RecordClaim(index, b);
 }
 
-absl::StatusOr<bool> GateService::EmitDecision(size_t index, std::string claim_id, Batch* b) {
+absl::StatusOr<bool> GateService::EmitDecision(size_t index, absl::string_view claim_id,
+                                               Batch* b) {
   const RdKafka::Message& m = *b->claims[index];
   const int32_t partition = m.partition();
   ChainHead& chain = chains_[partition];
@@ -648,7 +689,7 @@ absl::StatusOr<bool> GateService::EmitDecision(size_t index, std::string claim_i
   const Written* written = written_.Find(partition, m.offset());
   // A decision without its audit record (written by an older gate) keeps its decision.
   if (written == nullptr || !written->decision)
-    b->decisions.push_back({index, std::move(claim_id), b->decision, b->SourceHeaders(index)});
+    b->AddPending(index, claim_id, b->decision);
   ++b->delta.decided;
   return true;
 }
@@ -864,7 +905,7 @@ absl::Status GateService::HandleClaim(size_t index, Batch* b) {
   const RdKafka::Message& m = *b->claims[index];
   const int32_t partition = m.partition();
   const int64_t offset = m.offset();
-  b->next[{m.topic_name(), partition}] = offset + 1;
+  b->last[partition] = offset;  // into b->next once the batch is handled
   b->start.emplace(partition, offset);
   const Written* written = written_.Find(partition, offset);
   if (written != nullptr && written->dead_letter) {
@@ -885,7 +926,7 @@ absl::Status GateService::HandleClaim(size_t index, Batch* b) {
     absl::StatusOr<std::string> rebuilt =
         DecisionFromAudit(written->audit_value, options_.output_format, &claim_id);
     if (!rebuilt.ok()) return rebuilt.status();
-    b->decisions.push_back({index, claim_id, std::move(*rebuilt), b->SourceHeaders(index)});
+    b->AddPending(index, claim_id, *rebuilt);
     ++b->delta.repaired;
     return absl::OkStatus();
   }
@@ -902,7 +943,8 @@ absl::Status GateService::Transact(Batch* b) {
   const kafka::Topics& t = options_.topics;
   for (const Batch::PendingDecision& d : b->decisions) {
     const RdKafka::Message& m = *b->claims[d.index];
-    absl::Status s = b->producer->Produce(t.decisions, d.key, d.value, d.headers,
+    absl::Status s = b->producer->Produce(t.decisions, b->Key(d), b->Value(d),
+                                          b->SourceHeaders(d.index),
                                           outputs_.For(t.decisions, m.partition()),
                                           static_cast<int64_t>(d.index));
     // Its audit record is in this transaction already: the retry dead-letters the claim instead.
@@ -992,7 +1034,7 @@ absl::StatusOr<bool> GateService::BeforeBatch(int timeout_ms) {
 }
 
 absl::StatusOr<size_t> GateService::Consume(int timeout_ms) {
-  *batch_ = Batch();
+  batch_->Reset();
   if (absl::Status s = ConsumeBatch(timeout_ms, &batch_->claims); !s.ok()) return s;
   if (!rebalance_error_.ok()) return rebalance_error_;
   return batch_->claims.size();
@@ -1006,6 +1048,9 @@ absl::Status GateService::Process(kafka::TransactionalProducer& producer,
   decider_->context().status_stale = b.now - last_caught_up_ > options_.staleness_bound;
   absl::Status s = options_.duplicate_codes ? AskOwners(&b) : absl::OkStatus();
   if (s.ok()) s = Transact(&b);
+  // The consumer reads one topic, the claims.
+  for (const auto& [partition, offset] : b.last)
+    b.next[{options_.topics.claims, partition}] = offset + 1;
   *next = b.next;
   return s;
 }

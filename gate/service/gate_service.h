@@ -213,7 +213,7 @@ class GateService : private kafka::StreamProcessor {
   void SetAnswers(size_t index, const Batch& b);
   // Produces the audit record in b->audit of claim `index` and queues the decision in
   // b->decision; false when they could not be produced and the claim was dead-lettered instead.
-  absl::StatusOr<bool> EmitDecision(size_t index, std::string claim_id, Batch* b);
+  absl::StatusOr<bool> EmitDecision(size_t index, absl::string_view claim_id, Batch* b);
   // After claim `index` was decided: its claim record for reversals, and releases of what the
   // owners settled for a claim the check turned into REJECT.
   absl::Status RecordClaim(size_t index, Batch* b);

@@ -77,13 +77,12 @@ absl::Status TransactionalProducer::Begin() {
 
 absl::Status TransactionalProducer::Produce(
     const std::string& topic, absl::string_view key, absl::string_view value,
-    const std::vector<std::pair<std::string, std::string>>& headers, int32_t partition,
-    int64_t tag) {
+    absl::Span<const Header> headers, int32_t partition, int64_t tag) {
   for (;;) {
     RdKafka::Headers* h = nullptr;
     if (!headers.empty()) {
       h = RdKafka::Headers::create();
-      for (const auto& [k, v] : headers) h->add(k, v.data(), v.size());
+      for (const auto& [k, v] : headers) h->add(std::string(k), v.data(), v.size());
     }
     const RdKafka::ErrorCode err = producer_->produce(
         topic, partition == kAnyPartition ? RdKafka::Topic::PARTITION_UA : partition,

@@ -13,6 +13,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "ledger/kafka/kafka.h"
 
 namespace claimgate::kafka {
@@ -44,9 +46,11 @@ class TransactionalProducer {
   // (larger than message.max.bytes); nothing was queued and the transaction goes on.
   static constexpr int32_t kAnyPartition = -1;
   static constexpr int64_t kNoTag = -1;
+  // `headers` are copied (name, value).
+  using Header = std::pair<absl::string_view, absl::string_view>;
   absl::Status Produce(const std::string& topic, absl::string_view key, absl::string_view value,
-                       const std::vector<std::pair<std::string, std::string>>& headers = {},
-                       int32_t partition = kAnyPartition, int64_t tag = kNoTag);
+                       absl::Span<const Header> headers = {}, int32_t partition = kAnyPartition,
+                       int64_t tag = kNoTag);
   // Waits until every message produced so far in the transaction is acknowledged. kAborted (the
   // transaction is aborted) as soon as one of them failed, without waiting for the others;
   // Unavailable when the wait timed out.
